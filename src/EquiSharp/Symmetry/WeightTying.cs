@@ -1,0 +1,87 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace EquiSharp.Symmetry;
+
+/// <summary>
+/// How a weight tensor is built from a small vector of free parameters θ. Pure description (CPU arrays);
+/// <see cref="TiedWeight"/> turns it into a module with device buffers.
+/// </summary>
+public abstract class WeightTying
+{
+    /// <summary>Shape of the materialised weight.</summary>
+    public long[] Shape { get; }
+    /// <summary>Length of θ.</summary>
+    public abstract int FreeParameterCount { get; }
+    /// <summary>How many weight entries each free parameter fills (for initialisation and documentation).</summary>
+    public abstract int[] Multiplicities { get; }
+
+    protected WeightTying(long[] shape) { Shape = (long[])shape.Clone(); }
+}
+
+/// <summary>
+/// Tying by the orbits of a <see cref="WeightSymmetry"/>: W = sign ⊙ θ[index] (one gather). Autograd's backward of
+/// the gather is a scatter-add, so ∂L/∂θ_o = Σ_{e ∈ orbit o} sign_e ∂L/∂W_e — the SCNN paper's eqs. (3) and (5).
+/// </summary>
+public sealed class OrbitTying : WeightTying
+{
+    public WeightSymmetry Symmetry { get; }
+    public OrbitPartition Partition { get; }
+    public override int FreeParameterCount => Partition.Count;
+    public override int[] Multiplicities { get; }
+
+    public OrbitTying(WeightSymmetry symmetry) : base(symmetry.Shape)
+    {
+        Symmetry = symmetry;
+        Partition = symmetry.Orbits();
+        Multiplicities = Partition.Multiplicities();
+    }
+}
+
+/// <summary>
+/// Tying by linear equality constraints A·vec(W) = 0: W = B·θ with B an orthonormal basis of the null space of A.
+/// Then ∂L/∂θ = Bᵀ ∂L/∂W, and a gradient step on θ moves W by the orthogonal projection BBᵀ(−α ∂L/∂W) onto
+/// the constraint space (the "additive constraints" of the permutation notes, eq. 28–29).
+/// </summary>
+public sealed class LinearConstraintTying : WeightTying
+{
+    /// <summary>Orthonormal basis, row-major (N × k).</summary>
+    public double[,] Basis { get; }
+    public override int FreeParameterCount => Basis.GetLength(1);
+    public override int[] Multiplicities { get; }
+
+    /// <param name="shape">Weight shape (N = product of sizes).</param>
+    /// <param name="constraints">Rows of A, each of length N: every row r requires Σ_e A[r,e]·W_e = 0.</param>
+    /// <param name="tolerance">Singular values below this (relative to the largest) count as zero.</param>
+    public LinearConstraintTying(long[] shape, double[][] constraints, double tolerance = 1e-10) : base(shape)
+    {
+        int n = checked((int)TensorShape.Numel(shape));
+        foreach (var (row, r) in constraints.Select((row, r) => (row, r)))
+            if (row.Length != n)
+                throw new ArgumentException($"Constraint row {r} has {row.Length} coefficients, expected {n} (one per weight entry).");
+        Basis = NullSpace(constraints, n, tolerance);
+        Multiplicities = Enumerable.Repeat(1, FreeParameterCount).ToArray();
+    }
+
+    private static double[,] NullSpace(double[][] rows, int n, double tolerance)
+    {
+        if (rows.Length == 0)
+        {
+            var eye = new double[n, n];
+            for (int i = 0; i < n; i++) eye[i, i] = 1;
+            return eye;
+        }
+        using var scope = NewDisposeScope();
+        var a = torch.tensor(rows.SelectMany(r => r).ToArray(), new long[] { rows.Length, n }, dtype: float64);
+        // full SVD: the right singular vectors beyond the rank span the null space
+        var (_, s, vh) = linalg.svd(a, fullMatrices: true);
+        double smax = s.numel() > 0 ? s.max().item<double>() : 0;
+        long rank = s.numel() == 0 ? 0 : (s > tolerance * Math.Max(smax, 1e-300)).sum().item<long>();
+        var basis = vh[TensorIndex.Slice(rank, null)].t().contiguous();
+        int k = (int)basis.shape[1];
+        var data = basis.data<double>().ToArray();
+        var result = new double[n, k];
+        for (int i = 0; i < n; i++) for (int j = 0; j < k; j++) result[i, j] = data[i * k + j];
+        return result;
+    }
+}

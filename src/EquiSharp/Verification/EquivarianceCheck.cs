@@ -1,0 +1,56 @@
+using static TorchSharp.torch;
+
+namespace EquiSharp.Verification;
+
+/// <summary>
+/// One built-in exactness check: it runs a layer on a transformed input and measures how far the output is from
+/// the expected transformed output, relative to the output's scale. <c>equisharp verify</c> runs every registered check.
+/// </summary>
+public sealed record EquivarianceCheck(string Name, Func<double> Measure, double Tolerance = 1e-5)
+{
+    /// <summary>Runs the check with its own dispose scope.</summary>
+    public CheckResult Run()
+    {
+        using var scope = NewDisposeScope();
+        double dev;
+        try { dev = Measure(); }
+        catch (Exception e) { return new CheckResult(Name, double.NaN, false, e.Message); }
+        return new CheckResult(Name, dev, dev <= Tolerance, null);
+    }
+}
+
+/// <summary>Outcome of a check: the relative maximum deviation and whether it is within tolerance.</summary>
+public sealed record CheckResult(string Name, double MaxDeviation, bool Ok, string? Error);
+
+/// <summary>Deviation measures shared by checks and tests.</summary>
+public static class Deviation
+{
+    /// <summary>max|a − b| / max(max|b|, tiny): the relative maximum deviation used by every exactness claim.</summary>
+    public static double Relative(Tensor actual, Tensor expected)
+    {
+        using var scope = NewDisposeScope();
+        double scale = expected.abs().max().item<float>();
+        double diff = (actual - expected).abs().max().item<float>();
+        return diff / Math.Max(scale, 1e-30);
+    }
+
+    /// <summary>max|Y − Yᵀ| / max|Y| over the last two axes: how far a batch of pair maps is from symmetric.</summary>
+    public static double Asymmetry(Tensor y) => Relative(y, y.transpose(-1, -2));
+}
+
+/// <summary>Registry of every built-in check; layer families add theirs here.</summary>
+public static class CheckRegistry
+{
+    private static readonly List<Func<IEnumerable<EquivarianceCheck>>> sources = new() { PairwiseChecks.All };
+
+    /// <summary>Adds a family of checks (called by layer families defined later).</summary>
+    public static void Register(Func<IEnumerable<EquivarianceCheck>> source) { lock (sources) sources.Add(source); }
+
+    /// <summary>All checks, in registration order.</summary>
+    public static IEnumerable<EquivarianceCheck> All()
+    {
+        List<Func<IEnumerable<EquivarianceCheck>>> snapshot;
+        lock (sources) snapshot = sources.ToList();
+        return snapshot.SelectMany(s => s());
+    }
+}
