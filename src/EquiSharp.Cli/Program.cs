@@ -1,4 +1,12 @@
-using TorchSharp;
-Console.WriteLine(torch.__version__);
-using var x = torch.randn(3, 3);
-Console.WriteLine(x.sum().item<float>());
+using System.CommandLine;
+using System.Globalization;
+using EquiSharp.Cli;
+
+// Numbers are always printed with the invariant culture (acc=0.87, never acc=0,87).
+CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
+CultureInfo.DefaultThreadCurrentUICulture = CultureInfo.InvariantCulture;
+CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+
+var root = new RootCommand("EquiSharp: symmetry-structured and equivariant neural networks on TorchSharp.");
+foreach (var command in CommandCatalog.All()) root.Subcommands.Add(command);
+return root.Parse(args).Invoke();

@@ -38,19 +38,22 @@ public static class Deviation
     public static double Asymmetry(Tensor y) => Relative(y, y.transpose(-1, -2));
 }
 
-/// <summary>Registry of every built-in check; layer families add theirs here.</summary>
+/// <summary>Marks a static class with a public static <c>IEnumerable&lt;EquivarianceCheck&gt; All()</c>: one family of built-in checks.</summary>
+[AttributeUsage(AttributeTargets.Class)]
+public sealed class CheckFamilyAttribute : Attribute
+{
+    /// <summary>Order of the family in <c>equisharp verify</c> (lower first).</summary>
+    public int Order { get; init; }
+}
+
+/// <summary>Registry of every built-in check: each layer family is a [CheckFamily] class, found by reflection so adding one touches no list.</summary>
 public static class CheckRegistry
 {
-    private static readonly List<Func<IEnumerable<EquivarianceCheck>>> sources = new() { PairwiseChecks.All };
-
-    /// <summary>Adds a family of checks (called by layer families defined later).</summary>
-    public static void Register(Func<IEnumerable<EquivarianceCheck>> source) { lock (sources) sources.Add(source); }
-
-    /// <summary>All checks, in registration order.</summary>
-    public static IEnumerable<EquivarianceCheck> All()
-    {
-        List<Func<IEnumerable<EquivarianceCheck>>> snapshot;
-        lock (sources) snapshot = sources.ToList();
-        return snapshot.SelectMany(s => s());
-    }
+    /// <summary>All checks, family by family.</summary>
+    public static IEnumerable<EquivarianceCheck> All() =>
+        typeof(CheckRegistry).Assembly.GetTypes()
+            .Select(t => (Type: t, Attr: t.GetCustomAttributes(typeof(CheckFamilyAttribute), false).Cast<CheckFamilyAttribute>().FirstOrDefault()))
+            .Where(x => x.Attr is not null)
+            .OrderBy(x => x.Attr!.Order).ThenBy(x => x.Type.FullName, StringComparer.Ordinal)
+            .SelectMany(x => (IEnumerable<EquivarianceCheck>)x.Type.GetMethod("All")!.Invoke(null, null)!);
 }

@@ -5,6 +5,7 @@ using static TorchSharp.torch;
 namespace EquiSharp.Verification;
 
 /// <summary>Exactness checks of the SCNN layers (symmetric outputs, dense export, tied kernels).</summary>
+[CheckFamily(Order = 0)]
 public static class PairwiseChecks
 {
     public static IEnumerable<EquivarianceCheck> All()

@@ -1,0 +1,24 @@
+using System.CommandLine;
+using TorchSharp;
+
+namespace EquiSharp.Cli.Commands;
+
+/// <summary><c>equisharp info</c>: versions, threads and devices.</summary>
+public sealed class InfoCommand : ICliCommand
+{
+    public Command Build()
+    {
+        var command = new Command("info", "Print EquiSharp, TorchSharp and libtorch versions, threads and devices.");
+        command.SetAction(_ =>
+        {
+            Console.WriteLine($"EquiSharp    {typeof(EquiSharp.Symmetry.WeightSymmetry).Assembly.GetName().Version}");
+            Console.WriteLine($"TorchSharp   {typeof(torch).Assembly.GetName().Version}");
+            Console.WriteLine($"libtorch     {torch.__version__}");
+            Console.WriteLine($"threads      {torch.get_num_threads()}");
+            Console.WriteLine($"cuda         {(torch.cuda.is_available() ? $"available ({torch.cuda.device_count()} devices)" : "not available")}");
+            Console.WriteLine($"device       {(torch.cuda.is_available() ? "cuda" : "cpu")}");
+            return 0;
+        });
+        return command;
+    }
+}
