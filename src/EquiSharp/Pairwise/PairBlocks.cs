@@ -1,0 +1,172 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace EquiSharp.Pairwise;
+
+/// <summary>Activation of the hidden pair-map layers (the SCNN paper's text uses sigmoid, the authors' code ReLU).</summary>
+public enum PairActivation { ReLU, Sigmoid }
+
+/// <summary>
+/// Batch norm for padded batches of pair maps: statistics are taken over valid entries only (inside each L_b×L_b
+/// block), so padding never shifts them; outputs outside the blocks are zero. Per-channel affine, so symmetric in →
+/// symmetric out. Without a mask it equals <c>BatchNorm2d</c>.
+/// </summary>
+public sealed class PairBatchNorm2d : nn.Module<Tensor, Tensor>
+{
+    private readonly Parameter weight;
+    private readonly Parameter bias;
+    private readonly double eps, momentum;
+    public long Channels { get; }
+
+    public PairBatchNorm2d(long channels, double eps = 1e-5, double momentum = 0.1, Device? device = null) : base(nameof(PairBatchNorm2d))
+    {
+        Channels = channels; this.eps = eps; this.momentum = momentum;
+        weight = new Parameter(ones(channels, device: device));
+        bias = new Parameter(zeros(channels, device: device));
+        register_buffer("running_mean", zeros(channels, device: device));
+        register_buffer("running_var", ones(channels, device: device));
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x) => forward(x, null);
+
+    /// <param name="x">(B, C, L, L).</param>
+    /// <param name="mask">Optional (B, 1, L, L) 0/1 mask of valid entries.</param>
+    public Tensor forward(Tensor x, Tensor? mask)
+    {
+        var runningMean = get_buffer("running_mean")!;
+        var runningVar = get_buffer("running_var")!;
+        Tensor mean, variance;
+        if (training)
+        {
+            if (mask is null)
+            {
+                mean = x.mean(new long[] { 0, 2, 3 });
+                variance = x.var(new long[] { 0, 2, 3 }, unbiased: false);
+            }
+            else
+            {
+                var count = mask.sum().clamp_min(1);
+                mean = (x * mask).sum(new long[] { 0, 2, 3 }) / count;
+                variance = ((x - mean.view(1, -1, 1, 1)).square() * mask).sum(new long[] { 0, 2, 3 }) / count;
+            }
+            using (no_grad())
+            {
+                double n = mask is null ? x.numel() / Channels : mask.sum().item<float>();
+                var unbiased = variance * (n / Math.Max(n - 1, 1));
+                runningMean.mul_(1 - momentum).add_(mean.detach() * momentum);
+                runningVar.mul_(1 - momentum).add_(unbiased.detach() * momentum);
+            }
+        }
+        else
+        {
+            mean = runningMean;
+            variance = runningVar;
+        }
+        var scale = weight / (variance + eps).sqrt();
+        var y = x * scale.view(1, -1, 1, 1) + (bias - mean * scale).view(1, -1, 1, 1);
+        return mask is null ? y : y * mask;
+    }
+}
+
+/// <summary>
+/// One stage of a pair network: a multi-kernel convolution (symmetry-preserving, or plain for the CNN baseline) →
+/// masked batch norm → activation → mask. Symmetric stages map symmetric maps to symmetric maps.
+/// </summary>
+public sealed class PairConvStage : nn.Module<Tensor, Tensor>
+{
+    private readonly ModuleList<nn.Module<Tensor, Tensor>> convs;
+    private readonly PairBatchNorm2d? norm;
+    public PairActivation? Activation { get; }
+    public bool Symmetric { get; }
+    public long InChannels { get; }
+    public long OutChannels { get; }
+
+    /// <param name="inChannels">Input channels.</param>
+    /// <param name="branches">(kernel size, out channels) per branch; outputs are concatenated.</param>
+    /// <param name="symmetric">Symmetry-preserving kernels (SCNN) or plain convolutions (CNN baseline).</param>
+    /// <param name="activation">Activation after the norm; null = none (e.g. before a final sigmoid).</param>
+    /// <param name="batchNorm">Apply masked batch norm after the convolution.</param>
+    /// <param name="device">Device for parameters.</param>
+    public PairConvStage(long inChannels, (long KernelSize, long OutChannels)[] branches, bool symmetric, PairActivation? activation,
+        bool batchNorm = true, Device? device = null) : base(nameof(PairConvStage))
+    {
+        InChannels = inChannels;
+        OutChannels = branches.Sum(b => b.OutChannels);
+        Symmetric = symmetric;
+        Activation = activation;
+        convs = new ModuleList<nn.Module<Tensor, Tensor>>(branches.Select(b => symmetric
+            ? (nn.Module<Tensor, Tensor>)PairLayers.SymmetryPreservingConv2d(inChannels, b.OutChannels, b.KernelSize, device: device)
+            : DenseConv(inChannels, b.OutChannels, b.KernelSize, device)).ToArray());
+        norm = batchNorm ? new PairBatchNorm2d(OutChannels, device: device) : null;
+        RegisterComponents();
+    }
+
+    internal static nn.Module<Tensor, Tensor> DenseConv(long inChannels, long outChannels, long kernelSize, Device? device)
+    {
+        if (kernelSize <= 0 || kernelSize % 2 == 0) throw new ArgumentException($"kernel_size must be a positive odd number, got {kernelSize}.");
+        return nn.Conv2d(inChannels, outChannels, kernelSize, padding: kernelSize / 2, device: device);
+    }
+
+    public override Tensor forward(Tensor x) => forward(x, null);
+
+    /// <summary>Forward with an optional (B, 1, L, L) mask of valid entries.</summary>
+    public Tensor forward(Tensor x, Tensor? mask)
+    {
+        var y = convs.Count == 1 ? convs[0].forward(x) : cat(convs.Select(c => c.forward(x)).ToArray(), 1);
+        y = norm is null ? (mask is null ? y : y * mask) : norm.forward(y, mask);
+        y = Activation switch
+        {
+            PairActivation.ReLU => nn.functional.relu(y),
+            PairActivation.Sigmoid => nn.functional.sigmoid(y),
+            _ => y,
+        };
+        return mask is null || Activation is null or PairActivation.ReLU ? y : y * mask; // sigmoid(0) ≠ 0: re-mask
+    }
+
+    /// <summary>Trainable parameters (tied kernels count their orbits only).</summary>
+    public long FreeParameterCount => parameters().Sum(p => p.numel());
+}
+
+/// <summary>
+/// From a sequence (B, L, n) to pair maps (B, F, L, L): the self-Cartesian product followed by a symmetry-generating
+/// convolution (SCNN) or a plain convolution (CNN baseline), then masked batch norm and activation.
+/// </summary>
+public sealed class PairEncoder : nn.Module<Tensor, Tensor>
+{
+    private readonly SelfCartesian product = new();
+    private readonly nn.Module<Tensor, Tensor> conv;
+    private readonly PairBatchNorm2d? norm;
+    public PairActivation? Activation { get; }
+    public long OutChannels { get; }
+
+    public PairEncoder(long features, long outChannels, long kernelSize, bool symmetric, PairActivation? activation, bool batchNorm = true, Device? device = null)
+        : base(nameof(PairEncoder))
+    {
+        OutChannels = outChannels;
+        Activation = activation;
+        conv = symmetric
+            ? PairLayers.SymmetryGeneratingConv2d(2 * features, outChannels, kernelSize, device: device)
+            : PairConvStage.DenseConv(2 * features, outChannels, kernelSize, device);
+        norm = batchNorm ? new PairBatchNorm2d(outChannels, device: device) : null;
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x) => forward(x, null);
+
+    /// <summary>(B, L, n) with optional lengths (B) → (B, F, L, L), zero outside each L_b×L_b block.</summary>
+    public Tensor forward(Tensor x, Tensor? lengths)
+    {
+        var mask = lengths is null ? null : PairMask.FromLengths(lengths, x.shape[1], x.dtype);
+        var y = conv.forward(product.forward(x, lengths));
+        y = norm is null ? (mask is null ? y : y * mask) : norm.forward(y, mask);
+        y = Activation switch
+        {
+            PairActivation.ReLU => nn.functional.relu(y),
+            PairActivation.Sigmoid => nn.functional.sigmoid(y),
+            _ => y,
+        };
+        return mask is null || Activation is null or PairActivation.ReLU ? y : y * mask;
+    }
+}

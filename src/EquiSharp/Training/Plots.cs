@@ -1,0 +1,56 @@
+using ScottPlot;
+
+namespace EquiSharp.Training;
+
+/// <summary>PNG figures that people would rather see than read: training curves and pair-map heatmaps.</summary>
+public static class Plots
+{
+    /// <summary>Training loss and dev metrics per epoch, one line each.</summary>
+    public static void TrainingCurves(string path, IReadOnlyList<EpochRecord> history, string title)
+    {
+        var plot = new Plot();
+        if (history.Count > 0)
+        {
+            double[] epochs = history.Select(h => (double)h.Epoch).ToArray();
+            var loss = plot.Add.Scatter(epochs, history.Select(h => h.TrainLoss).ToArray());
+            loss.LegendText = "train loss";
+            foreach (var key in history[0].Dev.Keys)
+            {
+                var s = plot.Add.Scatter(epochs, history.Select(h => h.Dev.TryGetValue(key, out var v) ? v : double.NaN).ToArray());
+                s.LegendText = $"dev {key}";
+            }
+            plot.ShowLegend();
+        }
+        plot.Title(title);
+        plot.XLabel("epoch");
+        SaveAtomic(plot, path, 900, 550);
+    }
+
+    /// <summary>
+    /// A heatmap of an L×L map (row-major). With <paramref name="lower"/>, the lower triangle shows that map instead
+    /// (e.g. predicted probabilities above the diagonal, the true structure below).
+    /// </summary>
+    public static void PairHeatmap(string path, float[] upper, int length, string title, float[]? lower = null)
+    {
+        var data = new double[length, length];
+        for (int i = 0; i < length; i++)
+            for (int j = 0; j < length; j++)
+                data[i, j] = lower is not null && i > j ? lower[i * length + j] : upper[i * length + j];
+        var plot = new Plot();
+        var heat = plot.Add.Heatmap(data);
+        heat.Colormap = new ScottPlot.Colormaps.Viridis();
+        plot.Add.ColorBar(heat);
+        plot.Title(title);
+        plot.Axes.InvertY();
+        SaveAtomic(plot, path, 800, 720);
+    }
+
+    private static void SaveAtomic(Plot plot, string path, int width, int height)
+    {
+        string? dir = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (dir is not null) Directory.CreateDirectory(dir);
+        string tmp = path + ".tmp.png";
+        plot.SavePng(tmp, width, height);
+        File.Move(tmp, path, overwrite: true);
+    }
+}

@@ -1,0 +1,160 @@
+using System.Runtime.InteropServices;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace EquiSharp.Training;
+
+/// <summary>What an application supplies to the shared training loop.</summary>
+public interface ITrainingTask<TBatch>
+{
+    /// <summary>The model being trained (saved in checkpoints).</summary>
+    nn.Module Model { get; }
+    /// <summary>The batches of one epoch; must depend only on <paramref name="epoch"/> and <paramref name="rng"/> so resume is exact.</summary>
+    IReadOnlyList<TBatch> EpochBatches(int epoch, Random rng);
+    /// <summary>Training loss of one batch (scalar, differentiable). Called in training mode inside a dispose scope.</summary>
+    Tensor Loss(TBatch batch);
+    /// <summary>Evaluation on held-out data after each epoch (eval mode, no grad). Higher score is better.</summary>
+    EvalResult Evaluate();
+}
+
+/// <summary>Dev metrics of one evaluation and the score used for model selection and early stopping.</summary>
+public sealed record EvalResult(double Score, Dictionary<string, double> Metrics);
+
+/// <summary>Options of the shared training loop.</summary>
+public sealed record TrainerOptions
+{
+    public int Epochs { get; init; } = 10;
+    /// <summary>Stop after this many optimizer steps in total (smoke runs); null = no limit.</summary>
+    public long? MaxSteps { get; init; }
+    public int Seed { get; init; } = 1;
+    /// <summary>Stop after this many epochs without a better dev score; null = never.</summary>
+    public int? Patience { get; init; } = 5;
+    /// <summary>Where checkpoints, the best model and the history go; null = nothing is written.</summary>
+    public string? OutDir { get; init; }
+    /// <summary>Continue from the checkpoint in <see cref="OutDir"/>.</summary>
+    public bool Resume { get; init; }
+    public string Title { get; init; } = "train";
+    /// <summary>Stop cleanly (checkpoint, then return) on SIGINT / Ctrl-C.</summary>
+    public bool HandleInterrupt { get; init; } = true;
+    /// <summary>Called after every epoch (e.g. for memory measurements or extra logging).</summary>
+    public Action<EpochRecord>? OnEpochEnd { get; init; }
+}
+
+/// <summary>How a run ended.</summary>
+public sealed record TrainingResult(TrainingState State, bool Interrupted, bool ReachedMaxSteps, bool EarlyStopped);
+
+/// <summary>
+/// The one training loop of EquiSharp: seeded data order, dispose scopes per step, evaluation hooks, early stopping,
+/// atomic checkpoints holding model, optimizer, RNG and loop state (so <c>--resume</c> continues exactly), clean
+/// stop on SIGINT, and progress reporting.
+/// </summary>
+public static class Trainer
+{
+    /// <summary>Derives the per-epoch data seed from the run seed (order of batches and random crops).</summary>
+    public static int EpochSeed(int seed, int epoch) => HashCode.Combine(seed, epoch, 0x5eed);
+
+    public static TrainingResult Fit<TBatch>(ITrainingTask<TBatch> task, OptimizerHelper optimizer, TrainerOptions options, ITrainingProgress progress)
+    {
+        var model = task.Model;
+        var state = new TrainingState();
+        if (options.Resume)
+        {
+            if (options.OutDir is null) throw new ArgumentException("Resuming needs an output directory holding a checkpoint.");
+            state = Checkpoint.Load(options.OutDir, model, optimizer)
+                ?? throw new FileNotFoundException($"No checkpoint to resume from in '{options.OutDir}' (expected {Path.Combine(options.OutDir, Checkpoint.LatestName)}/state.json).");
+            progress.Message($"resumed from {options.OutDir} at epoch {state.Epoch + 1}, step {state.Step}");
+            if (state.Finished) return new TrainingResult(state, false, false, state.StopReason == "early-stopping");
+        }
+
+        var stop = new StopFlag();
+        using var registration = options.HandleInterrupt ? PosixSignalRegistration.Create(PosixSignal.SIGINT, ctx => { ctx.Cancel = true; stop.Requested = true; }) : null;
+        var stepsPerEpoch = task.EpochBatches(0, new Random(EpochSeed(options.Seed, 0))).Count;
+        long total = stepsPerEpoch * (long)options.Epochs;
+        if (options.MaxSteps is long cap) total = Math.Min(total, cap);
+        progress.Start(options.Title, total, state.Step);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        double secondsBefore = state.TrainSeconds;
+
+        TrainingState Snapshot(TrainingState s) => s with { TrainSeconds = secondsBefore + clock.Elapsed.TotalSeconds };
+        void Save(TrainingState s) { if (options.OutDir is not null) Checkpoint.Save(options.OutDir, model, optimizer, s); }
+
+        for (int epoch = state.Epoch; epoch < options.Epochs; epoch++)
+        {
+            var batches = task.EpochBatches(epoch, new Random(EpochSeed(options.Seed, epoch)));
+            for (int i = state.StepInEpoch; i < batches.Count; i++)
+            {
+                if (options.MaxSteps is long max && state.Step >= max)
+                {
+                    state = Snapshot(state with { Epoch = epoch, StepInEpoch = i });
+                    Save(state);
+                    return new TrainingResult(state, false, true, false);
+                }
+                double lossValue;
+                using (var scope = NewDisposeScope())
+                {
+                    model.train();
+                    optimizer.zero_grad();
+                    var loss = task.Loss(batches[i]);
+                    loss.backward();
+                    optimizer.step();
+                    lossValue = loss.item<float>();
+                }
+                if (!double.IsFinite(lossValue))
+                    throw new InvalidOperationException($"Training loss became {lossValue} at step {state.Step + 1}; the last checkpoint in '{options.OutDir}' is intact.");
+                state = state with
+                {
+                    Epoch = epoch, StepInEpoch = i + 1, Step = state.Step + 1,
+                    EpochLossSum = state.EpochLossSum + lossValue, EpochLossCount = state.EpochLossCount + 1,
+                };
+                progress.Step(state.Step, lossValue);
+                if (stop.Requested)
+                {
+                    state = Snapshot(state);
+                    Save(state);
+                    progress.Message($"interrupted: checkpoint saved at step {state.Step} in {options.OutDir ?? "(no output directory)"}");
+                    return new TrainingResult(state, true, false, false);
+                }
+            }
+
+            // end of epoch: evaluate, select, maybe stop early, checkpoint
+            EvalResult eval;
+            using (var scope = NewDisposeScope())
+            using (no_grad())
+            {
+                model.eval();
+                eval = task.Evaluate();
+                model.train();
+            }
+            var record = new EpochRecord(epoch + 1, state.Step, state.EpochLossSum / Math.Max(1, state.EpochLossCount), eval.Metrics, eval.Score,
+                secondsBefore + clock.Elapsed.TotalSeconds);
+            bool improved = eval.Score > state.BestScore;
+            state = state with
+            {
+                Epoch = epoch + 1, StepInEpoch = 0, EpochLossSum = 0, EpochLossCount = 0,
+                History = state.History.Append(record).ToList(),
+                BestScore = improved ? eval.Score : state.BestScore,
+                BestEpoch = improved ? epoch + 1 : state.BestEpoch,
+                EpochsWithoutImprovement = improved ? 0 : state.EpochsWithoutImprovement + 1,
+            };
+            progress.Message(FormatEpoch(record, improved));
+            if (improved && options.OutDir is not null) Checkpoint.Save(options.OutDir, model, null, Snapshot(state), Checkpoint.BestName);
+            bool early = options.Patience is int p && state.EpochsWithoutImprovement >= p;
+            if (early || epoch + 1 == options.Epochs)
+                state = state with { Finished = true, StopReason = early ? "early-stopping" : "epochs" };
+            state = Snapshot(state);
+            Save(state);
+            options.OnEpochEnd?.Invoke(record);
+            if (early) return new TrainingResult(state, false, false, true);
+            if (stop.Requested) return new TrainingResult(state, true, false, false);
+        }
+        return new TrainingResult(state, false, false, false);
+    }
+
+    private static string FormatEpoch(EpochRecord r, bool improved) =>
+        FormattableString.Invariant($"epoch {r.Epoch}: train_loss={r.TrainLoss:0.0000} ") +
+        string.Join(" ", r.Dev.Select(kv => FormattableString.Invariant($"dev_{kv.Key}={kv.Value:0.0000}"))) +
+        (improved ? " (best)" : "");
+
+    private sealed class StopFlag { public volatile bool Requested; }
+}
