@@ -13,7 +13,7 @@ public sealed class DirectoryReadTests
         dir.Write("c.csv", "rna_name,seq,struct\ncsv-record,GNNC,(..)\n");
         dir.Write("d.txt", "notes about the data set\n");
         dir.Write("e.fa", ">broken\nGGAC\n((.)\n");
-        dir.WriteGzip("f.gz", "").ToString();
+        dir.WriteGzip("f.gz", "");
         Directory.CreateDirectory(Path.Combine(dir.Path, "sub"));
 
         var r = RnaFile.ReadDirectory(dir.Path);

@@ -147,6 +147,14 @@ public sealed class ReaderTests
     }
 
     [Fact]
+    public void CsvColumnsMayComeInAnyOrderAndCase()
+    {
+        var r = RnaFile.Parse("Structure,ID,Sequence,extra\n(..),x1,GAAC,1\n");
+        Assert.Equal(RnaFileFormat.Csv, r.Format);
+        Assert.Equal(new RnaStructure("x1", "GAAC", [3, -1, -1, 0]), r.Records.Single());
+    }
+
+    [Fact]
     public void CsvWithoutHeaderIsNotRecognised()
     {
         var e = Assert.Throws<RnaFormatException>(() => RnaFile.Parse("x,GGGAAAUCCC,(((....)))\n", "nohead.csv"));
