@@ -46,7 +46,7 @@ internal static partial class BpseqFormat
             string record = name ?? ctx.DefaultName();
             if (index != seq.Count + 1)
                 throw ctx.Error(line, record, seq.Count + 1, $"expected position {seq.Count + 1} but found {index}");
-            seq.Add(tok[1].Length == 1 ? tok[1][0] : '?');
+            seq.Add(ReadContext.BaseChar(tok[1]));
             partners.Add(ctx.ParseInt(tok[2], line, record, index));
             lines.Add(line);
         }

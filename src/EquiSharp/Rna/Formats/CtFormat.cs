@@ -29,7 +29,7 @@ internal static partial class CtFormat
                 int line = src.LineNumber;
                 if (tok.Length < 6 || !int.TryParse(tok[0], CultureInfo.InvariantCulture, out int index) || index != k + 1)
                     throw ctx.Error(line, name, k + 1, $"expected the CT line for position {k + 1} of {length}");
-                seq[k] = tok[1].Length == 1 ? tok[1][0] : '?';
+                seq[k] = ReadContext.BaseChar(tok[1]);
                 partners[k] = ctx.ParseInt(tok[4], line, name, k + 1) - 1;
                 lines[k] = line;
             }

@@ -15,14 +15,14 @@ internal static partial class DotBracketFastaFormat
         var records = new List<RnaStructure>();
         while (src.SkipBlank())
         {
-            string header = src.Read();
+            string header = src.Read().TrimStart();
             int headerLine = src.LineNumber;
             if (!header.StartsWith('>'))
                 throw ctx.Error(headerLine, null, null, "expected a '>name' header line");
             string name = header[1..].Trim() is { Length: > 0 } n ? n : ctx.DefaultName();
 
             var body = new List<(string Text, int Line)>();
-            while (src.SkipBlank() && !src[src.Next].StartsWith('>'))
+            while (src.SkipBlank() && !src[src.Next].TrimStart().StartsWith('>'))
             {
                 string text = EnergyPattern().Replace(src.Read(), "");
                 body.Add((string.Concat(text.Where(c => !char.IsWhiteSpace(c))), src.LineNumber));

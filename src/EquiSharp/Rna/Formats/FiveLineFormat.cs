@@ -52,7 +52,8 @@ internal static class FiveLineFormat
     {
         if (first < 0 || first + 3 >= src.Count) return false;
         string[] a = LineSource.Tokens(src[first + 1]), b = LineSource.Tokens(src[first + 2]), c = LineSource.Tokens(src[first + 3]);
-        return a.Length > 0 && a.Length == b.Length && b.Length == c.Length
+        // Lengths are not compared here so that the reader can report a mismatch with its line number.
+        return a.Length > 0 && b.Length > 0 && c.Length > 0
             && a.All(t => t is "0" or "1" or "2" or "3" or "4")
             && b.All(t => int.TryParse(t, CultureInfo.InvariantCulture, out _))
             && c.All(t => t is "0" or "1");

@@ -82,6 +82,9 @@ internal sealed class ReadContext(string fileName, RnaReadOptions options)
         return seq;
     }
 
+    /// <summary>The base letter of a CT/BPSEQ base column; a multi-letter token becomes an unknown symbol.</summary>
+    public static char BaseChar(string token) => token.Length == 1 ? token[0] : '?';
+
     public void AddUnknown(int count)
     {
         if (count == 0) return;

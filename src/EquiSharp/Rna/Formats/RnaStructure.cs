@@ -9,7 +9,8 @@ namespace EquiSharp.Rna.Formats;
 /// <see cref="Sequence"/> holds only the letters A, C, G, U and N (N = any other symbol).
 /// <see cref="Partners"/> gives, for each 0-based position, the 0-based index of its partner or -1 when unpaired.
 /// The constructor validates length, range, symmetry and self-pairs and throws <see cref="ArgumentException"/>.
-/// The array is not copied, so callers should treat it as read-only. Equality compares name, sequence and pairs by value.
+/// The array is not copied, so callers should treat it as read-only; <c>with</c> expressions are not re-validated.
+/// Equality compares name, sequence and pairs by value.
 /// </remarks>
 public sealed record RnaStructure(string Name, string Sequence, int[] Partners)
 {
