@@ -34,7 +34,7 @@ public static class Checkpoint
 {
     public const string LatestName = "checkpoint";
     public const string BestName = "best";
-    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
+    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
 
     /// <summary>Writes model, optimizer, torch RNG and state into <paramref name="outDir"/>/<paramref name="name"/> atomically.</summary>
     public static void Save(string outDir, nn.Module model, OptimizerHelper? optimizer, TrainingState state, string name = LatestName,
@@ -82,7 +82,7 @@ public static class Checkpoint
             using var t = torch.tensor(bytes, dtype: ScalarType.Byte);
             torch.set_rng_state(t);
         }
-        return JsonSerializer.Deserialize<TrainingState>(File.ReadAllText(Path.Combine(dir, "state.json")))
+        return JsonSerializer.Deserialize<TrainingState>(File.ReadAllText(Path.Combine(dir, "state.json")), Json)
             ?? throw new InvalidDataException($"{Path.Combine(dir, "state.json")}: empty or invalid training state.");
     }
 

@@ -1,0 +1,142 @@
+using System.Diagnostics;
+using EquiSharp.Rna.Models;
+using EquiSharp.Rna.Synthetic;
+using EquiSharp.Rna.Training;
+using EquiSharp.Training;
+using static TorchSharp.torch;
+
+namespace EquiSharp.Tests.Training;
+
+[Collection("training")] // these tests measure process memory and timing-insensitive determinism; keep them serial
+public class TrainerTests
+{
+    private static readonly RnaModelConfig Tiny = RnaModelConfig.Small with { LstmUnits = 4, DenseFeatures = 3, EncoderChannels = 6, SkipChannels = 2,
+        Stages = new[] { new (long, long)[] { (5, 4), (3, 2) } } };
+
+    private static (RnaPairModel Model, RnaTrainingTask Task, TorchSharp.Modules.OptimizerHelper Optimizer) Setup(int seed)
+    {
+        var data = SyntheticRna.Generate(24, 16, 28, seed: 3);
+        manual_seed(seed);
+        var model = new RnaPairModel(Tiny, symmetric: true);
+        var task = new RnaTrainingTask(model, data.Take(20).ToList(), data.Skip(20).ToList(),
+            new RnaTrainingOptions { Crop = 24, BatchSize = 4, DevMaxLength = 28 }, CPU);
+        return (model, task, optim.Adam(model.parameters(), 5e-3));
+    }
+
+    private static float[][] Parameters(nn.Module m) => m.parameters().Select(p => p.detach().contiguous().data<float>().ToArray()).ToArray();
+
+    [Fact]
+    public void ResumedRunGivesBitIdenticalParameters()
+    {
+        using var dir = new TempFolder();
+        var options = new TrainerOptions { Epochs = 3, Seed = 5, Patience = null, HandleInterrupt = false };
+
+        var (a, taskA, optA) = Setup(7);
+        Trainer.Fit(taskA, optA, options with { MaxSteps = 12 }, new PlainLineProgress(TextWriter.Null));
+
+        var (b, taskB, optB) = Setup(7);
+        var first = Trainer.Fit(taskB, optB, options with { MaxSteps = 6, OutDir = dir.Path }, new PlainLineProgress(TextWriter.Null));
+        Assert.True(first.ReachedMaxSteps);
+        Assert.Equal(6, first.State.Step);
+
+        var (c, taskC, optC) = Setup(99); // different init: everything must come from the checkpoint
+        var second = Trainer.Fit(taskC, optC, options with { MaxSteps = 12, OutDir = dir.Path, Resume = true }, new PlainLineProgress(TextWriter.Null));
+        Assert.Equal(12, second.State.Step);
+
+        var pa = Parameters(a); var pc = Parameters(c);
+        Assert.Equal(pa.Length, pc.Length);
+        for (int k = 0; k < pa.Length; k++) Assert.Equal(pa[k], pc[k]); // bit-identical
+        Assert.NotEqual(Parameters(b)[0], pc[0]);                       // and the resume really trained further
+    }
+
+    [Fact]
+    public void CheckpointsAreWrittenAtomicallyAndSurviveAnInterruptedSwap()
+    {
+        using var dir = new TempFolder();
+        var (model, task, opt) = Setup(1);
+        Trainer.Fit(task, opt, new TrainerOptions { Epochs = 1, Patience = null, OutDir = dir.Path, HandleInterrupt = false }, new PlainLineProgress(TextWriter.Null));
+        Assert.NotNull(Checkpoint.Locate(dir.Path));
+        Assert.Empty(Directory.GetDirectories(dir.Path, ".*tmp*"));
+        // a crash between the two renames leaves only ".checkpoint.old": the loader must still find it
+        Directory.Move(Path.Combine(dir.Path, Checkpoint.LatestName), Path.Combine(dir.Path, ".checkpoint.old"));
+        var (fresh, _, _) = Setup(2);
+        var state = Checkpoint.Load(dir.Path, fresh);
+        Assert.NotNull(state);
+        Assert.Equal(Parameters(model)[0], Parameters(fresh)[0]);
+    }
+
+    [Fact]
+    public void EarlyStoppingStopsAfterPatienceEpochsWithoutImprovement()
+    {
+        var (_, task, opt) = Setup(1);
+        var constant = new ConstantScoreTask(task);
+        var result = Trainer.Fit(constant, opt, new TrainerOptions { Epochs = 10, Patience = 2, HandleInterrupt = false }, new PlainLineProgress(TextWriter.Null));
+        Assert.True(result.EarlyStopped);
+        Assert.Equal(3, result.State.History.Count); // best at epoch 1, then 2 epochs without improvement
+    }
+
+    [Fact]
+    public void MemoryStaysFlatAcrossEpochs()
+    {
+        var (_, task, opt) = Setup(1);
+        var rss = new List<long>();
+        Trainer.Fit(task, opt, new TrainerOptions
+        {
+            Epochs = 4, Patience = null, HandleInterrupt = false,
+            OnEpochEnd = _ => { GC.Collect(); GC.WaitForPendingFinalizers(); rss.Add(ResidentBytes()); },
+        }, new PlainLineProgress(TextWriter.Null));
+        double growth = (double)(rss[2] - rss[0]) / rss[0];
+        Assert.True(growth < 0.05, $"RSS grew by {growth:P1} from epoch 1 to epoch 3 ({rss[0]} → {rss[2]} bytes)");
+    }
+
+    [Fact]
+    public void SigintToATrainingChildProcessLeavesALoadableCheckpoint()
+    {
+        using var dir = new TempFolder();
+        string cli = Path.Combine(AppContext.BaseDirectory, "EquiSharp.Cli.dll");
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in new[] { cli, "demo", "--out", dir.Path, "--epochs", "1000" }) psi.ArgumentList.Add(a);
+        using var child = Process.Start(psi)!;
+        var output = new System.Text.StringBuilder();
+        var sawStep = new ManualResetEventSlim();
+        child.OutputDataReceived += (_, e) => { if (e.Data is null) return; lock (output) output.AppendLine(e.Data); if (e.Data.Contains("step ")) sawStep.Set(); };
+        child.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (output) output.AppendLine(e.Data); };
+        child.BeginOutputReadLine(); child.BeginErrorReadLine();
+        Assert.True(sawStep.Wait(TimeSpan.FromSeconds(60)), "the child never reported a training step:\n" + output);
+        Thread.Sleep(1500);
+        Process.Start("kill", new[] { "-INT", child.Id.ToString() })!.WaitForExit();
+        Assert.True(child.WaitForExit(60_000), "the child did not exit after SIGINT");
+        string text; lock (output) text = output.ToString();
+        Assert.True(child.ExitCode == 0, $"exit code {child.ExitCode}:\n{text}");
+        Assert.Contains("interrupted: checkpoint saved", text);
+
+        string scnnDir = Path.Combine(dir.Path, "scnn");
+        manual_seed(1);
+        var model = new RnaPairModel(RnaModelConfig.Small, symmetric: true);
+        var state = Checkpoint.Load(scnnDir, model);
+        Assert.NotNull(state);
+        Assert.True(state!.Step > 0);
+    }
+
+    private static long ResidentBytes()
+    {
+        foreach (var line in File.ReadLines("/proc/self/status"))
+            if (line.StartsWith("VmRSS:")) return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) * 1024;
+        throw new InvalidOperationException("VmRSS not found");
+    }
+
+    private sealed class ConstantScoreTask(RnaTrainingTask inner) : ITrainingTask<EquiSharp.Rna.RnaWindow[]>
+    {
+        public nn.Module Model => inner.Model;
+        public IReadOnlyList<EquiSharp.Rna.RnaWindow[]> EpochBatches(int epoch, Random rng) => inner.EpochBatches(epoch, rng).Take(1).ToList();
+        public Tensor Loss(EquiSharp.Rna.RnaWindow[] batch) => inner.Loss(batch);
+        public EvalResult Evaluate() => new(0.5, new Dictionary<string, double> { ["acc"] = 0.5 });
+    }
+}
+
+/// <summary>A temporary folder deleted at the end of a test.</summary>
+internal sealed class TempFolder : IDisposable
+{
+    public string Path { get; } = Directory.CreateTempSubdirectory("equisharp-test-").FullName;
+    public void Dispose() { try { Directory.Delete(Path, true); } catch (IOException) { } }
+}
