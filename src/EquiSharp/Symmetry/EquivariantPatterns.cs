@@ -115,9 +115,15 @@ public sealed class EquivariantPattern
     private string Kind(long[] ix, bool sameSet)
     {
         long k = ix[0], i = ix[2];
-        if (Map == "linear") return sameSet ? (k == i ? "k=i" : "k≠i") : "i";
+        var fibre = Output.PointMap;
+        string In(long p, string name) => fibre is null ? "" : fibre[(int)p] == k ? $"{name}↦k" : $"{name}↦other";
+        if (Map == "linear") return sameSet ? (k == i ? "k=i" : "k≠i") : fibre is null ? "-" : In(i, "i");
         long j = ix[4];
-        if (!sameSet) return i == j ? "i=j" : "i≠j";
+        if (!sameSet)
+        {
+            string eq = i == j ? "i=j" : "i≠j";
+            return fibre is null ? eq : $"{In(i, "i")}, {In(j, "j")}, {eq}";
+        }
         if (k == i && i == j) return "k=i=j";
         if (k == i) return "k=i≠j";
         if (k == j) return "k=j≠i";

@@ -251,15 +251,17 @@ public sealed class GroupAction
     public IReadOnlyList<int[]> GeneratorImages { get; }
     /// <summary>Short name, e.g. "natural" or "fold".</summary>
     public string Name { get; }
+    /// <summary>For natural and induced actions: the map from the group's points to this set (identity for natural); otherwise null.</summary>
+    public IReadOnlyList<int>? PointMap { get; }
 
-    private GroupAction(PermutationGroup group, int size, IReadOnlyList<int[]> images, string name)
+    private GroupAction(PermutationGroup group, int size, IReadOnlyList<int[]> images, string name, int[]? pointMap = null)
     {
-        Group = group; Size = size; GeneratorImages = images; Name = name;
+        Group = group; Size = size; GeneratorImages = images; Name = name; PointMap = pointMap;
     }
 
     /// <summary>The group acting on its own points (y_i ↦ y_{σ(i)}).</summary>
     public static GroupAction Natural(PermutationGroup group) =>
-        new(group, group.Degree, group.Generators.Select(g => (int[])g.Clone()).ToList(), "natural");
+        new(group, group.Degree, group.Generators.Select(g => (int[])g.Clone()).ToList(), "natural", PermutationGroup.Identity(group.Degree));
 
     /// <summary>Every element fixes every one of <paramref name="size"/> points (invariant outputs).</summary>
     public static GroupAction Trivial(PermutationGroup group, int size = 1) =>
@@ -328,7 +330,7 @@ public sealed class GroupAction
             // a well-defined map of a finite set induced by a bijection is a bijection when the map is onto
             images.Add(image);
         }
-        return new ActionValidation(true, new GroupAction(group, size, images, name), null, $"action '{name}' of {group.Name} is well defined", null);
+        return new ActionValidation(true, new GroupAction(group, size, images, name, (int[])map.Clone()), null, $"action '{name}' of {group.Name} is well defined", null);
     }
 
     /// <summary>Validates explicit generator images without throwing (see <see cref="FromGeneratorImages"/>).</summary>
