@@ -44,6 +44,27 @@ public class GroupActionTests
     }
 
     [Fact]
+    public void GroupSpecsParseAndBadSpecsAreRejected()
+    {
+        Assert.Equal(120, PermutationGroup.Parse("sym:5").Order());
+        Assert.Equal(7, PermutationGroup.Parse("cyc:7").Elements().Count());
+        Assert.Equal(8, PermutationGroup.Parse("pairs:4").Order());
+        Assert.Contains("expected sym:N", Assert.Throws<ArgumentException>(() => PermutationGroup.Parse("sym5")).Message);
+        Assert.Throws<ArgumentException>(() => PermutationGroup.Parse("alt:4"));
+        Assert.Throws<ArgumentException>(() => PermutationGroup.Parse("pairs:5"));
+        Assert.Throws<ArgumentException>(() => new PermutationGroup(3, new[] { new[] { 0, 0, 1 } }, "bad"));
+        Assert.Equal("(0 1)(2 3 4)", PermutationGroup.CycleNotation(new[] { 1, 0, 3, 4, 2 }));
+    }
+
+    [Fact]
+    public void PatternsNeedActionsOfTheSameGroupObject()
+    {
+        var a = GroupAction.Natural(PermutationGroup.Symmetric(3));
+        var b = GroupAction.Natural(PermutationGroup.Symmetric(3));
+        Assert.Throws<ArgumentException>(() => EquivariantPattern.Linear(a, b));
+    }
+
+    [Fact]
     public void FoldIsWellDefinedForN2WhereEveryPermutationPreservesThePairing()
     {
         var fold = GroupAction.Folded(PermutationGroup.Symmetric(2));

@@ -76,6 +76,17 @@ public class SetLayerTests
         if (n > 1) Assert.Equal(beta, theta[pattern.Partition.OrbitOf[1]], 12);           // off-diagonal class
     }
 
+    [Theory]
+    [InlineData("sum", 1)] [InlineData("sum", 4)] [InlineData("mean", 1)] [InlineData("mean", 6)]
+    public void LinearDenseWeightReproducesTheForward(string aggregation, int n)
+    {
+        var layer = PermutationLayers.PermutationEquivariantLinear(3, 2, aggregation: aggregation, dtype: ScalarType.Float64);
+        using (no_grad()) layer.Bias!.copy_(tensor(new double[] { 0.3, -0.7 }));
+        var x = randn(new long[] { 5, n, 3 }, dtype: ScalarType.Float64);
+        var expected = einsum("koic,bic->bko", layer.DenseWeight(n), x) + layer.Bias!;
+        Assert.True(PermutationChecks.RelativeDeviation(layer.forward(x), expected) < 1e-14);
+    }
+
     [Fact]
     public void LinearDenseWeightIsNotOnTheOrbitsWhenPerturbed()
     {
