@@ -60,7 +60,11 @@ public sealed class EquivariantPattern
     }
 
     /// <summary>Pattern of an equivariant quadratic map; weight shape (M, outChannels, N, inChannels, N, inChannels).</summary>
+    /// <param name="input">Action on the input points (the group's points).</param>
+    /// <param name="output">Action of the same group on the output points.</param>
     /// <param name="symmetricPairs">Also identify A[k,o,i,c,j,d] with A[k,o,j,d,i,c].</param>
+    /// <param name="inChannels">Channels per input point.</param>
+    /// <param name="outChannels">Channels per output point.</param>
     public static EquivariantPattern Quadratic(GroupAction input, GroupAction output, bool symmetricPairs = false, int inChannels = 1, int outChannels = 1)
     {
         CheckSameGroup(input, output);

@@ -40,6 +40,8 @@ public class SetsDemoTests
     }
 }
 
+/// <summary>Redirects Console; kept in the "Console" collection so it never runs in parallel with other console-capturing tests.</summary>
+[Collection("Console")]
 public class OrbitsCommandTests
 {
     private static (int Code, string[] Out, string Err) Run(params string[] args)
