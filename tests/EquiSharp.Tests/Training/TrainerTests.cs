@@ -7,7 +7,7 @@ using static TorchSharp.torch;
 
 namespace EquiSharp.Tests.Training;
 
-[Collection("training")] // these tests measure process memory and timing-insensitive determinism; keep them serial
+[Collection("training")]
 public class TrainerTests
 {
     private static readonly RnaModelConfig Tiny = RnaModelConfig.Small with { LstmUnits = 4, DenseFeatures = 3, EncoderChannels = 6, SkipChannels = 2,
@@ -140,3 +140,7 @@ internal sealed class TempFolder : IDisposable
     public string Path { get; } = Directory.CreateTempSubdirectory("equisharp-test-").FullName;
     public void Dispose() { try { Directory.Delete(Path, true); } catch (IOException) { } }
 }
+
+/// <summary>Trainer tests measure the process's memory and spawn children: they run alone, after the parallel tests.</summary>
+[CollectionDefinition("training", DisableParallelization = true)]
+public sealed class TrainingCollection { }
