@@ -25,11 +25,11 @@ public sealed class DemoCommand : ICliCommand
                 Seed = parse.GetValue(seed), Device = CommonOptions.ParseDevice(parse.GetValue(device)!),
             };
             var result = ProgressDisplay.Run(p => RnaDemo.Run(options, p));
-            var table = new Table().AddColumns("model", "free params", "train s", "steps", "dev PPV", "dev sen", "dev acc", "asymmetry");
+            var table = new Table().AddColumns("model", "free params", "train s", "steps", "test PPV", "test sen", "test acc", "asymmetry");
             foreach (var m in result.Models)
                 table.AddRow(m.Name, m.Parameters.ToString(), FormattableString.Invariant($"{m.TrainSeconds:0.0}"), m.Steps.ToString(),
-                    FormattableString.Invariant($"{m.Dev.Ppv:0.000}"), FormattableString.Invariant($"{m.Dev.Sensitivity:0.000}"),
-                    FormattableString.Invariant($"{m.Dev.Accuracy:0.000}"), FormattableString.Invariant($"{m.OutputAsymmetry:0.0e+00}"));
+                    FormattableString.Invariant($"{m.Test.Ppv:0.000}"), FormattableString.Invariant($"{m.Test.Sensitivity:0.000}"),
+                    FormattableString.Invariant($"{m.Test.Accuracy:0.000}"), FormattableString.Invariant($"{m.OutputAsymmetry:0.0e+00}"));
             AnsiConsole.Write(table);
             Console.WriteLine($"heatmap: {Path.GetFullPath(result.HeatmapPath)}");
             return 0;

@@ -33,7 +33,7 @@ public sealed record RnaModelConfig
     /// <summary>A small model for the demo and smoke tests.</summary>
     public static RnaModelConfig Small => new()
     {
-        LstmUnits = 16, DenseFeatures = 8, EncoderChannels = 16, SkipChannels = 8, FinalKernel = 3,
+        LstmUnits = 16, DenseFeatures = 8, EncoderChannels = 32, SkipChannels = 8, FinalKernel = 3,
         Stages = new[] { new (long, long)[] { (7, 8), (5, 8) }, new (long, long)[] { (5, 12) } },
     };
 }
