@@ -115,14 +115,20 @@ public sealed class PairConvStage : nn.Module<Tensor, Tensor>
     public Tensor forward(Tensor x, Tensor? mask)
     {
         var y = convs.Count == 1 ? convs[0].forward(x) : cat(convs.Select(c => c.forward(x)).ToArray(), 1);
+        return NormAndActivate(y, norm, Activation, mask);
+    }
+
+    /// <summary>Masked batch norm (or plain masking) then the activation; outside the mask the result is zero.</summary>
+    internal static Tensor NormAndActivate(Tensor y, PairBatchNorm2d? norm, PairActivation? activation, Tensor? mask)
+    {
         y = norm is null ? (mask is null ? y : y * mask) : norm.forward(y, mask);
-        y = Activation switch
+        y = activation switch
         {
             PairActivation.ReLU => nn.functional.relu(y),
             PairActivation.Sigmoid => nn.functional.sigmoid(y),
             _ => y,
         };
-        return mask is null || Activation is null or PairActivation.ReLU ? y : y * mask; // sigmoid(0) ≠ 0: re-mask
+        return mask is null || activation is null or PairActivation.ReLU ? y : y * mask; // sigmoid(0) ≠ 0: re-mask
     }
 
     /// <summary>Trainable parameters (tied kernels count their orbits only).</summary>
@@ -159,14 +165,6 @@ public sealed class PairEncoder : nn.Module<Tensor, Tensor>
     public Tensor forward(Tensor x, Tensor? lengths)
     {
         var mask = lengths is null ? null : PairMask.FromLengths(lengths, x.shape[1], x.dtype);
-        var y = conv.forward(product.forward(x, lengths));
-        y = norm is null ? (mask is null ? y : y * mask) : norm.forward(y, mask);
-        y = Activation switch
-        {
-            PairActivation.ReLU => nn.functional.relu(y),
-            PairActivation.Sigmoid => nn.functional.sigmoid(y),
-            _ => y,
-        };
-        return mask is null || Activation is null or PairActivation.ReLU ? y : y * mask;
+        return PairConvStage.NormAndActivate(conv.forward(product.forward(x, lengths)), norm, Activation, mask);
     }
 }
