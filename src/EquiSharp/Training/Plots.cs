@@ -28,14 +28,15 @@ public static class Plots
 
     /// <summary>
     /// A heatmap of an L×L map (row-major). With <paramref name="lower"/>, the lower triangle shows that map instead
-    /// (e.g. predicted probabilities above the diagonal, the true structure below).
+    /// (e.g. predicted probabilities above the diagonal, the true structure below). The diagonal (a position with
+    /// itself, never a pair, and not in the loss) is left blank unless <paramref name="showDiagonal"/>.
     /// </summary>
-    public static void PairHeatmap(string path, float[] upper, int length, string title, float[]? lower = null)
+    public static void PairHeatmap(string path, float[] upper, int length, string title, float[]? lower = null, bool showDiagonal = false)
     {
         var data = new double[length, length];
         for (int i = 0; i < length; i++)
             for (int j = 0; j < length; j++)
-                data[i, j] = lower is not null && i > j ? lower[i * length + j] : upper[i * length + j];
+                data[i, j] = i == j && !showDiagonal ? double.NaN : lower is not null && i > j ? lower[i * length + j] : upper[i * length + j];
         var plot = new Plot();
         var heat = plot.Add.Heatmap(data);
         heat.Colormap = new ScottPlot.Colormaps.Viridis();
