@@ -1,0 +1,201 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace EquiSharp.Pairwise.Packed;
+
+/// <summary>Differentiable primitives on packed symmetric maps.</summary>
+public static class PackedFunctions
+{
+    /// <summary>
+    /// Every stored tile with a halo of <paramref name="halo"/> on each side: (P, B, C, T+2h, T+2h), zero outside the
+    /// L×L map. Halo parts below the diagonal come from transposed upper tiles. The backward pass is the adjoint
+    /// (halo gradients are added back into their source tiles, transposed where they were read transposed); nothing
+    /// is saved for it.
+    /// </summary>
+    public static Tensor GatherHalo(Tensor tiles, PackedLayout layout, long halo) =>
+        HaloGather.apply(tiles, new HaloArgs(layout, layout.Halo(halo)));
+
+    internal sealed record HaloArgs(PackedLayout Layout, HaloPlan Plan);
+
+    internal sealed class HaloGather : autograd.SingleTensorFunction<HaloGather>
+    {
+        public override string Name => nameof(HaloGather);
+
+        public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
+        {
+            var x = (Tensor)vars[0];
+            var args = (HaloArgs)vars[1];
+            ctx.save_data("args", args);
+            var plan = args.Plan;
+            long p = x.shape[0], b = x.shape[1], c = x.shape[2];
+            using var scope = NewDisposeScope();
+            var canvas = empty(new[] { p, b, c, plan.Th, plan.Th }, dtype: x.dtype, device: x.device);
+            foreach (var blk in plan.Blocks)
+            {
+                var dst = canvas.narrow(3, blk.CanvasRow, blk.Rows).narrow(4, blk.CanvasCol, blk.Cols);
+                if (blk.DirectQ.Length == p && blk.TransQ.Length == 0 && IsIdentity(blk.DirectQ, blk.DirectSrc))
+                {
+                    dst.copy_(x.narrow(3, blk.SrcRow, blk.Rows).narrow(4, blk.SrcCol, blk.Cols));
+                    continue;
+                }
+                if (blk.DirectQ.Length > 0)
+                {
+                    var src = x.narrow(3, blk.SrcRow, blk.Rows).narrow(4, blk.SrcCol, blk.Cols).index_select(0, plan.Idx(blk.DirectSrc, x.device));
+                    dst.index_copy_(0, plan.Idx(blk.DirectQ, x.device), src);
+                }
+                if (blk.TransQ.Length > 0)
+                {
+                    // element (r, c) of the block is element (c, r) of the mirror tile
+                    var src = x.narrow(3, blk.SrcCol, blk.Cols).narrow(4, blk.SrcRow, blk.Rows).index_select(0, plan.Idx(blk.TransSrc, x.device)).transpose(3, 4);
+                    dst.index_copy_(0, plan.Idx(blk.TransQ, x.device), src);
+                }
+                if (blk.ZeroQ.Length > 0) dst.index_fill_(0, plan.Idx(blk.ZeroQ, x.device), 0);
+            }
+            if (plan.CanvasMask is not null) canvas.mul_(plan.Mask(x.device, x.dtype, p));
+            return canvas.MoveToOuterDisposeScope();
+        }
+
+        public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor grad)
+        {
+            var args = (HaloArgs)ctx.get_data("args");
+            var plan = args.Plan;
+            long p = grad.shape[0];
+            using var scope = NewDisposeScope();
+            var g = plan.CanvasMask is not null ? grad.mul(plan.Mask(grad.device, grad.dtype, p)) : grad;
+            Tensor? gx = null;
+            foreach (var blk in plan.Blocks)
+                if (blk.DirectQ.Length == p && blk.TransQ.Length == 0 && IsIdentity(blk.DirectQ, blk.DirectSrc))
+                    gx = g.narrow(3, blk.CanvasRow, blk.Rows).narrow(4, blk.CanvasCol, blk.Cols).contiguous();
+            gx ??= zeros(new[] { p, g.shape[1], g.shape[2], plan.T, plan.T }, dtype: g.dtype, device: g.device);
+            foreach (var blk in plan.Blocks)
+            {
+                if (blk.DirectQ.Length == p && blk.TransQ.Length == 0 && IsIdentity(blk.DirectQ, blk.DirectSrc)) continue;
+                var gb = g.narrow(3, blk.CanvasRow, blk.Rows).narrow(4, blk.CanvasCol, blk.Cols);
+                if (blk.DirectQ.Length > 0)
+                {
+                    var part = gb.index_select(0, plan.Idx(blk.DirectQ, g.device));
+                    gx.narrow(3, blk.SrcRow, blk.Rows).narrow(4, blk.SrcCol, blk.Cols).index_add_(0, plan.Idx(blk.DirectSrc, g.device), part, 1.0);
+                }
+                if (blk.TransQ.Length > 0)
+                {
+                    var part = gb.index_select(0, plan.Idx(blk.TransQ, g.device)).transpose(3, 4);
+                    gx.narrow(3, blk.SrcCol, blk.Cols).narrow(4, blk.SrcRow, blk.Rows).index_add_(0, plan.Idx(blk.TransSrc, g.device), part, 1.0);
+                }
+            }
+            gx.MoveToOuterDisposeScope();
+            return new List<Tensor> { gx, null! };
+        }
+
+        private static bool IsIdentity(long[] q, long[] src)
+        {
+            for (int i = 0; i < q.Length; i++) if (q[i] != i || src[i] != i) return false;
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// 'Same'-padded stride-1 convolution of the symmetric maps with a symmetric kernel (F, C, k, k), on the upper tiles
+    /// only: one batched convolution over all haloed tiles, output (P, B, F, T, T). The pending ReLU of the input is applied
+    /// to the haloed tiles in place, so the convolution's saved input is the only stored copy of the activation.
+    /// </summary>
+    public static PackedSymmetricMap Conv(PackedSymmetricMap x, Tensor weight, Tensor? bias, long dilation = 1)
+    {
+        long k = weight.shape[2];
+        long halo = dilation * (k - 1) / 2;
+        var canvas = Canvas(x, halo);
+        return ConvOnCanvas(x, canvas, halo, weight, bias, dilation);
+    }
+
+    /// <summary>The haloed tiles (P·B, C, T+2h, T+2h) with the pending activation applied.</summary>
+    internal static Tensor Canvas(PackedSymmetricMap x, long halo)
+    {
+        var canvas = GatherHalo(x.Data, x.Layout, halo);
+        if (x.PendingRelu) canvas = canvas.relu_();
+        long th = x.Layout.Tile + 2 * halo;
+        return canvas.view(x.Layout.TileCount * x.Batch, x.Channels, th, th);
+    }
+
+    /// <summary>Convolution on a canvas gathered with halo <paramref name="canvasHalo"/> ≥ the kernel's reach (centre crop).</summary>
+    internal static PackedSymmetricMap ConvOnCanvas(PackedSymmetricMap x, Tensor canvas, long canvasHalo, Tensor weight, Tensor? bias, long dilation)
+    {
+        long k = weight.shape[2], halo = dilation * (k - 1) / 2, t = x.Layout.Tile;
+        var input = canvasHalo == halo ? canvas : canvas.narrow(2, canvasHalo - halo, t + 2 * halo).narrow(3, canvasHalo - halo, t + 2 * halo);
+        var y = nn.functional.conv2d(input, weight, bias, dilation: new[] { dilation, dilation });
+        y = y.view(x.Layout.TileCount, x.Batch, weight.shape[0], t, t);
+        if (x.Layout.HasPadding) y = y.mul(x.Layout.ValidMaskOn(y.device, y.dtype));
+        return x.With(y);
+    }
+
+    /// <summary>
+    /// Batch normalisation of packed symmetric maps with statistics equal to dense BN over the full L×L maps:
+    /// off-diagonal tiles count twice (tile and mirror), diagonal tiles once, padding not at all.
+    /// Training mode uses (and updates) batch statistics; eval mode the running ones.
+    /// </summary>
+    internal static Tensor BatchNormTrain(Tensor x, Tensor? gamma, Tensor? beta, Tensor mean, Tensor invstd, Tensor tileWeights, double count) =>
+        BatchNormFunction.apply(x, gamma, beta, mean, invstd, tileWeights, count);
+
+    /// <summary>Weighted per-channel mean and biased variance of packed maps (no grad).</summary>
+    internal static (Tensor Mean, Tensor Var, double Count) WeightedStats(Tensor x, PackedLayout layout)
+    {
+        using var _ = no_grad();
+        using var scope = NewDisposeScope();
+        long b = x.shape[1], c = x.shape[2];
+        var w = layout.TileWeightsOn(x.device, ScalarType.Float64);
+        double count = (double)b * layout.Length * layout.Length;
+        var s1 = x.sum(new long[] { 1, 3, 4 }).to(ScalarType.Float64);                                        // (P, C) per-tile sums
+        var s2 = linalg.vector_norm(x, 2, new long[] { 1, 3, 4 }).to(ScalarType.Float64).square();            // (P, C) per-tile Σx², no x² buffer
+        var mean = matmul(w, s1).div(count);
+        var var_ = matmul(w, s2).div(count).sub(mean.square()).clamp_min(0);
+        return (mean.to(x.dtype).MoveToOuterDisposeScope(), var_.to(x.dtype).MoveToOuterDisposeScope(), count);
+    }
+
+    internal sealed class BatchNormFunction : autograd.SingleTensorFunction<BatchNormFunction>
+    {
+        public override string Name => "PackedBatchNorm";
+
+        public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
+        {
+            var x = (Tensor)vars[0];
+            var gamma = vars[1] as Tensor;
+            var beta = vars[2] as Tensor;
+            var mean = (Tensor)vars[3];
+            var invstd = (Tensor)vars[4];
+            var w = (Tensor)vars[5];
+            double count = (double)vars[6];
+            long c = x.shape[2];
+            ctx.save_for_backward(new List<Tensor> { x, gamma ?? ones(c, dtype: x.dtype, device: x.device), mean, invstd, w });
+            ctx.save_data("count", count);
+            ctx.save_data("affine", gamma is not null);
+            using var scope = NewDisposeScope();
+            var scale = gamma is null ? invstd : invstd.mul(gamma);
+            var shift = (beta is null ? zeros_like(mean) : beta).sub(mean.mul(scale));
+            var y = addcmul(shift.view(1, 1, c, 1, 1), x, scale.view(1, 1, c, 1, 1), 1.0);
+            return y.MoveToOuterDisposeScope();
+        }
+
+        public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor g)
+        {
+            var saved = ctx.get_saved_variables();
+            Tensor x = saved[0], gamma = saved[1], mean = saved[2], invstd = saved[3], w = saved[4];
+            double count = (double)ctx.get_data("count");
+            bool affine = (bool)ctx.get_data("affine");
+            long c = x.shape[2];
+            using var scope = NewDisposeScope();
+            var dims = new long[] { 0, 1, 3, 4 };
+            var dbeta = g.sum(dims);                                                      // Σ g (per channel)
+            var sgx = g.mul(x).sum(dims);                                                 // Σ g·x
+            var dgamma = sgx.sub(mean.mul(dbeta)).mul(invstd);                            // Σ g·x̂
+            // dx = γ·invstd·(g − w·(dβ + x̂·dγ)/N) = a·g + w·(b·x + c0)
+            var a = gamma.mul(invstd);
+            var bcoef = a.mul(invstd).mul(dgamma).div(-count);
+            var c0 = a.mul(dbeta.sub(mean.mul(invstd).mul(dgamma))).div(-count);
+            var t = addcmul(c0.view(1, 1, c, 1, 1), x, bcoef.view(1, 1, c, 1, 1), 1.0);
+            t.mul_(w.view(-1, 1, 1, 1, 1));
+            var dx = t.addcmul_(g, a.view(1, 1, c, 1, 1), 1.0);
+            dx.MoveToOuterDisposeScope();
+            Tensor? dg = null, db = null;
+            if (affine) { dg = dgamma.MoveToOuterDisposeScope(); db = dbeta.MoveToOuterDisposeScope(); }
+            return new List<Tensor> { dx, dg!, db!, null!, null!, null!, null! };
+        }
+    }
+}

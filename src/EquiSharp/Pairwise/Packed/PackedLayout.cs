@@ -1,0 +1,213 @@
+using System.Collections.Concurrent;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace EquiSharp.Pairwise.Packed;
+
+/// <summary>
+/// Geometry of a packed symmetric L×L map: the map is cut into n_t×n_t tiles of side T (L padded up to L_p = n_t·T)
+/// and only the P = n_t(n_t+1)/2 tiles (I, J) with I ≤ J are stored, row-major over I then J. Diagonal tiles are stored
+/// in full (both halves); an off-diagonal tile (I, J) also stands for its mirror (J, I) = (I, J)ᵀ. Memory is
+/// (n_t+1)/(2 n_t) of dense, e.g. 0.5625 at L = 512, T = 64.
+/// </summary>
+public sealed class PackedLayout
+{
+    private static readonly ConcurrentDictionary<(long, long), PackedLayout> Cache = new();
+    private readonly ConcurrentDictionary<long, HaloPlan> halos = new();
+
+    /// <summary>Side of the symmetric map.</summary>
+    public long Length { get; }
+    /// <summary>Tile side T.</summary>
+    public long Tile { get; }
+    /// <summary>Tiles per side n_t.</summary>
+    public long TilesPerSide { get; }
+    /// <summary>Padded side n_t·T.</summary>
+    public long PaddedLength => TilesPerSide * Tile;
+    /// <summary>Stored tiles P = n_t(n_t+1)/2.</summary>
+    public long TileCount { get; }
+    /// <summary>Tile row and column of every stored tile.</summary>
+    public (long I, long J)[] Tiles { get; }
+    /// <summary>Stored elements per channel as a fraction of dense L².</summary>
+    public double MemoryFraction => (double)TileCount * Tile * Tile / ((double)Length * Length);
+    /// <summary>True when L is not a multiple of T (positions ≥ L inside the last tiles are padding).</summary>
+    public bool HasPadding => PaddedLength != Length;
+    private readonly long[,] tileIndex;
+
+    private PackedLayout(long length, long tile)
+    {
+        Length = length; Tile = tile;
+        TilesPerSide = (length + tile - 1) / tile;
+        var list = new List<(long, long)>();
+        tileIndex = new long[TilesPerSide, TilesPerSide];
+        for (long i = 0; i < TilesPerSide; i++)
+            for (long j = 0; j < TilesPerSide; j++) tileIndex[i, j] = -1;
+        for (long i = 0; i < TilesPerSide; i++)
+            for (long j = i; j < TilesPerSide; j++) { tileIndex[i, j] = list.Count; list.Add((i, j)); }
+        Tiles = list.ToArray();
+        TileCount = Tiles.Length;
+    }
+
+    /// <summary>The (cached) layout for maps of side <paramref name="length"/> with tiles of side <paramref name="tile"/>.</summary>
+    public static PackedLayout Create(long length, long tile)
+    {
+        if (length <= 0) throw new ArgumentException($"Packed layout: length must be positive, got {length}.", nameof(length));
+        if (tile <= 0) throw new ArgumentException($"Packed layout: tile must be positive, got {tile}.", nameof(tile));
+        return Cache.GetOrAdd((length, Math.Min(tile, length)), k => new PackedLayout(k.Item1, k.Item2));
+    }
+
+    /// <summary>
+    /// Default tile side, chosen by measurement on a 2-core CPU (docs/performance.md): 64 from L = 256 on (0.5625 of dense
+    /// memory at L = 512 with a small halo overhead and large enough convolution batches), 32 for L in [96, 256), else L.
+    /// </summary>
+    public static long DefaultTile(long length) => length >= 256 ? 64 : length >= 96 ? 32 : length;
+
+    /// <summary>Index of stored tile (I, J), I ≤ J; −1 if not stored.</summary>
+    public long IndexOf(long i, long j) => i >= 0 && j >= 0 && i < TilesPerSide && j < TilesPerSide ? tileIndex[i, j] : -1;
+
+    /// <summary>Weight of every stored tile in whole-map sums: 1 on the diagonal, 2 off it (the tile and its mirror).</summary>
+    public float[] TileWeights() => Tiles.Select(t => t.I == t.J ? 1f : 2f).ToArray();
+
+    /// <summary>
+    /// Flat index (into a (P·T·T) tile-major buffer) of every element of the padded L_p×L_p map, row-major:
+    /// (s, t) reads its upper tile directly, or the transposed element of the mirror tile.
+    /// </summary>
+    internal long[] UnpackIndex()
+    {
+        long lp = PaddedLength, tt = Tile * Tile;
+        var idx = new long[lp * lp];
+        for (long s = 0; s < lp; s++)
+            for (long t = 0; t < lp; t++)
+            {
+                long i = s / Tile, j = t / Tile, r = s % Tile, c = t % Tile;
+                idx[s * lp + t] = i <= j ? tileIndex[i, j] * tt + r * Tile + c : tileIndex[j, i] * tt + c * Tile + r;
+            }
+        return idx;
+    }
+
+    /// <summary>Flat index (into the padded L_p×L_p map) of every stored element, tile-major.</summary>
+    internal long[] PackIndex()
+    {
+        long lp = PaddedLength, tt = Tile * Tile;
+        var idx = new long[TileCount * tt];
+        for (long q = 0; q < TileCount; q++)
+        {
+            var (i, j) = Tiles[q];
+            for (long r = 0; r < Tile; r++)
+                for (long c = 0; c < Tile; c++) idx[q * tt + r * Tile + c] = (i * Tile + r) * lp + j * Tile + c;
+        }
+        return idx;
+    }
+
+    /// <summary>(P, 1, 1, T, T) 0/1 mask of positions inside the L×L map (all ones when L is a multiple of T).</summary>
+    internal float[] ValidMask()
+    {
+        long tt = Tile * Tile;
+        var m = new float[TileCount * tt];
+        for (long q = 0; q < TileCount; q++)
+        {
+            var (i, j) = Tiles[q];
+            for (long r = 0; r < Tile; r++)
+                for (long c = 0; c < Tile; c++) m[q * tt + r * Tile + c] = i * Tile + r < Length && j * Tile + c < Length ? 1f : 0f;
+        }
+        return m;
+    }
+
+    private readonly DeviceTensorCache cache = new();
+    internal Tensor UnpackIndexOn(Device device) => cache.Get("unpack", device, () => tensor(UnpackIndex(), dtype: ScalarType.Int64));
+    internal Tensor PackIndexOn(Device device) => cache.Get("pack", device, () => tensor(PackIndex(), dtype: ScalarType.Int64));
+    /// <summary>(P, 1, 1, T, T) valid-position mask on a device.</summary>
+    internal Tensor ValidMaskOn(Device device, ScalarType dtype) =>
+        cache.Get(("valid", dtype), device, () => tensor(ValidMask(), new[] { TileCount, 1, 1, Tile, Tile }).to(dtype));
+    /// <summary>(P) tile weights on a device.</summary>
+    internal Tensor TileWeightsOn(Device device, ScalarType dtype) => cache.Get(("w", dtype), device, () => tensor(TileWeights()).to(dtype));
+
+    /// <summary>The halo plan for a convolution reach of <paramref name="halo"/> (≤ T) on each side.</summary>
+    internal HaloPlan Halo(long halo)
+    {
+        if (halo > Tile) throw new ArgumentException($"Packed conv: halo {halo} exceeds the tile side {Tile}; use larger tiles.", nameof(halo));
+        return halos.GetOrAdd(halo, h => new HaloPlan(this, h));
+    }
+}
+
+/// <summary>
+/// How to gather every stored tile with a halo of h on each side from the packed tiles. The haloed tile of (I, J)
+/// is a 3×3 grid of blocks (a, b) ∈ {−1,0,1}²; block (a, b) comes from tile (I+a, J+b): directly when it is stored
+/// (I+a ≤ J+b), transposed from the mirror tile (J+b, I+a) when below the diagonal, zero outside the map.
+/// </summary>
+internal sealed class HaloPlan
+{
+    public readonly long H, T, Th;
+    public readonly List<Block> Blocks = new();
+    /// <summary>(P, 1, 1, Th, Th) 0/1 mask of canvas positions inside the L×L map; null when L is a multiple of T.</summary>
+    public readonly float[]? CanvasMask;
+
+    public sealed record Block(long CanvasRow, long CanvasCol, long Rows, long Cols, long SrcRow, long SrcCol,
+        long[] DirectQ, long[] DirectSrc, long[] TransQ, long[] TransSrc, long[] ZeroQ);
+
+    public HaloPlan(PackedLayout layout, long h)
+    {
+        H = h; T = layout.Tile; Th = T + 2 * h;
+        long[] canvasStart = { 0, h, h + T }, len = { h, T, h }, srcStart = { T - h, 0, 0 };
+        for (int a = -1; a <= 1; a++)
+            for (int b = -1; b <= 1; b++)
+            {
+                if (len[a + 1] == 0 || len[b + 1] == 0) continue;
+                var dq = new List<long>(); var ds = new List<long>(); var tq = new List<long>(); var ts = new List<long>(); var zq = new List<long>();
+                for (long q = 0; q < layout.TileCount; q++)
+                {
+                    var (i, j) = layout.Tiles[q];
+                    long si = i + a, sj = j + b;
+                    if (si < 0 || sj < 0 || si >= layout.TilesPerSide || sj >= layout.TilesPerSide) { zq.Add(q); continue; }
+                    if (si <= sj) { dq.Add(q); ds.Add(layout.IndexOf(si, sj)); }
+                    else { tq.Add(q); ts.Add(layout.IndexOf(sj, si)); }
+                }
+                Blocks.Add(new Block(canvasStart[a + 1], canvasStart[b + 1], len[a + 1], len[b + 1], srcStart[a + 1], srcStart[b + 1],
+                    dq.ToArray(), ds.ToArray(), tq.ToArray(), ts.ToArray(), zq.ToArray()));
+            }
+        if (layout.HasPadding)
+        {
+            long l = layout.Length, tt = Th * Th;
+            CanvasMask = new float[layout.TileCount * tt];
+            for (long q = 0; q < layout.TileCount; q++)
+            {
+                var (i, j) = layout.Tiles[q];
+                for (long r = 0; r < Th; r++)
+                    for (long c = 0; c < Th; c++)
+                    {
+                        long s = i * T + r - h, t = j * T + c - h;
+                        CanvasMask[q * tt + r * Th + c] = s >= 0 && t >= 0 && s < l && t < l ? 1f : 0f;
+                    }
+            }
+        }
+    }
+
+    private readonly DeviceTensorCache cache = new();
+
+    /// <summary>Index tensors of the plan on a device (created once per device and kept).</summary>
+    public Tensor Idx(long[] values, Device device) => cache.Get(values, device, () => tensor(values, dtype: ScalarType.Int64));
+
+    /// <summary>The canvas mask on a device.</summary>
+    public Tensor Mask(Device device, ScalarType dtype, long p) =>
+        cache.Get(("mask", dtype), device, () => tensor(CanvasMask!, new[] { p, 1, 1, Th, Th }).to(dtype));
+}
+
+/// <summary>Small constant tensors (indices, masks) built once per key and device, kept for the life of the owner.</summary>
+internal sealed class DeviceTensorCache
+{
+    private readonly Dictionary<(object Key, DeviceType Type, int Index), Tensor> tensors = new();
+
+    public Tensor Get(object key, Device device, Func<Tensor> make)
+    {
+        lock (tensors)
+        {
+            var k = (key, device.type, device.index);
+            if (!tensors.TryGetValue(k, out var t))
+            {
+                using (NewDisposeScope())
+                    t = make().to(device).DetachFromDisposeScope();
+                tensors[k] = t;
+            }
+            return t;
+        }
+    }
+}
