@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using EquiSharp.Pairwise;
+using EquiSharp.Pairwise.Packed;
 using EquiSharp.Pairwise.Separable;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -85,20 +86,167 @@ public sealed class BenchCommand : ICliCommand
 
     private static Command SymConv()
     {
-        var cmd = new Command("symconv", "Stack of symmetry-preserving convs with BN and ReLU, forward+backward: packed vs dense.");
-        cmd.SetAction(_ => { Console.Error.WriteLine("bench symconv: not implemented yet."); return 2; });
+        var length = Opt("--length", "L: side of the symmetric maps.", 512);
+        var channels = Opt("--channels", "Channels of every layer.", 32);
+        var kernel = Opt("--kernel", "Odd kernel size of every preserving conv.", 5);
+        var layers = Opt("--layers", "Number of conv+BN+ReLU layers.", 4);
+        var batch = Opt("--batch", "B: batch size.", 2);
+        var tile = Opt("--tile", "Tile side of the packed layout (0 = default for L).", 0);
+        var repeats = Opt("--repeats", "Timed repeats per variant (median reported).", 5);
+        var warmup = Opt("--warmup", "Untimed warm-up runs per variant.", 1);
+        var noMemory = new Option<bool>("--no-memory") { Description = "Skip the child-process peak-memory measurement." };
+        var device = CommonOptions.Device();
+        var seed = CommonOptions.Seed();
+        var cmd = new Command("symconv", "Stack of symmetry-preserving convs with BN and ReLU, forward+backward: packed vs dense (alternating runs; peak memory of each in its own child process). Last line: time_ratio=<packed/dense> memory_ratio=<packed/dense>.")
+            { length, channels, kernel, layers, batch, tile, repeats, warmup, noMemory, device, seed };
+        cmd.SetAction(parse =>
+        {
+            var spec = new SymConvSpec(parse.GetValue(length), parse.GetValue(channels), parse.GetValue(kernel), parse.GetValue(layers),
+                parse.GetValue(batch), parse.GetValue(tile), parse.GetValue(device)!, parse.GetValue(seed));
+            int reps = parse.GetValue(repeats), warm = parse.GetValue(warmup);
+            var dev = CommonOptions.ParseDevice(spec.Device);
+            var work = new SymConvWork(spec, dev, SymConvWork.Keep.Both);
+            Console.WriteLine(Inv($"bench symconv: L={spec.Length} channels={spec.Channels} kernel={spec.Kernel} layers={spec.Layers} batch={spec.Batch} tile={work.Layout.Tile} ({work.Layout.TileCount} tiles, {work.Layout.MemoryFraction:0.0000} of dense) device={dev.type} threads={torch.get_num_threads()} repeats={reps} warmup={warm}"));
+            var variants = new List<(string Name, Action Run)> { ("dense", work.RunDense), ("packed", work.RunPacked) };
+            var med = TimeAlternating(variants, reps, warm, dev);
+            Dictionary<string, long>? peak = null;
+            if (!parse.GetValue(noMemory))
+            {
+                peak = new Dictionary<string, long>();
+                foreach (var v in new[] { "idle", "dense", "packed" }) peak[v] = ChildPeakKb(spec, v);
+            }
+            Console.WriteLine($"{"variant",-8}  {"median_ms",10}  {"peak_MB",9}  {"work_MB",9}");
+            foreach (var v in new[] { "dense", "packed" })
+            {
+                string mem = peak is null ? $"{"-",9}  {"-",9}" : Inv($"{peak[v] / 1024.0,9:0.0}  {(peak[v] - peak["idle"]) / 1024.0,9:0.0}");
+                Console.WriteLine(Inv($"{v,-8}  {med[v] * 1e3,10:0.0}  ") + mem);
+            }
+            if (peak is not null) Console.WriteLine(Inv($"{"idle",-8}  {"-",10}  {peak["idle"] / 1024.0,9:0.0}  {0.0,9:0.0}"));
+            string memRatio = peak is null ? "nan" : Inv($"{(double)(peak["packed"] - peak["idle"]) / (peak["dense"] - peak["idle"]):0.000}");
+            Console.WriteLine(Inv($"time_ratio={med["packed"] / med["dense"]:0.000} memory_ratio=") + memRatio);
+            return 0;
+        });
         return cmd;
+    }
+
+    internal sealed record SymConvSpec(long Length, long Channels, long Kernel, long Layers, long Batch, long Tile, string Device, int Seed)
+    {
+        public string[] Args() => new[] { "--length", $"{Length}", "--channels", $"{Channels}", "--kernel", $"{Kernel}", "--layers", $"{Layers}",
+            "--batch", $"{Batch}", "--tile", $"{Tile}", "--device", Device, "--seed", $"{Seed}" };
+    }
+
+    /// <summary>The dense stack and its packed twin (shared parameters), a symmetric input and upstream gradient in the kept forms.</summary>
+    private sealed class SymConvWork
+    {
+        public enum Keep { Both, Dense, Packed }
+        private readonly nn.Module<Tensor, Tensor> dense;
+        private readonly PackedSequential packed;
+        private readonly Tensor? input, upstream, packedUpstream;
+        private readonly PackedSymmetricMap? packedInput;
+        public PackedLayout Layout { get; }
+
+        public SymConvWork(SymConvSpec s, Device device, Keep keep)
+        {
+            torch.manual_seed(s.Seed);
+            var layers = new List<(string, nn.Module<Tensor, Tensor>)>();
+            for (int i = 0; i < s.Layers; i++)
+            {
+                layers.Add(($"conv{i}", PairLayers.SymmetryPreservingConv2d(s.Channels, s.Channels, s.Kernel, device: device)));
+                layers.Add(($"bn{i}", nn.BatchNorm2d(s.Channels, device: device)));
+                layers.Add(($"relu{i}", nn.ReLU()));
+            }
+            dense = nn.Sequential(layers.ToArray());
+            packed = PackedSequential.From(layers.Select(l => (nn.Module)l.Item2));
+            long tile = s.Tile > 0 ? s.Tile : PackedLayout.DefaultTile(s.Length);
+            Layout = PackedLayout.Create(s.Length, tile);
+            using var _ = no_grad();
+            // each variant keeps only its own representation, so a child process measures only its own work
+            var a = randn(new[] { s.Batch, s.Channels, s.Length, s.Length }, device: device);
+            var sym = a.add(a.transpose(2, 3)); a.Dispose();
+            if (keep != Keep.Dense) packedInput = PackedSymmetricMap.Pack(sym, tile);
+            if (keep != Keep.Packed) input = sym; else sym.Dispose();
+            var g = randn(new[] { s.Batch, s.Channels, s.Length, s.Length }, device: device);
+            var gs = g.add(g.transpose(2, 3)); g.Dispose();
+            // Σ G·Y over the dense map = Σ over stored tiles of (tile weight · G · Y): the packed upstream gradient
+            if (keep != Keep.Dense) packedUpstream = PackedSymmetricMap.Pack(gs, tile).Data.mul(Layout.TileWeightsOn(device, gs.dtype).view(-1, 1, 1, 1, 1));
+            if (keep != Keep.Packed) upstream = gs; else gs.Dispose();
+        }
+
+        public void RunDense()
+        {
+            using var scope = NewDisposeScope();
+            dense.zero_grad();
+            var y = dense.forward(input!);
+            y.backward(new[] { upstream! });
+        }
+
+        public void RunPacked()
+        {
+            using var scope = NewDisposeScope();
+            packed.zero_grad();
+            var y = packed.forward(packedInput!).Materialized();
+            y.backward(new[] { packedUpstream! });
+        }
+    }
+
+    /// <summary>Peak resident memory (kB) of a child process of this executable that runs one variant twice.</summary>
+    private static long ChildPeakKb(SymConvSpec spec, string variant)
+    {
+        var psi = new ProcessStartInfo { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        string exe = Environment.ProcessPath!;
+        psi.FileName = exe;
+        // under `dotnet EquiSharp.Cli.dll` the process is the dotnet host: pass the entry assembly first
+        if (Path.GetFileNameWithoutExtension(exe).Equals("dotnet", StringComparison.OrdinalIgnoreCase))
+            psi.ArgumentList.Add(System.Reflection.Assembly.GetEntryAssembly()!.Location);
+        foreach (var a in new[] { "bench", "child", "--task", "symconv", "--variant", variant }.Concat(spec.Args())) psi.ArgumentList.Add(a);
+        using var proc = Process.Start(psi)!;
+        var stderrTask = proc.StandardError.ReadToEndAsync();
+        string stdout = proc.StandardOutput.ReadToEnd();
+        proc.WaitForExit();
+        string stderr = stderrTask.Result;
+        var line = stdout.Split('\n').FirstOrDefault(l => l.StartsWith("vmhwm_kb=", StringComparison.Ordinal));
+        if (proc.ExitCode != 0 || line is null)
+            throw new InvalidOperationException($"bench child ({variant}) failed with exit code {proc.ExitCode}: {stderr.Trim()}");
+        return long.Parse(line["vmhwm_kb=".Length..].Trim(), CultureInfo.InvariantCulture);
     }
 
     // ------------------------------------------------------------------ child process for peak memory
 
     private static Command Child()
     {
-        var task = new Option<string>("--task") { Description = "What to run (internal).", DefaultValueFactory = _ => "idle" };
-        var cmd = new Command("child", "Internal: runs one variant in this process and prints its peak resident memory (VmHWM).") { task };
+        var task = new Option<string>("--task") { Description = "What to run (internal): symconv.", DefaultValueFactory = _ => "symconv" };
+        var variant = new Option<string>("--variant") { Description = "idle, dense or packed.", DefaultValueFactory = _ => "idle" };
+        var length = Opt("--length", "L.", 512);
+        var channels = Opt("--channels", "Channels.", 32);
+        var kernel = Opt("--kernel", "Kernel.", 5);
+        var layers = Opt("--layers", "Layers.", 4);
+        var batch = Opt("--batch", "Batch.", 2);
+        var tile = Opt("--tile", "Tile.", 0);
+        var device = CommonOptions.Device();
+        var seed = CommonOptions.Seed();
+        var cmd = new Command("child", "Internal: runs one benchmark variant in this process and prints its peak resident memory (VmHWM).")
+            { task, variant, length, channels, kernel, layers, batch, tile, device, seed };
         cmd.Hidden = true;
         cmd.SetAction(parse =>
         {
+            var spec = new SymConvSpec(parse.GetValue(length), parse.GetValue(channels), parse.GetValue(kernel), parse.GetValue(layers),
+                parse.GetValue(batch), parse.GetValue(tile), parse.GetValue(device)!, parse.GetValue(seed));
+            var dev = CommonOptions.ParseDevice(spec.Device);
+            string v = parse.GetValue(variant)!;
+            if (parse.GetValue(task) != "symconv") throw new ArgumentException("bench child: unknown --task (expected symconv).");
+            if (v == "idle")
+            {
+                // load libtorch and run one tiny op: the baseline holds the libraries and runtime, but no work
+                using var t = ones(new long[] { 4, 4 }, device: dev);
+                using var u = t.matmul(t);
+                Console.WriteLine(Inv($"check={u.sum().item<float>()}"));
+            }
+            else if (v == "dense" || v == "packed")
+            {
+                var work = new SymConvWork(spec, dev, v == "dense" ? SymConvWork.Keep.Dense : SymConvWork.Keep.Packed);
+                for (int i = 0; i < 2; i++) { if (v == "dense") work.RunDense(); else work.RunPacked(); }
+            }
+            else throw new ArgumentException($"bench child: unknown --variant {v} (expected idle, dense or packed).");
             Console.WriteLine($"vmhwm_kb={PeakResidentKb()}");
             return 0;
         });

@@ -119,7 +119,7 @@ public sealed class PackedLayout
     internal Tensor ValidMaskOn(Device device, ScalarType dtype) =>
         cache.Get(("valid", dtype), device, () => tensor(ValidMask(), new[] { TileCount, 1, 1, Tile, Tile }).to(dtype));
     /// <summary>(P) tile weights on a device.</summary>
-    internal Tensor TileWeightsOn(Device device, ScalarType dtype) => cache.Get(("w", dtype), device, () => tensor(TileWeights()).to(dtype));
+    public Tensor TileWeightsOn(Device device, ScalarType dtype) => cache.Get(("w", dtype), device, () => tensor(TileWeights()).to(dtype));
 
     /// <summary>The halo plan for a convolution reach of <paramref name="halo"/> (≤ T) on each side.</summary>
     internal HaloPlan Halo(long halo)
