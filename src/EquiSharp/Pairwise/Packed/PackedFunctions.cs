@@ -33,23 +33,14 @@ public static class PackedFunctions
             foreach (var blk in plan.Blocks)
             {
                 var dst = canvas.narrow(3, blk.CanvasRow, blk.Rows).narrow(4, blk.CanvasCol, blk.Cols);
-                if (blk.DirectQ.Length == p && blk.TransQ.Length == 0 && IsIdentity(blk.DirectQ, blk.DirectSrc))
-                {
-                    dst.copy_(x.narrow(3, blk.SrcRow, blk.Rows).narrow(4, blk.SrcCol, blk.Cols));
-                    continue;
-                }
-                if (blk.DirectQ.Length > 0)
-                {
-                    var src = x.narrow(3, blk.SrcRow, blk.Rows).narrow(4, blk.SrcCol, blk.Cols).index_select(0, plan.Idx(blk.DirectSrc, x.device));
-                    dst.index_copy_(0, plan.Idx(blk.DirectQ, x.device), src);
-                }
-                if (blk.TransQ.Length > 0)
-                {
-                    // element (r, c) of the block is element (c, r) of the mirror tile
-                    var src = x.narrow(3, blk.SrcCol, blk.Cols).narrow(4, blk.SrcRow, blk.Rows).index_select(0, plan.Idx(blk.TransSrc, x.device)).transpose(3, 4);
-                    dst.index_copy_(0, plan.Idx(blk.TransQ, x.device), src);
-                }
-                if (blk.ZeroQ.Length > 0) dst.index_fill_(0, plan.Idx(blk.ZeroQ, x.device), 0);
+                if (blk.IsCentre) { dst.copy_(x); continue; }
+                // candidates: the strip of every tile read directly, the strip of every tile read transposed, one zero strip;
+                // one index_select picks each canvas tile's source, one strided copy writes the block
+                var direct = x.narrow(3, blk.SrcRow, blk.Rows).narrow(4, blk.SrcCol, blk.Cols);
+                var trans = x.narrow(3, blk.SrcCol, blk.Cols).narrow(4, blk.SrcRow, blk.Rows).transpose(3, 4);
+                var zero = zeros(new[] { 1, b, c, blk.Rows, blk.Cols }, dtype: x.dtype, device: x.device);
+                var candidates = cat(new[] { direct, trans, zero }, 0);
+                dst.copy_(candidates.index_select(0, plan.Idx(blk.Source, x.device)));
             }
             if (plan.CanvasMask is not null) canvas.mul_(plan.Mask(x.device, x.dtype, p));
             return canvas.MoveToOuterDisposeScope();
@@ -59,38 +50,25 @@ public static class PackedFunctions
         {
             var args = (HaloArgs)ctx.get_data("args");
             var plan = args.Plan;
-            long p = grad.shape[0];
+            long p = grad.shape[0], b = grad.shape[1], c = grad.shape[2];
             using var scope = NewDisposeScope();
             var g = plan.CanvasMask is not null ? grad.mul(plan.Mask(grad.device, grad.dtype, p)) : grad;
-            Tensor? gx = null;
-            foreach (var blk in plan.Blocks)
-                if (blk.DirectQ.Length == p && blk.TransQ.Length == 0 && IsIdentity(blk.DirectQ, blk.DirectSrc))
-                    gx = g.narrow(3, blk.CanvasRow, blk.Rows).narrow(4, blk.CanvasCol, blk.Cols).contiguous();
-            gx ??= zeros(new[] { p, g.shape[1], g.shape[2], plan.T, plan.T }, dtype: g.dtype, device: g.device);
+            var centre = plan.Blocks.Single(k => k.IsCentre);
+            var gx = g.narrow(3, centre.CanvasRow, centre.Rows).narrow(4, centre.CanvasCol, centre.Cols).contiguous();
             foreach (var blk in plan.Blocks)
             {
-                if (blk.DirectQ.Length == p && blk.TransQ.Length == 0 && IsIdentity(blk.DirectQ, blk.DirectSrc)) continue;
+                if (blk.IsCentre) continue;
                 var gb = g.narrow(3, blk.CanvasRow, blk.Rows).narrow(4, blk.CanvasCol, blk.Cols);
-                if (blk.DirectQ.Length > 0)
-                {
-                    var part = gb.index_select(0, plan.Idx(blk.DirectQ, g.device));
-                    gx.narrow(3, blk.SrcRow, blk.Rows).narrow(4, blk.SrcCol, blk.Cols).index_add_(0, plan.Idx(blk.DirectSrc, g.device), part, 1.0);
-                }
-                if (blk.TransQ.Length > 0)
-                {
-                    var part = gb.index_select(0, plan.Idx(blk.TransQ, g.device)).transpose(3, 4);
-                    gx.narrow(3, blk.SrcCol, blk.Cols).narrow(4, blk.SrcRow, blk.Rows).index_add_(0, plan.Idx(blk.TransSrc, g.device), part, 1.0);
-                }
+                // adjoint of the candidate selection: accumulate into (direct P, transposed P, zero 1) candidates
+                var acc = zeros(new[] { 2 * p + 1, b, c, blk.Rows, blk.Cols }, dtype: g.dtype, device: g.device);
+                acc.index_add_(0, plan.Idx(blk.Source, g.device), gb, 1.0);
+                gx.narrow(3, blk.SrcRow, blk.Rows).narrow(4, blk.SrcCol, blk.Cols).add_(acc.narrow(0, 0, p));
+                gx.narrow(3, blk.SrcCol, blk.Cols).narrow(4, blk.SrcRow, blk.Rows).add_(acc.narrow(0, p, p).transpose(3, 4));
             }
             gx.MoveToOuterDisposeScope();
             return new List<Tensor> { gx, null! };
         }
 
-        private static bool IsIdentity(long[] q, long[] src)
-        {
-            for (int i = 0; i < q.Length; i++) if (q[i] != i || src[i] != i) return false;
-            return true;
-        }
     }
 
     /// <summary>
@@ -139,11 +117,12 @@ public static class PackedFunctions
     {
         using var _ = no_grad();
         using var scope = NewDisposeScope();
-        long b = x.shape[1], c = x.shape[2];
+        long p = x.shape[0], b = x.shape[1], c = x.shape[2];
         var w = layout.TileWeightsOn(x.device, ScalarType.Float64);
         double count = (double)b * layout.Length * layout.Length;
-        var s1 = x.sum(new long[] { 1, 3, 4 }).to(ScalarType.Float64);                                        // (P, C) per-tile sums
-        var s2 = linalg.vector_norm(x, 2, new long[] { 1, 3, 4 }).to(ScalarType.Float64).square();            // (P, C) per-tile Σx², no x² buffer
+        var x3 = x.view(p * b, c, -1);                                                          // contiguous inner reductions
+        var s1 = x3.sum(2).view(p, b, c).sum(1).to(ScalarType.Float64);                         // (P, C) per-tile sums
+        var s2 = linalg.vector_norm(x3, 2, new long[] { 2 }).square().view(p, b, c).sum(1).to(ScalarType.Float64); // Σx², no x² buffer
         var mean = matmul(w, s1).div(count);
         var var_ = matmul(w, s2).div(count).sub(mean.square()).clamp_min(0);
         return (mean.to(x.dtype).MoveToOuterDisposeScope(), var_.to(x.dtype).MoveToOuterDisposeScope(), count);
@@ -181,16 +160,18 @@ public static class PackedFunctions
             bool affine = (bool)ctx.get_data("affine");
             long c = x.shape[2];
             using var scope = NewDisposeScope();
-            var dims = new long[] { 0, 1, 3, 4 };
-            var dbeta = g.sum(dims);                                                      // Σ g (per channel)
-            var sgx = g.mul(x).sum(dims);                                                 // Σ g·x
+            long p = x.shape[0], nb = x.shape[1];
+            var g3 = g.view(p * nb, c, -1);
+            var x3 = x.view(p * nb, c, -1);
+            var dbeta = g3.sum(2).sum(new long[] { 0 });                                                 // Σ g (per channel)
+            var sgx = einsum("nce,nce->nc", g3, x3).sum(new long[] { 0 });                               // Σ g·x without a g·x buffer
             var dgamma = sgx.sub(mean.mul(dbeta)).mul(invstd);                            // Σ g·x̂
-            // dx = γ·invstd·(g − w·(dβ + x̂·dγ)/N) = a·g + w·(b·x + c0)
+            // dx = γ·invstd·(g − w·(dβ + x̂·dγ)/N) = a·g + w_tile·(b·x + c0)
             var a = gamma.mul(invstd);
             var bcoef = a.mul(invstd).mul(dgamma).div(-count);
             var c0 = a.mul(dbeta.sub(mean.mul(invstd).mul(dgamma))).div(-count);
-            var t = addcmul(c0.view(1, 1, c, 1, 1), x, bcoef.view(1, 1, c, 1, 1), 1.0);
-            t.mul_(w.view(-1, 1, 1, 1, 1));
+            var wt = w.view(p, 1, 1, 1, 1);
+            var t = addcmul(wt.mul(c0.view(1, 1, c, 1, 1)), x, wt.mul(bcoef.view(1, 1, c, 1, 1)), 1.0);
             var dx = t.addcmul_(g, a.view(1, 1, c, 1, 1), 1.0);
             dx.MoveToOuterDisposeScope();
             Tensor? dg = null, db = null;

@@ -141,8 +141,11 @@ internal sealed class HaloPlan
     /// <summary>(P, 1, 1, Th, Th) 0/1 mask of canvas positions inside the L×L map; null when L is a multiple of T.</summary>
     public readonly float[]? CanvasMask;
 
-    public sealed record Block(long CanvasRow, long CanvasCol, long Rows, long Cols, long SrcRow, long SrcCol,
-        long[] DirectQ, long[] DirectSrc, long[] TransQ, long[] TransSrc, long[] ZeroQ);
+    /// <summary>
+    /// One block of the 3×3 grid: where it sits in the canvas, where its strip sits in a source tile, and for every
+    /// canvas tile q the candidate it reads: s (tile s directly), P + s (tile s transposed) or 2P (zeros).
+    /// </summary>
+    public sealed record Block(long CanvasRow, long CanvasCol, long Rows, long Cols, long SrcRow, long SrcCol, long[] Source, bool IsCentre);
 
     public HaloPlan(PackedLayout layout, long h)
     {
@@ -152,17 +155,18 @@ internal sealed class HaloPlan
             for (int b = -1; b <= 1; b++)
             {
                 if (len[a + 1] == 0 || len[b + 1] == 0) continue;
-                var dq = new List<long>(); var ds = new List<long>(); var tq = new List<long>(); var ts = new List<long>(); var zq = new List<long>();
-                for (long q = 0; q < layout.TileCount; q++)
+                long pc = layout.TileCount;
+                var source = new long[pc];
+                for (long q = 0; q < pc; q++)
                 {
                     var (i, j) = layout.Tiles[q];
                     long si = i + a, sj = j + b;
-                    if (si < 0 || sj < 0 || si >= layout.TilesPerSide || sj >= layout.TilesPerSide) { zq.Add(q); continue; }
-                    if (si <= sj) { dq.Add(q); ds.Add(layout.IndexOf(si, sj)); }
-                    else { tq.Add(q); ts.Add(layout.IndexOf(sj, si)); }
+                    if (si < 0 || sj < 0 || si >= layout.TilesPerSide || sj >= layout.TilesPerSide) source[q] = 2 * pc;
+                    else if (si <= sj) source[q] = layout.IndexOf(si, sj);
+                    else source[q] = pc + layout.IndexOf(sj, si);
                 }
                 Blocks.Add(new Block(canvasStart[a + 1], canvasStart[b + 1], len[a + 1], len[b + 1], srcStart[a + 1], srcStart[b + 1],
-                    dq.ToArray(), ds.ToArray(), tq.ToArray(), ts.ToArray(), zq.ToArray()));
+                    source, a == 0 && b == 0));
             }
         if (layout.HasPadding)
         {
