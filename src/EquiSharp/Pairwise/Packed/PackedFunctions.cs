@@ -27,22 +27,23 @@ public static class PackedFunctions
             var args = (HaloArgs)vars[1];
             ctx.save_data("args", args);
             var plan = args.Plan;
-            long p = x.shape[0], b = x.shape[1], c = x.shape[2];
+            long p = x.shape[0], b = x.shape[1], c = x.shape[2], t = plan.T, th = plan.Th, h = plan.H;
             using var scope = NewDisposeScope();
-            var canvas = empty(new[] { p, b, c, plan.Th, plan.Th }, dtype: x.dtype, device: x.device);
-            foreach (var blk in plan.Blocks)
+            var dev = x.device;
+            var canvas = empty(new[] { p, b, c, th, th }, dtype: x.dtype, device: dev);
+            // a handful of large ops (few ops matter on a busy 2-core machine): centre copy, one gather and one scatter of
+            // the halo ring, one zero fill of the positions outside the map
+            canvas.narrow(3, h, t).narrow(4, h, t).copy_(x);
+            var x3 = x.view(p, b * c, t * t);
+            var c3 = canvas.view(p, b * c, th * th);
+            if (plan.RingQ.Length > 0)
             {
-                var dst = canvas.narrow(3, blk.CanvasRow, blk.Rows).narrow(4, blk.CanvasCol, blk.Cols);
-                if (blk.IsCentre) { dst.copy_(x); continue; }
-                // candidates: the strip of every tile read directly, the strip of every tile read transposed, one zero strip;
-                // one index_select picks each canvas tile's source, one strided copy writes the block
-                var direct = x.narrow(3, blk.SrcRow, blk.Rows).narrow(4, blk.SrcCol, blk.Cols);
-                var trans = x.narrow(3, blk.SrcCol, blk.Cols).narrow(4, blk.SrcRow, blk.Rows).transpose(3, 4);
-                var zero = zeros(new[] { 1, b, c, blk.Rows, blk.Cols }, dtype: x.dtype, device: x.device);
-                var candidates = cat(new[] { direct, trans, zero }, 0);
-                dst.copy_(candidates.index_select(0, plan.Idx(blk.Source, x.device)));
+                var ring = x3.index(TensorIndex.Tensor(plan.Idx(plan.RingTile, dev)), TensorIndex.Colon, TensorIndex.Tensor(plan.Idx(plan.RingOff, dev)));   // (Q, BC)
+                c3.index_put_(ring, TensorIndex.Tensor(plan.Idx(plan.RingQ, dev)), TensorIndex.Colon, TensorIndex.Tensor(plan.Idx(plan.RingPos, dev)));
             }
-            if (plan.CanvasMask is not null) canvas.mul_(plan.Mask(x.device, x.dtype, p));
+            if (plan.ZeroQ.Length > 0)
+                c3.index_put_(0f, TensorIndex.Tensor(plan.Idx(plan.ZeroQ, dev)), TensorIndex.Colon, TensorIndex.Tensor(plan.Idx(plan.ZeroPos, dev)));
+            if (plan.CanvasMask is not null) canvas.mul_(plan.Mask(dev, x.dtype, p));
             return canvas.MoveToOuterDisposeScope();
         }
 
@@ -50,25 +51,24 @@ public static class PackedFunctions
         {
             var args = (HaloArgs)ctx.get_data("args");
             var plan = args.Plan;
-            long p = grad.shape[0], b = grad.shape[1], c = grad.shape[2];
+            long p = grad.shape[0], b = grad.shape[1], c = grad.shape[2], t = plan.T, th = plan.Th, h = plan.H;
             using var scope = NewDisposeScope();
-            var g = plan.CanvasMask is not null ? grad.mul(plan.Mask(grad.device, grad.dtype, p)) : grad;
-            var centre = plan.Blocks.Single(k => k.IsCentre);
-            var gx = g.narrow(3, centre.CanvasRow, centre.Rows).narrow(4, centre.CanvasCol, centre.Cols).contiguous();
-            foreach (var blk in plan.Blocks)
+            var dev = grad.device;
+            var g = plan.CanvasMask is not null ? grad.mul(plan.Mask(dev, grad.dtype, p)) : grad;
+            var gx = g.narrow(3, h, t).narrow(4, h, t).contiguous();
+            if (plan.RingQ.Length > 0)
             {
-                if (blk.IsCentre) continue;
-                var gb = g.narrow(3, blk.CanvasRow, blk.Rows).narrow(4, blk.CanvasCol, blk.Cols);
-                // adjoint of the candidate selection: accumulate into (direct P, transposed P, zero 1) candidates
-                var acc = zeros(new[] { 2 * p + 1, b, c, blk.Rows, blk.Cols }, dtype: g.dtype, device: g.device);
-                acc.index_add_(0, plan.Idx(blk.Source, g.device), gb, 1.0);
-                gx.narrow(3, blk.SrcRow, blk.Rows).narrow(4, blk.SrcCol, blk.Cols).add_(acc.narrow(0, 0, p));
-                gx.narrow(3, blk.SrcCol, blk.Cols).narrow(4, blk.SrcRow, blk.Rows).add_(acc.narrow(0, p, p).transpose(3, 4));
+                // adjoint of the ring gather: add every ring gradient into its source element (1-D index_add accumulates duplicates)
+                var g3 = g.view(p, b * c, th * th);
+                var ringG = g3.index(TensorIndex.Tensor(plan.Idx(plan.RingQ, dev)), TensorIndex.Colon, TensorIndex.Tensor(plan.Idx(plan.RingPos, dev)));   // (Q, BC)
+                var flat = plan.Idx(plan.RingTile, dev).mul(b * c * t * t).unsqueeze(1)
+                    .add(arange(b * c, dtype: ScalarType.Int64, device: dev).mul(t * t).unsqueeze(0))
+                    .add(plan.Idx(plan.RingOff, dev).unsqueeze(1));
+                gx.view(-1).index_add_(0, flat.view(-1), ringG.reshape(-1), 1.0);
             }
             gx.MoveToOuterDisposeScope();
             return new List<Tensor> { gx, null! };
         }
-
     }
 
     /// <summary>

@@ -140,6 +140,10 @@ internal sealed class HaloPlan
     public readonly List<Block> Blocks = new();
     /// <summary>(P, 1, 1, Th, Th) 0/1 mask of canvas positions inside the L×L map; null when L is a multiple of T.</summary>
     public readonly float[]? CanvasMask;
+    /// <summary>Halo ring entries: canvas tile, canvas position (r·Th + c), source tile, source offset (row·T + col).</summary>
+    public readonly long[] RingQ, RingPos, RingTile, RingOff;
+    /// <summary>Canvas entries outside the padded map (always zero).</summary>
+    public readonly long[] ZeroQ, ZeroPos;
 
     /// <summary>
     /// One block of the 3×3 grid: where it sits in the canvas, where its strip sits in a source tile, and for every
@@ -168,6 +172,27 @@ internal sealed class HaloPlan
                 Blocks.Add(new Block(canvasStart[a + 1], canvasStart[b + 1], len[a + 1], len[b + 1], srcStart[a + 1], srcStart[b + 1],
                     source, a == 0 && b == 0));
             }
+        // the halo ring of every canvas tile as flat lists: canvas (tile q, position r·Th+c) ← stored (tile, offset), or zero
+        var rq = new List<long>(); var rp = new List<long>(); var rt = new List<long>(); var ro = new List<long>();
+        var zq = new List<long>(); var zp = new List<long>();
+        long lp = layout.PaddedLength;
+        for (long q = 0; q < layout.TileCount; q++)
+        {
+            var (ti, tj) = layout.Tiles[q];
+            for (long r = 0; r < Th; r++)
+                for (long c = 0; c < Th; c++)
+                {
+                    if (r >= h && r < h + T && c >= h && c < h + T) continue; // centre: copied directly
+                    long s = ti * T + r - h, t = tj * T + c - h;
+                    if (s < 0 || t < 0 || s >= lp || t >= lp) { zq.Add(q); zp.Add(r * Th + c); continue; }
+                    long i = s / T, j = t / T;
+                    rq.Add(q); rp.Add(r * Th + c);
+                    if (i <= j) { rt.Add(layout.IndexOf(i, j)); ro.Add(s % T * T + t % T); }
+                    else { rt.Add(layout.IndexOf(j, i)); ro.Add(t % T * T + s % T); }
+                }
+        }
+        RingQ = rq.ToArray(); RingPos = rp.ToArray(); RingTile = rt.ToArray(); RingOff = ro.ToArray();
+        ZeroQ = zq.ToArray(); ZeroPos = zp.ToArray();
         if (layout.HasPadding)
         {
             long l = layout.Length, tt = Th * Th;
