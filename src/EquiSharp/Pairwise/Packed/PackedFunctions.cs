@@ -66,8 +66,8 @@ public static class PackedFunctions
                     .add(plan.Idx(plan.RingOff, dev).unsqueeze(1));
                 gx.view(-1).index_add_(0, flat.view(-1), ringG.reshape(-1), 1.0);
             }
-            gx.MoveToOuterDisposeScope();
-            return new List<Tensor> { gx, null! };
+            GradientHandoff.ReleaseHandedOff();
+            return new List<Tensor> { GradientHandoff.HandOff(gx), null! };
         }
     }
 
@@ -173,10 +173,10 @@ public static class PackedFunctions
             var wt = w.view(p, 1, 1, 1, 1);
             var t = addcmul(wt.mul(c0.view(1, 1, c, 1, 1)), x, wt.mul(bcoef.view(1, 1, c, 1, 1)), 1.0);
             var dx = t.addcmul_(g, a.view(1, 1, c, 1, 1), 1.0);
-            dx.MoveToOuterDisposeScope();
+            GradientHandoff.ReleaseHandedOff();
             Tensor? dg = null, db = null;
-            if (affine) { dg = dgamma.MoveToOuterDisposeScope(); db = dbeta.MoveToOuterDisposeScope(); }
-            return new List<Tensor> { dx, dg!, db!, null!, null!, null!, null! };
+            if (affine) { dg = GradientHandoff.HandOff(dgamma); db = GradientHandoff.HandOff(dbeta); }
+            return new List<Tensor> { GradientHandoff.HandOff(dx), dg!, db!, null!, null!, null!, null! };
         }
     }
 }

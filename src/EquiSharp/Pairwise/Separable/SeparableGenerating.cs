@@ -236,9 +236,8 @@ public static class SeparableGenerating
             }
             gu.select(1, plan.FullClass).add_(rowSum);
             gv.select(1, plan.FullClass).add_(colSum);
-            gu.MoveToOuterDisposeScope();
-            gv.MoveToOuterDisposeScope();
-            return new List<Tensor> { gu, gv, null! };
+            GradientHandoff.ReleaseHandedOff();
+            return new List<Tensor> { GradientHandoff.HandOff(gu), GradientHandoff.HandOff(gv), null! };
         }
 
         private static void ZeroOutsideBlocks(Tensor z, BorderPlan plan)
