@@ -160,16 +160,25 @@ public sealed class BenchCommand : ICliCommand
             long tile = s.Tile > 0 ? s.Tile : PackedLayout.DefaultTile(s.Length);
             Layout = PackedLayout.Create(s.Length, tile);
             using var _ = no_grad();
-            // each variant keeps only its own representation, so a child process measures only its own work
-            var a = randn(new[] { s.Batch, s.Channels, s.Length, s.Length }, device: device);
-            var sym = a.add(a.transpose(2, 3)); a.Dispose();
-            if (keep != Keep.Dense) packedInput = PackedSymmetricMap.Pack(sym, tile);
-            if (keep != Keep.Packed) input = sym; else sym.Dispose();
-            var g = randn(new[] { s.Batch, s.Channels, s.Length, s.Length }, device: device);
-            var gs = g.add(g.transpose(2, 3)); g.Dispose();
-            // Σ G·Y over the dense map = Σ over stored tiles of (tile weight · G · Y): the packed upstream gradient
-            if (keep != Keep.Dense) packedUpstream = PackedSymmetricMap.Pack(gs, tile).Data.mul(Layout.TileWeightsOn(device, gs.dtype).view(-1, 1, 1, 1, 1));
-            if (keep != Keep.Packed) upstream = gs; else gs.Dispose();
+            // each variant builds only its own representation, so a child process measures only its own work
+            if (keep != Keep.Packed)
+            {
+                var a = randn(new[] { s.Batch, s.Channels, s.Length, s.Length }, device: device);
+                input = a.add(a.transpose(2, 3)); a.Dispose();
+                var g = randn(new[] { s.Batch, s.Channels, s.Length, s.Length }, device: device);
+                upstream = g.add(g.transpose(2, 3)); g.Dispose();
+            }
+            if (keep == Keep.Both)
+            {
+                // the same maps in both forms; Σ G·Y over the dense map = Σ over stored tiles of (tile weight · G · Y)
+                packedInput = PackedSymmetricMap.Pack(input!, tile);
+                packedUpstream = PackedSymmetricMap.Pack(upstream!, tile).Data.mul(Layout.TileWeightsOn(device, upstream!.dtype).view(-1, 1, 1, 1, 1));
+            }
+            else if (keep == Keep.Packed)
+            {
+                packedInput = PackedSymmetricMap.Random(Layout, s.Batch, s.Channels, device);
+                packedUpstream = PackedSymmetricMap.Random(Layout, s.Batch, s.Channels, device).Data;
+            }
         }
 
         public void RunDense()

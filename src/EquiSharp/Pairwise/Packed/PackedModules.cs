@@ -163,10 +163,20 @@ public sealed class PackedSequential : PackedModule
         RegisterComponents();
     }
 
+    /// <summary>
+    /// Runs the layers in order. Like TorchSharp's <c>Sequential</c>, it disposes the wrappers of intermediate maps as soon
+    /// as the next layer has consumed them (memory still needed by autograd stays alive through its own references).
+    /// </summary>
     public override PackedSymmetricMap forward(PackedSymmetricMap x)
     {
-        foreach (var l in layers) x = l.forward(x);
-        return x;
+        var cur = x;
+        foreach (var l in layers)
+        {
+            var next = l.forward(cur);
+            if (!ReferenceEquals(cur, x) && !ReferenceEquals(cur.Data, x.Data) && !ReferenceEquals(cur.Data, next.Data)) cur.Data.Dispose();
+            cur = next;
+        }
+        return cur;
     }
 
     /// <summary>

@@ -45,6 +45,21 @@ public sealed class PackedSymmetricMap
         return new PackedSymmetricMap(data, layout);
     }
 
+    /// <summary>
+    /// Random symmetric maps drawn directly in packed form (standard normal tiles, diagonal tiles symmetrised as
+    /// A + Aᵀ), without building a dense map; zero outside L×L.
+    /// </summary>
+    public static PackedSymmetricMap Random(PackedLayout layout, long batch, long channels, Device? device = null, Generator? generator = null)
+    {
+        using var scope = NewDisposeScope();
+        var data = randn(new[] { layout.TileCount, batch, channels, layout.Tile, layout.Tile }, device: device, generator: generator);
+        var diag = tensor(layout.Tiles.Select((t, q) => (t, q)).Where(z => z.t.I == z.t.J).Select(z => (long)z.q).ToArray(), device: device);
+        var d = data.index_select(0, diag);
+        data.index_copy_(0, diag, d.add(d.transpose(3, 4)));
+        if (layout.HasPadding) data.mul_(layout.ValidMaskOn(data.device, data.dtype));
+        return new PackedSymmetricMap(data.MoveToOuterDisposeScope(), layout);
+    }
+
     /// <summary>The dense symmetric maps (B, C, L, L) (pending activation applied). Differentiable.</summary>
     public Tensor Unpack()
     {
