@@ -28,6 +28,7 @@ public static class PackedFunctions
             ctx.save_data("args", args);
             var plan = args.Plan;
             long p = x.shape[0], b = x.shape[1], c = x.shape[2], t = plan.T, th = plan.Th, h = plan.H;
+            GradientHandoff.ReleaseHandedOff();
             using var scope = NewDisposeScope();
             var dev = x.device;
             var canvas = empty(new[] { p, b, c, th, th }, dtype: x.dtype, device: dev);
@@ -44,7 +45,7 @@ public static class PackedFunctions
             if (plan.ZeroQ.Length > 0)
                 c3.index_put_(0f, TensorIndex.Tensor(plan.Idx(plan.ZeroQ, dev)), TensorIndex.Colon, TensorIndex.Tensor(plan.Idx(plan.ZeroPos, dev)));
             if (plan.CanvasMask is not null) canvas.mul_(plan.Mask(dev, x.dtype, p));
-            return canvas.MoveToOuterDisposeScope();
+            return GradientHandoff.HandOff(canvas);
         }
 
         public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor grad)
@@ -66,6 +67,7 @@ public static class PackedFunctions
                     .add(plan.Idx(plan.RingOff, dev).unsqueeze(1));
                 gx.view(-1).index_add_(0, flat.view(-1), ringG.reshape(-1), 1.0);
             }
+            grad.Dispose(); // the wrapper TorchSharp made for us would otherwise live in the caller's scope
             GradientHandoff.ReleaseHandedOff();
             return new List<Tensor> { GradientHandoff.HandOff(gx), null! };
         }
@@ -81,16 +83,18 @@ public static class PackedFunctions
         long k = weight.shape[2];
         long halo = dilation * (k - 1) / 2;
         var canvas = Canvas(x, halo);
-        return ConvOnCanvas(x, canvas, halo, weight, bias, dilation);
+        var y = ConvOnCanvas(x, canvas, halo, weight, bias, dilation);
+        canvas.Dispose(); // the convolution keeps its own reference for backward; our wrapper must not pin it until scope end
+        return y;
     }
 
     /// <summary>The haloed tiles (P·B, C, T+2h, T+2h) with the pending activation applied.</summary>
     internal static Tensor Canvas(PackedSymmetricMap x, long halo)
     {
-        var canvas = GatherHalo(x.Data, x.Layout, halo);
-        if (x.PendingRelu) canvas = canvas.relu_();
+        using var raw = GatherHalo(x.Data, x.Layout, halo);
+        if (x.PendingRelu) raw.relu_();
         long th = x.Layout.Tile + 2 * halo;
-        return canvas.view(x.Layout.TileCount * x.Batch, x.Channels, th, th);
+        return raw.view(x.Layout.TileCount * x.Batch, x.Channels, th, th).DetachFromDisposeScope();
     }
 
     /// <summary>Convolution on a canvas gathered with halo <paramref name="canvasHalo"/> ≥ the kernel's reach (centre crop).</summary>
@@ -147,21 +151,22 @@ public static class PackedFunctions
             ctx.save_for_backward(new List<Tensor> { x, gamma ?? ones(c, dtype: x.dtype, device: x.device), mean, invstd, w });
             ctx.save_data("count", count);
             ctx.save_data("affine", gamma is not null);
+            GradientHandoff.ReleaseHandedOff();
             using var scope = NewDisposeScope();
             var scale = gamma is null ? invstd : invstd.mul(gamma);
             var shift = (beta is null ? zeros_like(mean) : beta).sub(mean.mul(scale));
             var y = addcmul(shift.view(1, 1, c, 1, 1), x, scale.view(1, 1, c, 1, 1), 1.0);
-            return y.MoveToOuterDisposeScope();
+            return GradientHandoff.HandOff(y);
         }
 
         public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor g)
         {
+            using var scope = NewDisposeScope();
             var saved = ctx.get_saved_variables();
             Tensor x = saved[0], gamma = saved[1], mean = saved[2], invstd = saved[3], w = saved[4];
             double count = (double)ctx.get_data("count");
             bool affine = (bool)ctx.get_data("affine");
             long c = x.shape[2];
-            using var scope = NewDisposeScope();
             long p = x.shape[0], nb = x.shape[1];
             var g3 = g.view(p * nb, c, -1);
             var x3 = x.view(p * nb, c, -1);
@@ -175,6 +180,7 @@ public static class PackedFunctions
             var wt = w.view(p, 1, 1, 1, 1);
             var t = addcmul(wt.mul(c0.view(1, 1, c, 1, 1)), x, wt.mul(bcoef.view(1, 1, c, 1, 1)), 1.0);
             var dx = t.addcmul_(g, a.view(1, 1, c, 1, 1), 1.0);
+            g.Dispose();
             GradientHandoff.ReleaseHandedOff();
             Tensor? dg = null, db = null;
             if (affine) { dg = GradientHandoff.HandOff(dgamma); db = GradientHandoff.HandOff(dbeta); }

@@ -55,7 +55,10 @@ public sealed class PackedMultiKernelSymmetricConv2d : PackedModule
         long halo = branches.Max(b => b.Dilation * (b.KernelSize - 1) / 2);
         var canvas = PackedFunctions.Canvas(x, halo);
         var outs = branches.Select(b => PackedFunctions.ConvOnCanvas(x, canvas, halo, b.Weight(), b.Bias, b.Dilation).Data).ToArray();
-        return x.With(cat(outs, 2));
+        canvas.Dispose(); // the branch convolutions keep their own references
+        var y = cat(outs, 2);
+        foreach (var o in outs) o.Dispose();
+        return x.With(y);
     }
 }
 

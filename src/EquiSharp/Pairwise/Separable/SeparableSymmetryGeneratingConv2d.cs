@@ -50,6 +50,17 @@ public sealed class SeparableSymmetryGeneratingConv2d : nn.Module<Tensor, Tensor
         return SeparableGenerating.Forward(conv.Weight(), conv.Bias, x, lengths, Engine);
     }
 
+    /// <summary>The output as packed symmetric maps (upper tiles only), never building the dense (B, F, L, L) map.</summary>
+    /// <param name="x">Sequence features (B, L, n).</param>
+    /// <param name="lengths">Optional true lengths (B); zero outside each L_b×L_b block.</param>
+    /// <param name="tile">Tile side; default for L.</param>
+    public Packed.PackedSymmetricMap ForwardPacked(Tensor x, Tensor? lengths = null, long? tile = null)
+    {
+        if (x.dim() != 3 || x.shape[2] != SequenceFeatures)
+            throw new ArgumentException($"{nameof(SeparableSymmetryGeneratingConv2d)}: expected x (B, L, {SequenceFeatures}), got [{string.Join(", ", x.shape)}].", nameof(x));
+        return SeparableGenerating.ForwardPacked(conv.Weight(), conv.Bias, x, lengths, tile);
+    }
+
     /// <summary>The dense path's conv (apply it to <c>SelfCartesian(x, lengths)</c>, then mask).</summary>
     public Conv2d ToDense() => conv.ToDense();
 
