@@ -101,8 +101,11 @@ public static class SeparableGenerating
         var dev = x.device;
         var rowsOf = tensor(layout.Tiles.Select(q => q.I).ToArray(), device: dev);
         var colsOf = tensor(layout.Tiles.Select(q => q.J).ToArray(), device: dev);
-        Tensor Tiles(Tensor seq) // (..., L) → (..., P, T) for rows or cols chosen later; pads L to L_p
-            => (lp == l ? seq : nn.functional.pad(seq, new[] { 0L, lp - l })).unflatten(-1, new[] { nt, t });
+        Tensor Tiles(Tensor seq) // (..., L) → (..., n_t, T); pads L to L_p
+        {
+            var padded = lp == l ? seq : nn.functional.pad(seq, new[] { 0L, lp - l });
+            return padded.unflatten(padded.dim() - 1, new[] { nt, t });
+        }
         var uT = Tiles(u.select(1, plan.FullClass)).permute(2, 0, 1, 3);                    // (nt, B, F, T)
         var vT = Tiles(v.select(1, plan.FullClass)).permute(2, 0, 1, 3);
         var z = uT.index_select(0, rowsOf).unsqueeze(4).add(vT.index_select(0, colsOf).unsqueeze(3));   // (P, B, F, T, T)
