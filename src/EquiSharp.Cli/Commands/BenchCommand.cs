@@ -42,11 +42,13 @@ public sealed class BenchCommand : ICliCommand
         var packedOut = new Option<bool>("--packed") { Description = "Also time the separable layer writing packed symmetric maps (upper tiles only)." };
         var device = CommonOptions.Device();
         var seed = CommonOptions.Seed();
+        var threads = Opt("--threads", "Intra-op threads (0 = TorchSharp's default).", 0);
         var cmd = new Command("generating", "Symmetry-generating layer, forward+backward: separable (no self-Cartesian product) vs dense (materialised product + conv with ToDense() weight). Last line: speedup=<dense/separable>.")
-            { length, inF, outF, kernel, batch, repeats, warmup, plain, packedOut, device, seed };
+            { length, inF, outF, kernel, batch, repeats, warmup, plain, packedOut, threads, device, seed };
         cmd.SetAction(parse =>
         {
             var dev = CommonOptions.ParseDevice(parse.GetValue(device)!);
+            if (parse.GetValue(threads) > 0) torch.set_num_threads(parse.GetValue(threads));
             long l = parse.GetValue(length), n = parse.GetValue(inF), f = parse.GetValue(outF), k = parse.GetValue(kernel), b = parse.GetValue(batch);
             int reps = parse.GetValue(repeats), warm = parse.GetValue(warmup);
             torch.manual_seed(parse.GetValue(seed));
@@ -105,16 +107,18 @@ public sealed class BenchCommand : ICliCommand
         var repeats = Opt("--repeats", "Timed repeats per variant (median reported).", 5);
         var warmup = Opt("--warmup", "Untimed warm-up runs per variant.", 1);
         var noMemory = new Option<bool>("--no-memory") { Description = "Skip the child-process peak-memory measurement." };
+        var threads = Opt("--threads", "Intra-op threads (0 = TorchSharp's default).", 0);
         var device = CommonOptions.Device();
         var seed = CommonOptions.Seed();
         var cmd = new Command("symconv", "Stack of symmetry-preserving convs with BN and ReLU, forward+backward: packed vs dense (alternating runs; peak memory of each in its own child process). Last line: time_ratio=<packed/dense> memory_ratio=<packed/dense>.")
-            { length, channels, kernel, layers, batch, tile, repeats, warmup, noMemory, device, seed };
+            { length, channels, kernel, layers, batch, tile, repeats, warmup, noMemory, threads, device, seed };
         cmd.SetAction(parse =>
         {
             var spec = new SymConvSpec(parse.GetValue(length), parse.GetValue(channels), parse.GetValue(kernel), parse.GetValue(layers),
                 parse.GetValue(batch), parse.GetValue(tile), parse.GetValue(device)!, parse.GetValue(seed));
             int reps = parse.GetValue(repeats), warm = parse.GetValue(warmup);
             var dev = CommonOptions.ParseDevice(spec.Device);
+            if (parse.GetValue(threads) > 0) torch.set_num_threads(parse.GetValue(threads));
             var work = new SymConvWork(spec, dev, SymConvWork.Keep.Both);
             Console.WriteLine(Inv($"bench symconv: L={spec.Length} channels={spec.Channels} kernel={spec.Kernel} layers={spec.Layers} batch={spec.Batch} tile={work.Layout.Tile} ({work.Layout.TileCount} tiles, {work.Layout.MemoryFraction:0.0000} of dense) device={dev.type} threads={torch.get_num_threads()} repeats={reps} warmup={warm} load={LoadAverage()}"));
             var variants = new List<(string Name, Action Run)> { ("dense", work.RunDense), ("packed", work.RunPacked) };
