@@ -59,13 +59,13 @@ public static class PackedFunctions
             var gx = g.narrow(3, h, t).narrow(4, h, t).contiguous();
             if (plan.RingQ.Length > 0)
             {
-                // adjoint of the ring gather: add every ring gradient into its source element (1-D index_add accumulates duplicates)
+                // adjoint of the ring gather, grouped by source tile: gather every tile's incoming ring gradients
+                // (P, width, BC), then one scatter-add along the offset axis (duplicates accumulate)
                 var g3 = g.view(p, b * c, th * th);
-                var ringG = g3.index(TensorIndex.Tensor(plan.Idx(plan.RingQ, dev)), TensorIndex.Colon, TensorIndex.Tensor(plan.Idx(plan.RingPos, dev)));   // (Q, BC)
-                var flat = plan.Idx(plan.RingTile, dev).mul(b * c * t * t).unsqueeze(1)
-                    .add(arange(b * c, dtype: ScalarType.Int64, device: dev).mul(t * t).unsqueeze(0))
-                    .add(plan.Idx(plan.RingOff, dev).unsqueeze(1));
-                gx.view(-1).index_add_(0, flat.view(-1), ringG.reshape(-1), 1.0);
+                var vals = g3.index(TensorIndex.Tensor(plan.Idx2(plan.AdjQ, p, dev)), TensorIndex.Colon, TensorIndex.Tensor(plan.Idx2(plan.AdjPos, p, dev)));
+                vals.mul_(plan.AdjW(dev, g.dtype, p));
+                var offs = plan.Idx2(plan.AdjOff, p, dev).unsqueeze(1).expand(p, b * c, plan.AdjWidth);
+                gx.view(p, b * c, t * t).scatter_add_(2, offs, vals.permute(0, 2, 1));
             }
             grad.Dispose(); // the wrapper TorchSharp made for us would otherwise live in the caller's scope
             GradientHandoff.ReleaseHandedOff();

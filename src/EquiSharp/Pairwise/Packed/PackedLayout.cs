@@ -142,6 +142,10 @@ internal sealed class HaloPlan
     public readonly float[]? CanvasMask;
     /// <summary>Halo ring entries: canvas tile, canvas position (r·Th + c), source tile, source offset (row·T + col).</summary>
     public readonly long[] RingQ, RingPos, RingTile, RingOff;
+    /// <summary>Ring entries grouped by source tile: (P, AdjWidth) canvas tile, canvas position, source offset, 1/0 weight.</summary>
+    public readonly long[] AdjQ, AdjPos, AdjOff;
+    public readonly float[] AdjWeight;
+    public readonly int AdjWidth;
     /// <summary>Canvas entries outside the padded map (always zero).</summary>
     public readonly long[] ZeroQ, ZeroPos;
 
@@ -192,6 +196,17 @@ internal sealed class HaloPlan
                 }
         }
         RingQ = rq.ToArray(); RingPos = rp.ToArray(); RingTile = rt.ToArray(); RingOff = ro.ToArray();
+        // the same entries grouped by source tile (padded to equal length) for a scatter-add adjoint along one axis
+        var bySource = Enumerable.Range(0, (int)layout.TileCount).Select(_ => new List<int>()).ToArray();
+        for (int e = 0; e < RingTile.Length; e++) bySource[RingTile[e]].Add(e);
+        AdjWidth = Math.Max(1, bySource.Max(l => l.Count));
+        AdjQ = new long[layout.TileCount * AdjWidth]; AdjPos = new long[AdjQ.Length]; AdjOff = new long[AdjQ.Length]; AdjWeight = new float[AdjQ.Length];
+        for (int u = 0; u < bySource.Length; u++)
+            for (int r = 0; r < bySource[u].Count; r++)
+            {
+                int e = bySource[u][r], slot = u * AdjWidth + r;
+                AdjQ[slot] = RingQ[e]; AdjPos[slot] = RingPos[e]; AdjOff[slot] = RingOff[e]; AdjWeight[slot] = 1f;
+            }
         ZeroQ = zq.ToArray(); ZeroPos = zp.ToArray();
         if (layout.HasPadding)
         {
@@ -214,6 +229,13 @@ internal sealed class HaloPlan
 
     /// <summary>Index tensors of the plan on a device (created once per device and kept).</summary>
     public Tensor Idx(long[] values, Device device) => cache.Get(values, device, () => tensor(values, dtype: ScalarType.Int64));
+
+    /// <summary>A (P, width) index tensor of the plan on a device.</summary>
+    public Tensor Idx2(long[] values, long rows, Device device) => cache.Get(("2d", values), device, () => tensor(values, new[] { rows, values.Length / rows }, dtype: ScalarType.Int64));
+
+    /// <summary>The adjoint weights (P, AdjWidth, 1) on a device.</summary>
+    public Tensor AdjW(Device device, ScalarType dtype, long p) =>
+        cache.Get(("adjw", dtype), device, () => tensor(AdjWeight, new[] { p, (long)AdjWidth, 1 }).to(dtype));
 
     /// <summary>The canvas mask on a device.</summary>
     public Tensor Mask(Device device, ScalarType dtype, long p) =>
