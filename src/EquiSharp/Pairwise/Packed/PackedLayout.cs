@@ -130,14 +130,13 @@ public sealed class PackedLayout
 }
 
 /// <summary>
-/// How to gather every stored tile with a halo of h on each side from the packed tiles. The haloed tile of (I, J)
-/// is a 3×3 grid of blocks (a, b) ∈ {−1,0,1}²; block (a, b) comes from tile (I+a, J+b): directly when it is stored
-/// (I+a ≤ J+b), transposed from the mirror tile (J+b, I+a) when below the diagonal, zero outside the map.
+/// How to gather every stored tile with a halo of h on each side from the packed tiles: the centre is the tile itself;
+/// every halo ("ring") element (s, t) of the padded map is read from its stored tile directly when s/T ≤ t/T, from the
+/// mirror tile transposed when below the diagonal, and is zero outside the map.
 /// </summary>
 internal sealed class HaloPlan
 {
     public readonly long H, T, Th;
-    public readonly List<Block> Blocks = new();
     /// <summary>(P, 1, 1, Th, Th) 0/1 mask of canvas positions inside the L×L map; null when L is a multiple of T.</summary>
     public readonly float[]? CanvasMask;
     /// <summary>Halo ring entries: canvas tile, canvas position (r·Th + c), source tile, source offset (row·T + col).</summary>
@@ -149,33 +148,10 @@ internal sealed class HaloPlan
     /// <summary>Canvas entries outside the padded map (always zero).</summary>
     public readonly long[] ZeroQ, ZeroPos;
 
-    /// <summary>
-    /// One block of the 3×3 grid: where it sits in the canvas, where its strip sits in a source tile, and for every
-    /// canvas tile q the candidate it reads: s (tile s directly), P + s (tile s transposed) or 2P (zeros).
-    /// </summary>
-    public sealed record Block(long CanvasRow, long CanvasCol, long Rows, long Cols, long SrcRow, long SrcCol, long[] Source, bool IsCentre);
 
     public HaloPlan(PackedLayout layout, long h)
     {
         H = h; T = layout.Tile; Th = T + 2 * h;
-        long[] canvasStart = { 0, h, h + T }, len = { h, T, h }, srcStart = { T - h, 0, 0 };
-        for (int a = -1; a <= 1; a++)
-            for (int b = -1; b <= 1; b++)
-            {
-                if (len[a + 1] == 0 || len[b + 1] == 0) continue;
-                long pc = layout.TileCount;
-                var source = new long[pc];
-                for (long q = 0; q < pc; q++)
-                {
-                    var (i, j) = layout.Tiles[q];
-                    long si = i + a, sj = j + b;
-                    if (si < 0 || sj < 0 || si >= layout.TilesPerSide || sj >= layout.TilesPerSide) source[q] = 2 * pc;
-                    else if (si <= sj) source[q] = layout.IndexOf(si, sj);
-                    else source[q] = pc + layout.IndexOf(sj, si);
-                }
-                Blocks.Add(new Block(canvasStart[a + 1], canvasStart[b + 1], len[a + 1], len[b + 1], srcStart[a + 1], srcStart[b + 1],
-                    source, a == 0 && b == 0));
-            }
         // the halo ring of every canvas tile as flat lists: canvas (tile q, position r·Th+c) ← stored (tile, offset), or zero
         var rq = new List<long>(); var rp = new List<long>(); var rt = new List<long>(); var ro = new List<long>();
         var zq = new List<long>(); var zp = new List<long>();
