@@ -125,10 +125,9 @@ public static class PackedFunctions
         var w = layout.TileWeightsOn(x.device, ScalarType.Float64);
         double count = (double)b * layout.Length * layout.Length;
         var x3 = x.view(p * b, c, -1);                                                          // contiguous inner reductions
-        var (v, m) = var_mean(x3, new long[] { 2 }, unbiased: false);                           // one pass: per (tile·batch, channel)
-        double e = x3.shape[2];
-        var s1 = m.mul(e).view(p, b, c).sum(1).to(ScalarType.Float64);                          // (P, C) per-tile Σx
-        var s2 = v.add(m.square()).mul(e).view(p, b, c).sum(1).to(ScalarType.Float64);          // (P, C) per-tile Σx²
+        // two cheap inner reductions (var_mean measured ≈ 3× slower than sum + vector_norm together here)
+        var s1 = x3.sum(2).view(p, b, c).sum(1).to(ScalarType.Float64);                                           // (P, C) per-tile Σx
+        var s2 = linalg.vector_norm(x3, 2, new long[] { 2 }).square().view(p, b, c).sum(1).to(ScalarType.Float64);  // Σx², no x² buffer
         var mean = matmul(w, s1).div(count);
         var var_ = matmul(w, s2).div(count).sub(mean.square()).clamp_min(0);
         return (mean.to(x.dtype).MoveToOuterDisposeScope(), var_.to(x.dtype).MoveToOuterDisposeScope(), count);
