@@ -207,7 +207,10 @@ public sealed class BenchCommand : ICliCommand
         {
             using var scope = NewDisposeScope();
             packed.zero_grad();
-            var y = packed.forward(packedInput!).Materialized();
+            var m = packed.forward(packedInput!);
+            var y = m.Materialized();
+            // like Sequential does for dense intermediates: the pre-activation map is not needed once the final ReLU is applied
+            if (m.PendingRelu) m.Data.Dispose();
             y.backward(new[] { packedUpstream! });
         }
     }
