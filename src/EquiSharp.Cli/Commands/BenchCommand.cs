@@ -1,0 +1,339 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using EquiSharp.Pairwise;
+using EquiSharp.Pairwise.Packed;
+using EquiSharp.Pairwise.Separable;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace EquiSharp.Cli.Commands;
+
+/// <summary>
+/// <c>equisharp bench</c>: side-by-side timings (alternating variants in one run, medians after warm-up) and
+/// child-process peak memory of the symmetric-map fast paths against their dense baselines.
+/// </summary>
+public sealed class BenchCommand : ICliCommand
+{
+    public Command Build()
+    {
+        var bench = new Command("bench", "Benchmarks of the fast symmetric paths against dense baselines (ratios measured side by side in one run).");
+        bench.Subcommands.Add(Generating());
+        bench.Subcommands.Add(SymConv());
+        bench.Subcommands.Add(Child());
+        return bench;
+    }
+
+    private static Option<int> Opt(string name, string description, int defaultValue) =>
+        new(name) { Description = description, DefaultValueFactory = _ => defaultValue };
+
+    // ------------------------------------------------------------------ generating
+
+    private static Command Generating()
+    {
+        var length = Opt("--length", "L: sequence length.", 512);
+        var inF = Opt("--in", "n: per-position features (the dense layer's input has 2n channels).", 20);
+        var outF = Opt("--out", "F: output feature maps.", 40);
+        var kernel = Opt("--kernel", "C: odd kernel size.", 1);
+        var batch = Opt("--batch", "B: batch size.", 1);
+        var repeats = Opt("--repeats", "Timed repeats per variant (median reported).", 11);
+        var warmup = Opt("--warmup", "Untimed warm-up runs per variant.", 2);
+        var plain = new Option<bool>("--plain") { Description = "Also time the unfused separable variant (plain autograd ops)." };
+        var packedOut = new Option<bool>("--packed") { Description = "Also time the separable layer writing packed symmetric maps (upper tiles only)." };
+        var device = CommonOptions.Device();
+        var seed = CommonOptions.Seed();
+        var threads = Opt("--threads", "Intra-op threads (0 = TorchSharp's default).", 0);
+        var cmd = new Command("generating", "Symmetry-generating layer, forward+backward: separable (no self-Cartesian product) vs dense (materialised product + conv with ToDense() weight). Last line: speedup=<dense/separable>.")
+            { length, inF, outF, kernel, batch, repeats, warmup, plain, packedOut, threads, device, seed };
+        cmd.SetAction(parse =>
+        {
+            var dev = CommonOptions.ParseDevice(parse.GetValue(device)!);
+            if (parse.GetValue(threads) > 0) torch.set_num_threads(parse.GetValue(threads));
+            long l = parse.GetValue(length), n = parse.GetValue(inF), f = parse.GetValue(outF), k = parse.GetValue(kernel), b = parse.GetValue(batch);
+            int reps = parse.GetValue(repeats), warm = parse.GetValue(warmup);
+            torch.manual_seed(parse.GetValue(seed));
+            var layer = new SeparableSymmetryGeneratingConv2d(n, f, k, device: dev);
+            var dense = layer.ToDense();
+            var x = randn(new[] { b, l, n }, device: dev);
+            var upstream = randn(new[] { b, f, l, l }, device: dev);
+            var cartesian = PairLayers.SelfCartesian();
+
+            var variants = new List<(string Name, Action Run)>
+            {
+                ("dense", () => Step(xv => dense.forward(cartesian.forward(xv)), x, upstream, dense)),
+                ("separable", () => { layer.Engine = SeparableGenerating.Engine.Fused; Step(xv => layer.forward(xv), x, upstream, layer); }),
+            };
+            if (parse.GetValue(plain))
+                variants.Add(("separable-plain", () => { layer.Engine = SeparableGenerating.Engine.Plain; Step(xv => layer.forward(xv), x, upstream, layer); }));
+            if (parse.GetValue(packedOut))
+            {
+                // packed output (upper tiles only); upstream gradient in packed form, off-diagonal tiles weighted twice
+                var layout = PackedLayout.Create(l, PackedLayout.DefaultTile(l));
+                var up = upstream.add(upstream.transpose(2, 3)).mul(0.5);
+                var packedUp = PackedSymmetricMap.Pack(up, layout.Tile).Data.mul(layout.TileWeightsOn(dev, up.dtype).view(-1, 1, 1, 1, 1));
+                up.Dispose();
+                variants.Add(("separable-packed", () => Step(xv => layer.ForwardPacked(xv, null, layout.Tile).Data, x, packedUp, layer)));
+            }
+
+            Console.WriteLine($"bench generating: L={l} n={n} (2n={2 * n} channels) F={f} kernel={k} batch={b} device={dev.type} threads={torch.get_num_threads()} repeats={reps} warmup={warm} load={LoadAverage()}");
+            var med = TimeAlternating(variants, reps, warm, dev);
+            PrintTimeTable(variants.Select(v => v.Name).ToList(), med);
+            Console.WriteLine(Inv($"speedup={med["dense"] / med["separable"]:0.00}"));
+            return 0;
+        });
+        return cmd;
+    }
+
+    /// <summary>One forward+backward with a fixed upstream gradient; everything it allocates is disposed.</summary>
+    private static void Step(Func<Tensor, Tensor> f, Tensor x, Tensor upstream, nn.Module module)
+    {
+        using var scope = NewDisposeScope();
+        module.zero_grad();
+        var xv = x.detach().requires_grad_(true);
+        var z = f(xv);
+        z.backward(new[] { upstream });
+    }
+
+    // ------------------------------------------------------------------ symconv (packed maps)
+
+    private static Command SymConv()
+    {
+        var length = Opt("--length", "L: side of the symmetric maps.", 512);
+        var channels = Opt("--channels", "Channels of every layer.", 32);
+        var kernel = Opt("--kernel", "Odd kernel size of every preserving conv.", 5);
+        var layers = Opt("--layers", "Number of conv+BN+ReLU layers.", 4);
+        var batch = Opt("--batch", "B: batch size.", 2);
+        var tile = Opt("--tile", "Tile side of the packed layout (0 = default for L).", 0);
+        var repeats = Opt("--repeats", "Timed repeats per variant (median reported).", 5);
+        var warmup = Opt("--warmup", "Untimed warm-up runs per variant.", 1);
+        var noMemory = new Option<bool>("--no-memory") { Description = "Skip the child-process peak-memory measurement." };
+        var threads = Opt("--threads", "Intra-op threads (0 = TorchSharp's default).", 0);
+        var device = CommonOptions.Device();
+        var seed = CommonOptions.Seed();
+        var cmd = new Command("symconv", "Stack of symmetry-preserving convs with BN and ReLU, forward+backward: packed vs dense (alternating runs; peak memory of each in its own child process). Last line: time_ratio=<packed/dense> memory_ratio=<packed/dense>.")
+            { length, channels, kernel, layers, batch, tile, repeats, warmup, noMemory, threads, device, seed };
+        cmd.SetAction(parse =>
+        {
+            var spec = new SymConvSpec(parse.GetValue(length), parse.GetValue(channels), parse.GetValue(kernel), parse.GetValue(layers),
+                parse.GetValue(batch), parse.GetValue(tile), parse.GetValue(device)!, parse.GetValue(seed));
+            int reps = parse.GetValue(repeats), warm = parse.GetValue(warmup);
+            var dev = CommonOptions.ParseDevice(spec.Device);
+            if (parse.GetValue(threads) > 0) torch.set_num_threads(parse.GetValue(threads));
+            var work = new SymConvWork(spec, dev, SymConvWork.Keep.Both);
+            Console.WriteLine(Inv($"bench symconv: L={spec.Length} channels={spec.Channels} kernel={spec.Kernel} layers={spec.Layers} batch={spec.Batch} tile={work.Layout.Tile} ({work.Layout.TileCount} tiles, {work.Layout.MemoryFraction:0.0000} of dense) device={dev.type} threads={torch.get_num_threads()} repeats={reps} warmup={warm} load={LoadAverage()}"));
+            var variants = new List<(string Name, Action Run)> { ("dense", work.RunDense), ("packed", work.RunPacked) };
+            var med = TimeAlternating(variants, reps, warm, dev);
+            Dictionary<string, long>? peak = null;
+            if (!parse.GetValue(noMemory))
+            {
+                peak = new Dictionary<string, long>();
+                foreach (var v in new[] { "idle", "dense", "packed" }) peak[v] = ChildPeakKb(spec, v);
+            }
+            Console.WriteLine($"{"variant",-8}  {"median_ms",10}  {"min_ms",8}  {"peak_MB",9}  {"work_MB",9}");
+            foreach (var v in new[] { "dense", "packed" })
+            {
+                string mem = peak is null ? $"{"-",9}  {"-",9}" : Inv($"{peak[v] / 1024.0,9:0.0}  {(peak[v] - peak["idle"]) / 1024.0,9:0.0}");
+                Console.WriteLine(Inv($"{v,-8}  {med[v] * 1e3,10:0.0}  {LastMinimum[v] * 1e3,8:0.0}  ") + mem);
+            }
+            if (peak is not null) Console.WriteLine(Inv($"{"idle",-8}  {"-",10}  {"-",8}  {peak["idle"] / 1024.0,9:0.0}  {0.0,9:0.0}"));
+            string memRatio = peak is null ? "nan" : Inv($"{(double)(peak["packed"] - peak["idle"]) / (peak["dense"] - peak["idle"]):0.000}");
+            Console.WriteLine(Inv($"time_ratio={med["packed"] / med["dense"]:0.000} memory_ratio=") + memRatio);
+            return 0;
+        });
+        return cmd;
+    }
+
+    internal sealed record SymConvSpec(long Length, long Channels, long Kernel, long Layers, long Batch, long Tile, string Device, int Seed)
+    {
+        public string[] Args() => new[] { "--length", $"{Length}", "--channels", $"{Channels}", "--kernel", $"{Kernel}", "--layers", $"{Layers}",
+            "--batch", $"{Batch}", "--tile", $"{Tile}", "--device", Device, "--seed", $"{Seed}" };
+    }
+
+    /// <summary>The dense stack and its packed twin (shared parameters), a symmetric input and upstream gradient in the kept forms.</summary>
+    private sealed class SymConvWork
+    {
+        public enum Keep { Both, Dense, Packed }
+        private readonly nn.Module<Tensor, Tensor> dense;
+        private readonly PackedSequential packed;
+        private readonly Tensor? input, upstream, packedUpstream;
+        private readonly PackedSymmetricMap? packedInput;
+        public PackedLayout Layout { get; }
+
+        public SymConvWork(SymConvSpec s, Device device, Keep keep)
+        {
+            torch.manual_seed(s.Seed);
+            var layers = new List<(string, nn.Module<Tensor, Tensor>)>();
+            for (int i = 0; i < s.Layers; i++)
+            {
+                layers.Add(($"conv{i}", PairLayers.SymmetryPreservingConv2d(s.Channels, s.Channels, s.Kernel, device: device)));
+                layers.Add(($"bn{i}", nn.BatchNorm2d(s.Channels, device: device)));
+                layers.Add(($"relu{i}", nn.ReLU()));
+            }
+            dense = nn.Sequential(layers.ToArray());
+            packed = PackedSequential.From(layers.Select(l => (nn.Module)l.Item2));
+            long tile = s.Tile > 0 ? s.Tile : PackedLayout.DefaultTile(s.Length);
+            Layout = PackedLayout.Create(s.Length, tile);
+            using var _ = no_grad();
+            // each variant builds only its own representation, so a child process measures only its own work
+            if (keep != Keep.Packed)
+            {
+                var a = randn(new[] { s.Batch, s.Channels, s.Length, s.Length }, device: device);
+                input = a.add(a.transpose(2, 3)); a.Dispose();
+                var g = randn(new[] { s.Batch, s.Channels, s.Length, s.Length }, device: device);
+                upstream = g.add(g.transpose(2, 3)); g.Dispose();
+            }
+            if (keep == Keep.Both)
+            {
+                // the same maps in both forms; Σ G·Y over the dense map = Σ over stored tiles of (tile weight · G · Y)
+                packedInput = PackedSymmetricMap.Pack(input!, tile);
+                packedUpstream = PackedSymmetricMap.Pack(upstream!, tile).Data.mul(Layout.TileWeightsOn(device, upstream!.dtype).view(-1, 1, 1, 1, 1));
+            }
+            else if (keep == Keep.Packed)
+            {
+                packedInput = PackedSymmetricMap.Random(Layout, s.Batch, s.Channels, device);
+                packedUpstream = PackedSymmetricMap.Random(Layout, s.Batch, s.Channels, device).Data;
+            }
+        }
+
+        public void RunDense()
+        {
+            using var scope = NewDisposeScope();
+            dense.zero_grad();
+            var y = dense.forward(input!);
+            y.backward(new[] { upstream! });
+        }
+
+        public void RunPacked()
+        {
+            using var scope = NewDisposeScope();
+            packed.zero_grad();
+            var m = packed.forward(packedInput!);
+            var y = m.Materialized();
+            // like Sequential does for dense intermediates: the pre-activation map is not needed once the final ReLU is applied
+            if (m.PendingRelu) m.Data.Dispose();
+            y.backward(new[] { packedUpstream! });
+        }
+    }
+
+    /// <summary>Peak resident memory (kB) of a child process of this executable that runs one variant twice.</summary>
+    private static long ChildPeakKb(SymConvSpec spec, string variant)
+    {
+        var psi = new ProcessStartInfo { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        string exe = Environment.ProcessPath!;
+        psi.FileName = exe;
+        // under `dotnet EquiSharp.Cli.dll` the process is the dotnet host: pass the entry assembly first
+        if (Path.GetFileNameWithoutExtension(exe).Equals("dotnet", StringComparison.OrdinalIgnoreCase))
+            psi.ArgumentList.Add(System.Reflection.Assembly.GetEntryAssembly()!.Location);
+        foreach (var a in new[] { "bench", "child", "--task", "symconv", "--variant", variant }.Concat(spec.Args())) psi.ArgumentList.Add(a);
+        using var proc = Process.Start(psi)!;
+        var stderrTask = proc.StandardError.ReadToEndAsync();
+        string stdout = proc.StandardOutput.ReadToEnd();
+        proc.WaitForExit();
+        string stderr = stderrTask.Result;
+        var line = stdout.Split('\n').FirstOrDefault(l => l.StartsWith("vmhwm_kb=", StringComparison.Ordinal));
+        if (proc.ExitCode != 0 || line is null)
+            throw new InvalidOperationException($"bench child ({variant}) failed with exit code {proc.ExitCode}: {stderr.Trim()}");
+        return long.Parse(line["vmhwm_kb=".Length..].Trim(), CultureInfo.InvariantCulture);
+    }
+
+    // ------------------------------------------------------------------ child process for peak memory
+
+    private static Command Child()
+    {
+        var task = new Option<string>("--task") { Description = "What to run (internal): symconv.", DefaultValueFactory = _ => "symconv" };
+        var variant = new Option<string>("--variant") { Description = "idle, dense or packed.", DefaultValueFactory = _ => "idle" };
+        var length = Opt("--length", "L.", 512);
+        var channels = Opt("--channels", "Channels.", 32);
+        var kernel = Opt("--kernel", "Kernel.", 5);
+        var layers = Opt("--layers", "Layers.", 4);
+        var batch = Opt("--batch", "Batch.", 2);
+        var tile = Opt("--tile", "Tile.", 0);
+        var device = CommonOptions.Device();
+        var seed = CommonOptions.Seed();
+        var cmd = new Command("child", "Internal: runs one benchmark variant in this process and prints its peak resident memory (VmHWM).")
+            { task, variant, length, channels, kernel, layers, batch, tile, device, seed };
+        cmd.Hidden = true;
+        cmd.SetAction(parse =>
+        {
+            var spec = new SymConvSpec(parse.GetValue(length), parse.GetValue(channels), parse.GetValue(kernel), parse.GetValue(layers),
+                parse.GetValue(batch), parse.GetValue(tile), parse.GetValue(device)!, parse.GetValue(seed));
+            var dev = CommonOptions.ParseDevice(spec.Device);
+            string v = parse.GetValue(variant)!;
+            if (parse.GetValue(task) != "symconv") throw new ArgumentException("bench child: unknown --task (expected symconv).");
+            if (v == "idle")
+            {
+                // load libtorch and run one tiny op: the baseline holds the libraries and runtime, but no work
+                using var t = ones(new long[] { 4, 4 }, device: dev);
+                using var u = t.matmul(t);
+                Console.WriteLine(Inv($"check={u.sum().item<float>()}"));
+            }
+            else if (v == "dense" || v == "packed")
+            {
+                var work = new SymConvWork(spec, dev, v == "dense" ? SymConvWork.Keep.Dense : SymConvWork.Keep.Packed);
+                for (int i = 0; i < 2; i++) { if (v == "dense") work.RunDense(); else work.RunPacked(); }
+            }
+            else throw new ArgumentException($"bench child: unknown --variant {v} (expected idle, dense or packed).");
+            Console.WriteLine($"vmhwm_kb={PeakResidentKb()}");
+            return 0;
+        });
+        return cmd;
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    /// <summary>Runs the variants alternately (warm-up rounds first), returns the median seconds per variant.</summary>
+    private static Dictionary<string, double> TimeAlternating(List<(string Name, Action Run)> variants, int repeats, int warmup, Device device)
+    {
+        var times = variants.ToDictionary(v => v.Name, _ => new List<double>());
+        for (int round = 0; round < warmup + repeats; round++)
+            foreach (var (name, run) in variants)
+            {
+                Sync(device);
+                var sw = Stopwatch.StartNew();
+                run();
+                Sync(device);
+                sw.Stop();
+                if (round >= warmup) times[name].Add(sw.Elapsed.TotalSeconds);
+            }
+        LastMinimum = times.ToDictionary(kv => kv.Key, kv => kv.Value.Min());
+        return times.ToDictionary(kv => kv.Key, kv => Median(kv.Value));
+    }
+
+    /// <summary>Fastest run of every variant in the last <see cref="TimeAlternating"/> (printed for context; ratios use medians).</summary>
+    private static Dictionary<string, double> LastMinimum = new();
+
+    private static void Sync(Device device)
+    {
+        if (device.type == DeviceType.CUDA) torch.cuda.synchronize(device);
+    }
+
+    private static double Median(List<double> xs)
+    {
+        var s = xs.OrderBy(v => v).ToArray();
+        return s.Length % 2 == 1 ? s[s.Length / 2] : 0.5 * (s[s.Length / 2 - 1] + s[s.Length / 2]);
+    }
+
+    private static void PrintTimeTable(List<string> names, Dictionary<string, double> median)
+    {
+        int w = Math.Max(8, names.Max(n => n.Length));
+        Console.WriteLine($"{"variant".PadRight(w)}  {"median_ms",10}  {"min_ms",8}  {"vs_" + names[0],10}");
+        foreach (var name in names)
+            Console.WriteLine(Inv($"{name.PadRight(w)}  {median[name] * 1e3,10:0.0}  {LastMinimum[name] * 1e3,8:0.0}  {median[names[0]] / median[name],10:0.00}"));
+    }
+
+    /// <summary>The 1-minute load average (other processes compete for the cores; printed with every benchmark).</summary>
+    internal static string LoadAverage()
+    {
+        try { return File.ReadAllText("/proc/loadavg").Split(' ')[0]; } catch (IOException) { return "n/a"; }
+    }
+
+    internal static long PeakResidentKb()
+    {
+        foreach (var line in File.ReadLines("/proc/self/status"))
+            if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
+                return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture);
+        return -1;
+    }
+
+    private static string Inv(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
+}
