@@ -140,13 +140,17 @@ public static class RnaTrainRun
             $"activation {spec.Activation}; train {train.Count} records, dev {dev.Count} (seed {split.Seed}), crop {o.Training.Crop}, batch {o.Training.BatchSize}"));
         log.WriteLine("  " + string.Join(", ", RnaParameterCounts.ByComponent(model).Select(c => $"{c.Component} {c.Count}")));
 
-        var task = new RnaTrainingTask(model, train, dev, o.Training, o.Device);
+        var inner = new RnaTrainingTask(model, train, dev, o.Training, o.Device);
+        var task = new StepCappedTask<RnaWindow[]>(inner, o.MaxSteps);
+        int epochs = task.EpochsFor(o.Epochs, o.Seed);
+        if (o.Resume) Reopen(o.OutDir, epochs, log);
         var optimizer = optim.Adam(model.parameters(), o.Training.LearningRate, weight_decay: o.Training.L2);
         var fit = Trainer.Fit(task, optimizer, new TrainerOptions
         {
-            Epochs = o.Epochs, MaxSteps = o.MaxSteps, Seed = o.Seed, Patience = o.Patience, OutDir = o.OutDir, Resume = o.Resume,
+            Epochs = epochs, MaxSteps = null, Seed = o.Seed, Patience = o.Patience, OutDir = o.OutDir, Resume = o.Resume,
             Title = $"rna {name.ToLowerInvariant()}",
         }, progress);
+        if (o.MaxSteps is long cap && fit.State.Step >= cap) fit = fit with { ReachedMaxSteps = true };
         if (fit.State.History.Count > 0)
             Plots.TrainingCurves(Path.Combine(o.OutDir, "curves.png"), fit.State.History,
                 $"{name} on {Path.GetFileName(o.TrainPath)}: train loss and dev metrics (dev = first {o.Training.DevMaxLength} nt)");
@@ -171,6 +175,22 @@ public static class RnaTrainRun
             }
         }
         return new RnaTrainRunResult(fit, model.ParameterCount, valid, o.OutDir);
+    }
+
+    /// <summary>
+    /// A run that finished because it used up its epochs (or --max-steps) can be extended: if the new budget allows
+    /// more epochs, the checkpoint's state is marked unfinished again so the trainer continues from it.
+    /// Early-stopped runs stay finished.
+    /// </summary>
+    private static void Reopen(string outDir, int epochs, TextWriter log)
+    {
+        string? dir = Checkpoint.Locate(outDir);
+        if (dir is null) return;
+        string path = Path.Combine(dir, "state.json");
+        var state = JsonSerializer.Deserialize<TrainingState>(File.ReadAllText(path));
+        if (state is null || !state.Finished || state.StopReason != "epochs" || state.Epoch >= epochs) return;
+        Checkpoint.WriteTextAtomic(path, JsonSerializer.Serialize(state with { Finished = false, StopReason = "" }, new JsonSerializerOptions { WriteIndented = true }));
+        log.WriteLine($"extending the finished run in {outDir}: epoch {state.Epoch} of now {epochs}");
     }
 
     /// <summary>On resume the stored hyperparameters win (the data order and crops depend on them); epochs, max-steps and patience come from the command line.</summary>
@@ -226,4 +246,38 @@ public static class RnaTrainRun
         public override void WriteLine(string? value) => progress.Message(value ?? "");
         public override void Write(char value) { }
     }
+}
+
+/// <summary>
+/// Applies --max-steps at epoch granularity: epoch e gets the first clamp(N − e·S, 0, S) of its S batches, so every
+/// run ends on an epoch boundary (dev evaluation, best model and a finite best score are always written) and the
+/// batches of an epoch still depend only on the epoch and its seed (exact resume).
+/// </summary>
+public sealed class StepCappedTask<TBatch>(ITrainingTask<TBatch> inner, long? maxSteps) : ITrainingTask<TBatch>
+{
+    private int? stepsPerEpoch;
+
+    public TorchSharp.torch.nn.Module Model => inner.Model;
+
+    private int StepsPerEpoch(int seed) => stepsPerEpoch ??= inner.EpochBatches(0, new Random(Trainer.EpochSeed(seed, 0))).Count;
+
+    /// <summary>Epochs to run: all of them without a cap, else just enough to reach the cap.</summary>
+    public int EpochsFor(int epochs, int seed)
+    {
+        if (maxSteps is not long cap) return epochs;
+        if (cap <= 0) throw new ArgumentException($"--max-steps {cap}: expected a positive number.");
+        long s = Math.Max(1, StepsPerEpoch(seed));
+        return (int)Math.Min(epochs, (cap + s - 1) / s);
+    }
+
+    public IReadOnlyList<TBatch> EpochBatches(int epoch, Random rng)
+    {
+        var all = inner.EpochBatches(epoch, rng);
+        if (maxSteps is not long cap) return all;
+        long allowed = Math.Clamp(cap - (long)epoch * all.Count, 0, all.Count);
+        return all.Take((int)allowed).ToList();
+    }
+
+    public Tensor Loss(TBatch batch) => inner.Loss(batch);
+    public EvalResult Evaluate() => inner.Evaluate();
 }
