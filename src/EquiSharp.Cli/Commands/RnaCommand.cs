@@ -136,6 +136,7 @@ public sealed class RnaCommand : ICliCommand
                 string dir = parse.GetValue(modelDir) ?? throw new ArgumentException("--model DIR is required.");
                 string path = parse.GetValue(data) ?? throw new ArgumentException("--data is required.");
                 var dev = CommonOptions.ParseDevice(parse.GetValue(device)!);
+                RnaModelSpec.Load(dir); // fail fast on a wrong model directory
                 var dataset = RnaDataSet.Load(path);
                 dataset.Report(Console.Out);
                 IEnumerable<RnaStructure> records = dataset.Records;
