@@ -78,6 +78,13 @@ public sealed class RnaCliTests
         Assert.True(state.Finished);
         Assert.Equal(new[] { 1, 2 }, state.History.Select(h => h.Epoch));
 
+        // resuming a finished run neither trains nor repeats the full-length report
+        r = Run("rna", "train", "--train", fiveLine, "--valid", valid, "--resume", scnn, "--epochs", "2");
+        Assert.True(r.Code == 0, r.Err + r.Out);
+        Assert.Contains("already in", r.Out);
+        Assert.Contains("finished: 6 steps, 2 epochs", r.Out);
+        Assert.StartsWith("# " + valid + " after step 6", File.ReadAllText(Path.Combine(scnn, "valid-report.txt")));
+
         // 3. train the CNN on the CT directory; the README is reported as skipped
         string cnn = Path.Combine(dir.Path, "cnn");
         r = Run(TrainArgs(ctDir, valid, "cnn", cnn, "--epochs", "1", "--activation", "sigmoid"));

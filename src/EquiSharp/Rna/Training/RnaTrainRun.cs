@@ -157,7 +157,11 @@ public static class RnaTrainRun
 
         PairScoreSummary? valid = null;
         bool done = fit.State.Finished || fit.ReachedMaxSteps;
-        if (o.ValidPath is not null && done && !fit.Interrupted)
+        string reportPath = Path.Combine(o.OutDir, ValidReportName);
+        string stamp = FormattableString.Invariant($"# {o.ValidPath} after step {fit.State.Step}");
+        if (o.ValidPath is not null && done && File.Exists(reportPath) && File.ReadLines(reportPath).FirstOrDefault() == stamp)
+            log.WriteLine($"final report for step {fit.State.Step} already in {reportPath}");
+        else if (o.ValidPath is not null && done && !fit.Interrupted)
         {
             var validData = RnaDataSet.Load(o.ValidPath);
             validData.Report(log);
@@ -169,8 +173,8 @@ public static class RnaTrainRun
                     new TiledInferenceOptions { TileSize = o.TileSize },
                     (p, _) => log.WriteLine(FormatRow(p)));
                 valid = PairMetrics.Average(preds.Select(p => p.Scores));
-                string report = Table(preds) + FormatMean(valid) + "\n";
-                Checkpoint.WriteTextAtomic(Path.Combine(o.OutDir, ValidReportName), report);
+                string report = stamp + "\n" + Table(preds) + FormatMean(valid) + "\n";
+                Checkpoint.WriteTextAtomic(reportPath, report);
                 log.WriteLine(FormatMean(valid));
             }
         }
