@@ -139,6 +139,16 @@ public sealed class RnaCliTests
         var r = Run("rna", "train", "--train", bp, "--model", "scnn", "--out", model, "--size", "small", "--max-steps", "1", "--batch", "5");
         Assert.True(r.Code == 0, r.Err + r.Out);
 
+        // a run killed during its first epoch has model.json and dev-split.json but no checkpoint: --resume starts it again
+        Directory.Delete(Path.Combine(model, "checkpoint"), true);
+        Directory.Delete(Path.Combine(model, "best"), true);
+        string splitBefore = File.ReadAllText(Path.Combine(model, "dev-split.json"));
+        r = Run("rna", "train", "--train", bp, "--resume", model, "--max-steps", "1");
+        Assert.True(r.Code == 0, r.Err + r.Out);
+        Assert.Contains("starting it again", r.Out);
+        Assert.Contains("finished: 1 steps", r.Out);
+        Assert.Equal(splitBefore, File.ReadAllText(Path.Combine(model, "dev-split.json")));
+
         string fasta = dir.Write("q.fa", ">one\nACGUACGU\nGGCC\n>two\nacgtnnacgu\n");
         r = Run("rna", "predict", "--model", model, "--fasta", fasta, "--out", Path.Combine(dir.Path, "p"));
         Assert.True(r.Code == 0, r.Err + r.Out);

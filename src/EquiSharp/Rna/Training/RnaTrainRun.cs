@@ -143,11 +143,13 @@ public static class RnaTrainRun
         var inner = new RnaTrainingTask(model, train, dev, o.Training, o.Device);
         var task = new StepCappedTask<RnaWindow[]>(inner, o.MaxSteps);
         int epochs = task.EpochsFor(o.Epochs, o.Seed);
-        if (o.Resume) Reopen(o.OutDir, epochs, log);
+        bool resume = o.Resume && Checkpoint.Locate(o.OutDir) is not null;
+        if (o.Resume && !resume) log.WriteLine($"no checkpoint in {o.OutDir} yet (stopped during the first epoch): starting it again with the stored settings and dev split");
+        if (resume) Reopen(o.OutDir, epochs, log);
         var optimizer = optim.Adam(model.parameters(), o.Training.LearningRate, weight_decay: o.Training.L2);
         var fit = Trainer.Fit(task, optimizer, new TrainerOptions
         {
-            Epochs = epochs, MaxSteps = null, Seed = o.Seed, Patience = o.Patience, OutDir = o.OutDir, Resume = o.Resume,
+            Epochs = epochs, MaxSteps = null, Seed = o.Seed, Patience = o.Patience, OutDir = o.OutDir, Resume = resume,
             Title = $"rna {name.ToLowerInvariant()}",
         }, progress);
         if (o.MaxSteps is long cap && fit.State.Step >= cap) fit = fit with { ReachedMaxSteps = true };
