@@ -42,7 +42,7 @@ public sealed class RnaCommand : ICliCommand
         }
     }
 
-    private static Option<int> TileOption() => new("--tile") { Description = "Tile size of full-length inference (memory per convolution call grows with its square).", DefaultValueFactory = _ => 256 };
+    private static Option<int> TileOption() => new("--tile") { Description = "Tile size of full-length inference (memory per convolution call grows with its square); 0 = the plain untiled forward (eval only, for comparison).", DefaultValueFactory = _ => 256 };
 
     private static int Fail(Exception e)
     {
@@ -149,7 +149,7 @@ public sealed class RnaCommand : ICliCommand
                     Console.WriteLine($"{(spec.Symmetric ? "SCNN" : "CNN")} from {weights}, {model.ParameterCount} free parameters; {list.Count} records from {path}");
                     Console.WriteLine(RnaTrainRun.Header);
                     var preds = RnaPredictor.Evaluate(model, list, decoder.Get(parse), dev, parse.GetValue(maxLength),
-                        new TiledInferenceOptions { TileSize = Positive(parse.GetValue(tile), "--tile") }, (p, _) => Console.WriteLine(RnaTrainRun.FormatRow(p)));
+                        new TiledInferenceOptions { TileSize = parse.GetValue(tile) == 0 ? 0 : Positive(parse.GetValue(tile), "--tile") }, (p, _) => Console.WriteLine(RnaTrainRun.FormatRow(p)));
                     Console.WriteLine(RnaTrainRun.FormatMean(PairMetrics.Average(preds.Select(p => p.Scores))));
                 }
                 return 0;

@@ -27,6 +27,20 @@ public static class RnaPredictor
         return new RnaStructure(r.Name, r.Sequence[..m], partners);
     }
 
+    /// <summary>The model's ordinary forward pass on one sequence (eval mode, no grad); for comparison with the tiled path.</summary>
+    public static float[] PlainProbabilities(RnaPairModel model, string sequence, Device device)
+    {
+        bool wasTraining = model.training;
+        model.eval();
+        try
+        {
+            using var scope = NewDisposeScope();
+            using var grad = no_grad();
+            return nn.functional.sigmoid(model.forward(RnaFeatures.OneHot(sequence, device))).cpu().data<float>().ToArray();
+        }
+        finally { model.train(wasTraining); }
+    }
+
     /// <summary>Predicts, decodes and scores each record at full length (or truncated), calling <paramref name="onEach"/> after each.</summary>
     public static List<RnaPrediction> Evaluate(RnaPairModel model, IEnumerable<RnaStructure> records, GreedyDecoderOptions decoder, Device device,
         int? maxLength = null, TiledInferenceOptions? tiles = null, Action<RnaPrediction, float[]>? onEach = null)
@@ -37,7 +51,7 @@ public static class RnaPredictor
         {
             var r = Truncate(original, maxLength);
             var clock = System.Diagnostics.Stopwatch.StartNew();
-            var probs = TiledPairInference.Probabilities(model, r.Sequence, device, tiles);
+            var probs = tiles is { TileSize: 0 } ? PlainProbabilities(model, r.Sequence, device) : TiledPairInference.Probabilities(model, r.Sequence, device, tiles);
             double seconds = clock.Elapsed.TotalSeconds;
             var predicted = greedy.Decode(probs, r.Length, r.Sequence);
             var p = new RnaPrediction(r, predicted, PairMetrics.Compute(predicted, r.Partners), seconds);
