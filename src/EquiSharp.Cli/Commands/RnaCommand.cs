@@ -204,7 +204,9 @@ public sealed class RnaCommand : ICliCommand
                             q.Truth is null ? null : RnaDemo.PairingMatrix(q.Truth));
                         Console.WriteLine($">{q.Name}");
                         Console.WriteLine(q.Sequence);
-                        Console.WriteLine(DotBracket.Format(partners));
+                        Console.WriteLine(PredictionDotBracket.Format(partners, out int dropped));
+                        if (dropped > 0)
+                            Console.Error.WriteLine($"{q.Name}: {dropped} pair(s) need more than {DotBracket.MaxLevels} pseudoknot levels and are shown as '.' (the CT file has them)");
                         if (q.Truth is not null)
                         {
                             var sc = PairMetrics.Compute(partners, q.Truth.Partners);

@@ -151,4 +151,18 @@ public sealed class RnaModelTests
         using var b = back.Build();
         Assert.Equal(a.ParameterCount, b.ParameterCount);
     }
+
+    [Fact]
+    public void PredictionDotBracketDropsOnlyPairsBeyondTheLastLevel()
+    {
+        // 32 mutually crossing pairs (i, 32 + i) need 32 levels; the notation has 30
+        var partners = Enumerable.Range(0, 64).Select(i => i < 32 ? i + 32 : i - 32).ToArray();
+        string db = PredictionDotBracket.Format(partners, out int dropped);
+        Assert.Equal(2, dropped);
+        var back = EquiSharp.Rna.Formats.DotBracket.Parse(db);
+        Assert.Equal(30, back.Count(p => p >= 0) / 2);
+        Assert.All(Enumerable.Range(0, 64).Where(i => back[i] >= 0), i => Assert.Equal(partners[i], back[i]));
+        Assert.Equal("((..))", PredictionDotBracket.Format(new[] { 5, 4, -1, -1, 1, 0 }, out int none));
+        Assert.Equal(0, none);
+    }
 }

@@ -64,3 +64,19 @@ public static class RnaQueries
         }
     }
 }
+
+/// <summary>Dot-bracket output for predictions, which (untrained or poor models) may cross more than the notation can express.</summary>
+public static class PredictionDotBracket
+{
+    /// <summary>
+    /// Dot-bracket of <paramref name="partners"/>; pairs on pseudoknot levels beyond <see cref="DotBracket.MaxLevels"/>
+    /// are shown as unpaired and counted in <paramref name="dropped"/> (CT output keeps every pair).
+    /// </summary>
+    public static string Format(int[] partners, out int dropped)
+    {
+        var levels = DotBracket.AssignLevels(partners);
+        var kept = partners.Select((p, i) => p >= 0 && levels[i] >= DotBracket.MaxLevels ? -1 : p).ToArray();
+        dropped = kept.Zip(partners).Count(t => t.First != t.Second) / 2;
+        return DotBracket.Format(kept);
+    }
+}
