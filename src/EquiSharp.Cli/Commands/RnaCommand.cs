@@ -68,6 +68,7 @@ public sealed class RnaCommand : ICliCommand
         var maxSteps = new Option<long?>("--max-steps") { Description = "Stop after this many optimizer steps in total (smoke runs)." };
         var resume = new Option<string?>("--resume") { Description = "Continue the run in this model directory (stored hyperparameters are reused)." };
         var devFraction = new Option<double>("--dev-fraction") { Description = "Fraction of training records split off (by --seed) as the dev set.", DefaultValueFactory = _ => 0.1 };
+        var devSplit = new Option<string?>("--dev-split") { Description = "Reuse this dev-split.json (e.g. from the other model with the same seed) instead of drawing a split." };
         var devMax = new Option<int>("--dev-max-length") { Description = "Dev sequences are truncated to this length for the per-epoch evaluation.", DefaultValueFactory = _ => 256 };
         var validMax = new Option<int?>("--valid-max-length") { Description = "Truncate --valid sequences in the final report (default: full length)." };
         var tile = TileOption();
@@ -75,7 +76,7 @@ public sealed class RnaCommand : ICliCommand
         var device = CommonOptions.Device();
         var decoder = new DecoderOptions();
         var command = new Command("train", "Train an RNA pair model (SCNN or CNN) with random crops, dev-set selection and checkpoints.")
-            { train, valid, model, outDir, size, activation, epochs, crop, batch, lr, l2, posWeight, patience, maxSteps, resume, devFraction, devMax, validMax, tile, seed, device };
+            { train, valid, model, outDir, size, activation, epochs, crop, batch, lr, l2, posWeight, patience, maxSteps, resume, devFraction, devSplit, devMax, validMax, tile, seed, device };
         decoder.AddTo(command);
         command.SetAction(parse =>
         {
@@ -99,7 +100,7 @@ public sealed class RnaCommand : ICliCommand
                         DevMaxLength = Positive(parse.GetValue(devMax), "--dev-max-length"), Decoder = decoder.Get(parse),
                     },
                     Epochs = Positive(parse.GetValue(epochs), "--epochs"), MaxSteps = parse.GetValue(maxSteps), Patience = p <= 0 ? null : p,
-                    Seed = parse.GetValue(seed), DevFraction = parse.GetValue(devFraction), Resume = resumeDir is not null,
+                    Seed = parse.GetValue(seed), DevFraction = parse.GetValue(devFraction), DevSplitFile = parse.GetValue(devSplit), Resume = resumeDir is not null,
                     ValidMaxLength = parse.GetValue(validMax), TileSize = Positive(parse.GetValue(tile), "--tile"),
                     Device = CommonOptions.ParseDevice(parse.GetValue(device)!),
                 };

@@ -46,7 +46,7 @@ public sealed record RnaDevSplit(int Seed, double Fraction, int TrainCount, int[
     {
         if (records.Count < 2) throw new ArgumentException($"Need at least 2 training records to split off a dev set, got {records.Count}.");
         var order = Enumerable.Range(0, records.Count).ToArray();
-        new Random(HashCode.Combine(seed, 0xde5)).Shuffle(order);
+        new Random(RnaTrainingOptions.StableSeed(seed, 2, 0)).Shuffle(order);
         int n = Math.Clamp((int)Math.Ceiling(fraction * records.Count), 1, records.Count - 1);
         var dev = order.Take(n).Order().ToArray();
         return new RnaDevSplit(seed, fraction, records.Count, dev, dev.Select(i => records[i].Name).ToArray());
@@ -55,9 +55,12 @@ public sealed record RnaDevSplit(int Seed, double Fraction, int TrainCount, int[
     public void Save(string dir) => Checkpoint.WriteTextAtomic(Path.Combine(dir, FileName), JsonSerializer.Serialize(this, new JsonSerializerOptions { WriteIndented = true }));
 
     /// <summary>Loads the split and checks it still fits the training file.</summary>
-    public static RnaDevSplit Load(string dir, IReadOnlyList<RnaStructure> records)
+    public static RnaDevSplit Load(string dir, IReadOnlyList<RnaStructure> records) => LoadFile(Path.Combine(dir, FileName), records);
+
+    /// <summary>Loads a split from a file and checks it fits <paramref name="records"/>.</summary>
+    public static RnaDevSplit LoadFile(string path, IReadOnlyList<RnaStructure> records)
     {
-        string path = Path.Combine(dir, FileName);
+        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no dev split file.", path);
         var split = JsonSerializer.Deserialize<RnaDevSplit>(File.ReadAllText(path)) ?? throw new InvalidDataException($"{path}: empty dev split.");
         if (split.TrainCount != records.Count || split.DevIndices.Any(i => i < 0 || i >= records.Count)
             || split.DevIndices.Where((i, k) => records[i].Name != split.DevNames[k]).Any())
@@ -86,6 +89,8 @@ public sealed record RnaTrainRunOptions
     public int? Patience { get; init; } = 5;
     public int Seed { get; init; } = 1;
     public double DevFraction { get; init; } = 0.1;
+    /// <summary>Reuse the dev split stored in this file (e.g. another model's dev-split.json) instead of drawing one.</summary>
+    public string? DevSplitFile { get; init; }
     public bool Resume { get; init; }
     /// <summary>Truncate --valid sequences for the final report (null = full length).</summary>
     public int? ValidMaxLength { get; init; }
@@ -125,7 +130,7 @@ public static class RnaTrainRun
         {
             if (File.Exists(Path.Combine(o.OutDir, RnaModelSpec.FileName)) && Checkpoint.Locate(o.OutDir) is not null)
                 throw new IOException($"{o.OutDir} already holds a trained model; use --resume {o.OutDir} to continue it or choose another --out.");
-            split = RnaDevSplit.Create(data.Records, o.Seed, o.DevFraction);
+            split = o.DevSplitFile is string f ? RnaDevSplit.LoadFile(f, data.Records) : RnaDevSplit.Create(data.Records, o.Seed, o.DevFraction);
             split.Save(o.OutDir);
             spec = RnaModelSpec.From(o.Model, o.Config) with { Training = Describe(o) };
         }
@@ -140,7 +145,7 @@ public static class RnaTrainRun
             $"activation {spec.Activation}; train {train.Count} records, dev {dev.Count} (seed {split.Seed}), crop {o.Training.Crop}, batch {o.Training.BatchSize}"));
         log.WriteLine("  " + string.Join(", ", RnaParameterCounts.ByComponent(model).Select(c => $"{c.Component} {c.Count}")));
 
-        var inner = new RnaTrainingTask(model, train, dev, o.Training, o.Device);
+        var inner = new RnaTrainingTask(model, train, dev, o.Training with { DataSeed = o.Seed }, o.Device);
         var task = new StepCappedTask<RnaWindow[]>(inner, o.MaxSteps);
         int epochs = task.EpochsFor(o.Epochs, o.Seed);
         bool resume = o.Resume && Checkpoint.Locate(o.OutDir) is not null;
@@ -207,7 +212,7 @@ public static class RnaTrainRun
         int I(string k, int d) => t.TryGetValue(k, out var v) && int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var x) ? x : d;
         return o with
         {
-            Model = spec.Model, Seed = split.Seed,
+            Model = spec.Model, Seed = I("seed", split.Seed),
             Training = o.Training with
             {
                 Crop = I("crop", o.Training.Crop), BatchSize = I("batch", o.Training.BatchSize), LearningRate = D("lr", o.Training.LearningRate),
