@@ -7,11 +7,14 @@ using EquiSharp.Training;
 
 namespace EquiSharp.Tests.Rna;
 
-/// <summary>These tests redirect Console.Out, so they never run in parallel with other tests.</summary>
-[CollectionDefinition("console", DisableParallelization = true)]
-public sealed class ConsoleCollection { }
+/// <summary>
+/// Tests that redirect Console.Out or seed the global torch RNG (manual_seed) run alone, so they neither capture
+/// other tests' output nor shift the random draws of tests running in parallel.
+/// </summary>
+[CollectionDefinition("rna-serial", DisableParallelization = true)]
+public sealed class RnaSerialCollection { }
 
-[Collection("console")]
+[Collection("rna-serial")]
 public sealed class RnaCliTests
 {
     /// <summary>Runs <c>equisharp rna …</c> in-process; returns exit code and captured stdout/stderr.</summary>

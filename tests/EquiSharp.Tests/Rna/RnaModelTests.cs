@@ -7,6 +7,7 @@ using static TorchSharp.torch;
 
 namespace EquiSharp.Tests.Rna;
 
+[Collection("rna-serial")]
 public sealed class RnaModelTests
 {
     /// <summary>A model whose batch-norm layers have non-trivial running statistics and affine parameters, in eval mode.</summary>

@@ -5,6 +5,7 @@ using static TorchSharp.torch;
 
 namespace EquiSharp.Tests.Rna;
 
+[Collection("rna-serial")]
 public sealed class RnaTrainingDeterminismTests
 {
     [Fact]
