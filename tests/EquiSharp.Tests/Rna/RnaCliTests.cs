@@ -124,6 +124,9 @@ public sealed class RnaCliTests
         Assert.True(r.Code == 0, r.Err + r.Out);
         lines = Lines(r.Out);
         Assert.Equal(3 * 3, lines.Length);
+        // stdout is itself a dot-bracket FASTA file
+        var reread = RnaFile.Parse(r.Out, "predict-stdout").Records;
+        Assert.Equal(validRecords.Select(x => x.Sequence), reread.Select(x => x.Sequence));
         Assert.Equal(validRecords[0].Sequence, lines[1]);
         var ct = RnaFile.Read(Path.Combine(preds, validRecords[0].Name.Replace('-', '-') + ".ct")).Records.Single();
         Assert.Equal(DotBracket.Format(ct.Partners), lines[2]);
