@@ -114,4 +114,24 @@ public sealed class RnaPairModel : nn.Module<Tensor, Tensor>
 
     /// <summary>Trainable parameters (tied kernels count their free parameters only).</summary>
     public long ParameterCount => parameters().Sum(p => p.numel());
+
+    // Parts for layer-by-layer (tiled) inference in Rna/Inference.
+    internal LSTM? Lstm => lstm;
+    internal Linear? Dense => dense;
+    internal PairEncoder Encoder => encoder;
+    internal IReadOnlyList<PairConvStage> Stages => stages.ToList();
+    internal PairEncoder Skip => skip;
+    internal PairConvStage Head => head;
+
+    /// <summary>
+    /// Per-sequence features fed to the self-Cartesian product, (B, L, 5 + DenseFeatures): the dense projection of the
+    /// BiLSTM output concatenated with the one-hot (just the one-hot without an LSTM). No lengths: one unpadded batch.
+    /// </summary>
+    internal Tensor SequenceFeatures(Tensor onehot)
+    {
+        if (lstm is null) return onehot.alias();
+        var (h, hn, cn) = lstm.forward(onehot);
+        hn.Dispose(); cn.Dispose();
+        return cat(new[] { dense!.forward(h), onehot }, 2);
+    }
 }

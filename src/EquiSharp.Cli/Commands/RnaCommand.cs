@@ -1,0 +1,257 @@
+using System.CommandLine;
+using System.Globalization;
+using EquiSharp.Metrics;
+using EquiSharp.Pairwise;
+using EquiSharp.Rna;
+using EquiSharp.Rna.Decoding;
+using EquiSharp.Rna.Formats;
+using EquiSharp.Rna.Inference;
+using EquiSharp.Rna.Models;
+using EquiSharp.Rna.Synthetic;
+using EquiSharp.Rna.Training;
+using EquiSharp.Training;
+
+namespace EquiSharp.Cli.Commands;
+
+/// <summary><c>equisharp rna train|eval|predict</c>: RNA secondary structure with the SCNN (symmetric) or CNN model.</summary>
+public sealed class RnaCommand : ICliCommand
+{
+    public Command Build()
+    {
+        var command = new Command("rna", "RNA secondary structure: train SCNN/CNN pair models, evaluate them, predict structures.");
+        command.Subcommands.Add(Train());
+        command.Subcommands.Add(Eval());
+        command.Subcommands.Add(Predict());
+        return command;
+    }
+
+    // Decoder flags shared by all three subcommands.
+    private sealed class DecoderOptions
+    {
+        public readonly Option<float> Threshold = new("--threshold") { Description = "Pair probability threshold of the greedy decoder.", DefaultValueFactory = _ => 0.5f };
+        public readonly Option<int> MinHairpin = new("--min-hairpin") { Description = "Minimum hairpin loop (unpaired bases between i and j); 0 = off, 3 is the biological limit.", DefaultValueFactory = _ => 0 };
+        public readonly Option<bool> Canonical = new("--canonical") { Description = "Decode canonical pairs only (AU, GC, GU)." };
+        public void AddTo(Command c) { c.Options.Add(Threshold); c.Options.Add(MinHairpin); c.Options.Add(Canonical); }
+        public GreedyDecoderOptions Get(ParseResult p)
+        {
+            float t = p.GetValue(Threshold);
+            if (!(t >= 0 && t < 1)) throw new ArgumentException($"--threshold {t.ToString(CultureInfo.InvariantCulture)}: expected a value in [0, 1).");
+            int h = p.GetValue(MinHairpin);
+            if (h < 0) throw new ArgumentException($"--min-hairpin {h}: expected ≥ 0.");
+            return new GreedyDecoderOptions { Threshold = t, MinHairpinLoop = h, CanonicalOnly = p.GetValue(Canonical) };
+        }
+    }
+
+    private static Option<int> TileOption() => new("--tile") { Description = "Tile size of full-length inference (memory per convolution call grows with its square); 0 = the plain untiled forward (eval only, for comparison).", DefaultValueFactory = _ => 256 };
+
+    private static int Fail(Exception e)
+    {
+        Console.Error.WriteLine($"error: {e.Message}");
+        return 1;
+    }
+
+    private static Command Train()
+    {
+        var train = new Option<string>("--train") { Description = "Training records: a file in any supported format (plain or gzip) or a directory of such files." };
+        var valid = new Option<string?>("--valid") { Description = "Reported on once at the end, at full length (never used for selection)." };
+        var model = new Option<string>("--model") { Description = "scnn (symmetric kernels) or cnn (plain convolutions, same architecture).", DefaultValueFactory = _ => "scnn" };
+        var outDir = new Option<string?>("--out") { Description = "Model directory (model.json, dev split, checkpoints, curves, report)." };
+        var size = new Option<string>("--size") { Description = "Architecture: paper (the authors' model) or small (quick demos and tests).", DefaultValueFactory = _ => "paper" };
+        var activation = new Option<string>("--activation") { Description = "Hidden activation: relu (authors' code) or sigmoid (paper text).", DefaultValueFactory = _ => "relu" };
+        var epochs = new Option<int>("--epochs") { Description = "Training epochs.", DefaultValueFactory = _ => 30 };
+        var crop = new Option<int>("--crop") { Description = "Each batch item is a random window of at most this many nucleotides.", DefaultValueFactory = _ => 128 };
+        var batch = new Option<int>("--batch") { Description = "Batch size.", DefaultValueFactory = _ => 10 };
+        var lr = new Option<double>("--lr") { Description = "Adam learning rate.", DefaultValueFactory = _ => 2e-3 };
+        var l2 = new Option<double>("--l2") { Description = "L2 regularisation (Adam weight decay).", DefaultValueFactory = _ => 1e-5 };
+        var posWeight = new Option<double>("--pos-weight") { Description = "Weight of positive pairs in the BCE.", DefaultValueFactory = _ => 5.0 };
+        var patience = new Option<int>("--patience") { Description = "Early stopping: epochs without a better dev accuracy (0 = never stop early).", DefaultValueFactory = _ => 5 };
+        var maxSteps = new Option<long?>("--max-steps") { Description = "Stop after this many optimizer steps in total (smoke runs)." };
+        var resume = new Option<string?>("--resume") { Description = "Continue the run in this model directory (stored hyperparameters are reused)." };
+        var devFraction = new Option<double>("--dev-fraction") { Description = "Fraction of training records split off (by --seed) as the dev set.", DefaultValueFactory = _ => 0.1 };
+        var devSplit = new Option<string?>("--dev-split") { Description = "Reuse this dev-split.json (e.g. from the other model with the same seed) instead of drawing a split." };
+        var devMax = new Option<int>("--dev-max-length") { Description = "Dev sequences are truncated to this length for the per-epoch evaluation.", DefaultValueFactory = _ => 256 };
+        var validMax = new Option<int?>("--valid-max-length") { Description = "Truncate --valid sequences in the final report (default: full length)." };
+        var tile = TileOption();
+        var seed = CommonOptions.Seed();
+        var device = CommonOptions.Device();
+        var decoder = new DecoderOptions();
+        var command = new Command("train", "Train an RNA pair model (SCNN or CNN) with random crops, dev-set selection and checkpoints.")
+            { train, valid, model, outDir, size, activation, epochs, crop, batch, lr, l2, posWeight, patience, maxSteps, resume, devFraction, devSplit, devMax, validMax, tile, seed, device };
+        decoder.AddTo(command);
+        command.SetAction(parse =>
+        {
+            try
+            {
+                string? trainPath = parse.GetValue(train) ?? throw new ArgumentException("--train is required.");
+                string? resumeDir = parse.GetValue(resume), outPath = parse.GetValue(outDir);
+                if (resumeDir is not null && outPath is not null && Path.GetFullPath(resumeDir) != Path.GetFullPath(outPath))
+                    throw new ArgumentException($"--resume {resumeDir} and --out {outPath} differ; a resumed run continues in its own directory.");
+                string dir = resumeDir ?? outPath ?? throw new ArgumentException("--out (or --resume DIR) is required.");
+                var config = ParseSize(parse.GetValue(size)!) with { Activation = ParseActivation(parse.GetValue(activation)!) };
+                int p = parse.GetValue(patience);
+                var options = new RnaTrainRunOptions
+                {
+                    TrainPath = trainPath, ValidPath = parse.GetValue(valid), OutDir = dir,
+                    Model = RnaModelSpec.ParseVariant(parse.GetValue(model)!), Config = config,
+                    Training = new RnaTrainingOptions
+                    {
+                        Crop = Positive(parse.GetValue(crop), "--crop"), BatchSize = Positive(parse.GetValue(batch), "--batch"),
+                        LearningRate = parse.GetValue(lr), L2 = parse.GetValue(l2), PositiveWeight = parse.GetValue(posWeight),
+                        DevMaxLength = Positive(parse.GetValue(devMax), "--dev-max-length"), Decoder = decoder.Get(parse),
+                    },
+                    Epochs = Positive(parse.GetValue(epochs), "--epochs"), MaxSteps = parse.GetValue(maxSteps), Patience = p <= 0 ? null : p,
+                    Seed = parse.GetValue(seed), DevFraction = parse.GetValue(devFraction), DevSplitFile = parse.GetValue(devSplit), Resume = resumeDir is not null,
+                    ValidMaxLength = parse.GetValue(validMax), TileSize = Positive(parse.GetValue(tile), "--tile"),
+                    Device = CommonOptions.ParseDevice(parse.GetValue(device)!),
+                };
+                var result = ProgressDisplay.Run(progress => RnaTrainRun.Run(options, progress));
+                var s = result.Fit.State;
+                Console.WriteLine(FormattableString.Invariant(
+                    $"finished: {s.Step} steps, {s.History.Count} epochs, {s.TrainSeconds:0} s, best dev acc={(s.BestEpoch > 0 ? s.BestScore : double.NaN):0.0000} at epoch {s.BestEpoch}, stop: {(result.Fit.Interrupted ? "interrupted" : result.Fit.ReachedMaxSteps ? "max-steps" : s.StopReason)}; model in {Path.GetFullPath(dir)}"));
+                return result.Fit.Interrupted ? 130 : 0;
+            }
+            catch (Exception e) when (e is ArgumentException or IOException or InvalidDataException or RnaFormatException or UnauthorizedAccessException)
+            {
+                return Fail(e);
+            }
+        });
+        return command;
+    }
+
+    private static Command Eval()
+    {
+        var modelDir = new Option<string>("--model") { Description = "Model directory written by 'rna train'." };
+        var data = new Option<string>("--data") { Description = "Records to score: a file in any supported format or a directory of files." };
+        var maxLength = new Option<int?>("--max-length") { Description = "Truncate sequences to this length (pairs leaving the prefix become unpaired)." };
+        var limit = new Option<int?>("--limit") { Description = "Score only the first N records." };
+        var tile = TileOption();
+        var device = CommonOptions.Device();
+        var decoder = new DecoderOptions();
+        var command = new Command("eval", "Score a trained model: per-sequence and mean PPV, sensitivity, accuracy, F1 (full length, one sequence at a time).")
+            { modelDir, data, maxLength, limit, tile, device };
+        decoder.AddTo(command);
+        command.SetAction(parse =>
+        {
+            try
+            {
+                string dir = parse.GetValue(modelDir) ?? throw new ArgumentException("--model DIR is required.");
+                string path = parse.GetValue(data) ?? throw new ArgumentException("--data is required.");
+                var dev = CommonOptions.ParseDevice(parse.GetValue(device)!);
+                RnaModelSpec.Load(dir); // fail fast on a wrong model directory
+                var dataset = RnaDataSet.Load(path);
+                dataset.Report(Console.Out);
+                IEnumerable<RnaStructure> records = dataset.Records;
+                if (parse.GetValue(limit) is int n) records = records.Take(Positive(n, "--limit"));
+                var list = records.ToList();
+                if (list.Count == 0) throw new InvalidDataException($"{path}: no records to evaluate.");
+                var (model, spec, weights) = RnaModelSpec.LoadModel(dir, dev);
+                using (model)
+                {
+                    Console.WriteLine($"{(spec.Symmetric ? "SCNN" : "CNN")} from {weights}, {model.ParameterCount} free parameters; {list.Count} records from {path}");
+                    Console.WriteLine(RnaTrainRun.Header);
+                    var preds = RnaPredictor.Evaluate(model, list, decoder.Get(parse), dev, parse.GetValue(maxLength),
+                        new TiledInferenceOptions { TileSize = parse.GetValue(tile) == 0 ? 0 : Positive(parse.GetValue(tile), "--tile") }, (p, _) => Console.WriteLine(RnaTrainRun.FormatRow(p)));
+                    Console.WriteLine(RnaTrainRun.FormatMean(PairMetrics.Average(preds.Select(p => p.Scores))));
+                }
+                return 0;
+            }
+            catch (Exception e) when (e is ArgumentException or IOException or InvalidDataException or RnaFormatException or UnauthorizedAccessException)
+            {
+                return Fail(e);
+            }
+        });
+        return command;
+    }
+
+    private static Command Predict()
+    {
+        var modelDir = new Option<string>("--model") { Description = "Model directory written by 'rna train'." };
+        var seq = new Option<string?>("--seq") { Description = "One sequence (ACGU…; T reads as U, other letters as N)." };
+        var fasta = new Option<string?>("--fasta") { Description = "FASTA file of sequences, or a structure file in any supported format (its structure is drawn for comparison)." };
+        var outDir = new Option<string>("--out") { Description = "Output folder for CT files and heatmaps.", DefaultValueFactory = _ => "rna-predictions" };
+        var tile = TileOption();
+        var device = CommonOptions.Device();
+        var decoder = new DecoderOptions();
+        var command = new Command("predict", "Predict secondary structures: dot-bracket on stdout, a CT file and a heatmap PNG per sequence.")
+            { modelDir, seq, fasta, outDir, tile, device };
+        decoder.AddTo(command);
+        command.SetAction(parse =>
+        {
+            try
+            {
+                string dir = parse.GetValue(modelDir) ?? throw new ArgumentException("--model DIR is required.");
+                string? s = parse.GetValue(seq), f = parse.GetValue(fasta);
+                if ((s is null) == (f is null)) throw new ArgumentException("give exactly one of --seq ACGU… or --fasta FILE.");
+                var queries = s is not null ? new List<RnaQuery> { RnaQueries.FromSequence(s) } : RnaQueries.FromFile(f!);
+                var dev = CommonOptions.ParseDevice(parse.GetValue(device)!);
+                var greedy = new GreedyPairDecoder(decoder.Get(parse));
+                var tiles = new TiledInferenceOptions { TileSize = Positive(parse.GetValue(tile), "--tile") };
+                string output = parse.GetValue(outDir)!;
+                Directory.CreateDirectory(output);
+                var (model, spec, _) = RnaModelSpec.LoadModel(dir, dev);
+                using (model)
+                {
+                    var used = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+                    foreach (var q in queries)
+                    {
+                        var probs = TiledPairInference.Probabilities(model, q.Sequence, dev, tiles);
+                        var partners = greedy.Decode(probs, q.Sequence.Length, q.Sequence);
+                        var predicted = new RnaStructure(q.Name, q.Sequence, partners);
+                        string file = UniqueFileName(q.Name, used);
+                        RnaFile.Write(Path.Combine(output, file + ".ct"), new[] { predicted }, RnaFileFormat.Ct);
+                        Plots.PairHeatmap(Path.Combine(output, file + ".png"), probs, q.Sequence.Length,
+                            q.Truth is null ? $"{q.Name}: {(spec.Symmetric ? "SCNN" : "CNN")} pair probabilities"
+                                            : $"{q.Name}: pair probabilities (upper) vs true structure (lower)",
+                            q.Truth is null ? null : RnaDemo.PairingMatrix(q.Truth));
+                        Console.WriteLine($">{q.Name}");
+                        Console.WriteLine(q.Sequence);
+                        Console.WriteLine(PredictionDotBracket.Format(partners, out int dropped));
+                        if (dropped > 0)
+                            Console.Error.WriteLine($"{q.Name}: {dropped} pair(s) need more than {DotBracket.MaxLevels} pseudoknot levels and are shown as '.' (the CT file has them)");
+                        if (q.Truth is not null)
+                        {
+                            var sc = PairMetrics.Compute(partners, q.Truth.Partners);
+                            Console.Error.WriteLine(FormattableString.Invariant($"{q.Name}: ppv={sc.Ppv:0.0000} sen={sc.Sensitivity:0.0000} acc={sc.Accuracy:0.0000} f1={sc.F1:0.0000}"));
+                        }
+                    }
+                }
+                Console.Error.WriteLine($"wrote {queries.Count} CT file(s) and heatmap(s) to {Path.GetFullPath(output)}");
+                return 0;
+            }
+            catch (Exception e) when (e is ArgumentException or IOException or InvalidDataException or RnaFormatException or UnauthorizedAccessException)
+            {
+                return Fail(e);
+            }
+        });
+        return command;
+    }
+
+    /// <summary>A file-system-safe, unique base name for a record.</summary>
+    private static string UniqueFileName(string name, HashSet<string> used)
+    {
+        var invalid = Path.GetInvalidFileNameChars();
+        string safe = new string(name.Select(c => invalid.Contains(c) || char.IsWhiteSpace(c) || c == '.' ? '_' : c).ToArray()).Trim('_');
+        if (safe.Length == 0) safe = "seq";
+        if (safe.Length > 80) safe = safe[..80];
+        string candidate = safe;
+        for (int k = 2; !used.Add(candidate); k++) candidate = $"{safe}_{k}";
+        return candidate;
+    }
+
+    private static int Positive(int value, string option) =>
+        value > 0 ? value : throw new ArgumentException($"{option} {value}: expected a positive number.");
+
+    private static RnaModelConfig ParseSize(string text) => text.Trim().ToLowerInvariant() switch
+    {
+        "paper" => RnaModelConfig.Paper,
+        "small" => RnaModelConfig.Small,
+        _ => throw new ArgumentException($"--size {text}: expected paper or small."),
+    };
+
+    private static PairActivation ParseActivation(string text) => text.Trim().ToLowerInvariant() switch
+    {
+        "relu" => PairActivation.ReLU,
+        "sigmoid" => PairActivation.Sigmoid,
+        _ => throw new ArgumentException($"--activation {text}: expected relu or sigmoid."),
+    };
+}

@@ -1,0 +1,294 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using EquiSharp.Metrics;
+using EquiSharp.Pairwise;
+using EquiSharp.Rna.Decoding;
+using EquiSharp.Rna.Formats;
+using EquiSharp.Rna.Inference;
+using EquiSharp.Rna.Models;
+using EquiSharp.Training;
+using static TorchSharp.torch;
+
+namespace EquiSharp.Rna.Training;
+
+/// <summary>Records read from a file or a directory, with the files that were skipped and warnings.</summary>
+public sealed record RnaDataSet(string Source, List<RnaStructure> Records, List<SkippedFile> Skipped, List<string> Warnings)
+{
+    /// <summary>Reads a file (any supported format, plain or gzip) or every parsable file of a directory.</summary>
+    public static RnaDataSet Load(string path)
+    {
+        if (Directory.Exists(path))
+        {
+            var d = RnaFile.ReadDirectory(path);
+            return new RnaDataSet(path, d.Records.ToList(), d.Skipped.ToList(), d.Files.SelectMany(f => f.Warnings).ToList());
+        }
+        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such file or directory.", path);
+        var r = RnaFile.Read(path);
+        return new RnaDataSet(path, r.Records.ToList(), new List<SkippedFile>(), r.Warnings.ToList());
+    }
+
+    /// <summary>Writes the skipped files and warnings, one line each.</summary>
+    public void Report(TextWriter log)
+    {
+        foreach (var s in Skipped) log.WriteLine($"skipped {s.Path}: {s.Reason}");
+        foreach (var w in Warnings) log.WriteLine($"warning: {w}");
+    }
+}
+
+/// <summary>A deterministic dev split of the training records, stored in the model directory (<c>dev-split.json</c>).</summary>
+public sealed record RnaDevSplit(int Seed, double Fraction, int TrainCount, int[] DevIndices, string[] DevNames)
+{
+    public const string FileName = "dev-split.json";
+
+    /// <summary>Shuffles record indices with <paramref name="seed"/> and takes the first ⌈fraction·N⌉ (at least 1 when N ≥ 2) as dev.</summary>
+    public static RnaDevSplit Create(IReadOnlyList<RnaStructure> records, int seed, double fraction)
+    {
+        if (records.Count < 2) throw new ArgumentException($"Need at least 2 training records to split off a dev set, got {records.Count}.");
+        var order = Enumerable.Range(0, records.Count).ToArray();
+        new Random(RnaTrainingOptions.StableSeed(seed, 2, 0)).Shuffle(order);
+        int n = Math.Clamp((int)Math.Ceiling(fraction * records.Count), 1, records.Count - 1);
+        var dev = order.Take(n).Order().ToArray();
+        return new RnaDevSplit(seed, fraction, records.Count, dev, dev.Select(i => records[i].Name).ToArray());
+    }
+
+    public void Save(string dir) => Checkpoint.WriteTextAtomic(Path.Combine(dir, FileName), JsonSerializer.Serialize(this, new JsonSerializerOptions { WriteIndented = true }));
+
+    /// <summary>Loads the split and checks it still fits the training file.</summary>
+    public static RnaDevSplit Load(string dir, IReadOnlyList<RnaStructure> records) => LoadFile(Path.Combine(dir, FileName), records);
+
+    /// <summary>Loads a split from a file and checks it fits <paramref name="records"/>.</summary>
+    public static RnaDevSplit LoadFile(string path, IReadOnlyList<RnaStructure> records)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no dev split file.", path);
+        var split = JsonSerializer.Deserialize<RnaDevSplit>(File.ReadAllText(path)) ?? throw new InvalidDataException($"{path}: empty dev split.");
+        if (split.TrainCount != records.Count || split.DevIndices.Any(i => i < 0 || i >= records.Count)
+            || split.DevIndices.Where((i, k) => records[i].Name != split.DevNames[k]).Any())
+            throw new InvalidDataException($"{path}: the dev split does not match the training data ({records.Count} records); was --train changed?");
+        return split;
+    }
+
+    public (List<RnaStructure> Train, List<RnaStructure> Dev) Apply(IReadOnlyList<RnaStructure> records)
+    {
+        var dev = new HashSet<int>(DevIndices);
+        return (records.Where((_, i) => !dev.Contains(i)).ToList(), DevIndices.Select(i => records[i]).ToList());
+    }
+}
+
+/// <summary>Settings of <see cref="RnaTrainRun"/> (the <c>equisharp rna train</c> command).</summary>
+public sealed record RnaTrainRunOptions
+{
+    public required string TrainPath { get; init; }
+    public string? ValidPath { get; init; }
+    public required string OutDir { get; init; }
+    public string Model { get; init; } = "scnn";
+    public RnaModelConfig Config { get; init; } = RnaModelConfig.Paper;
+    public RnaTrainingOptions Training { get; init; } = new();
+    public int Epochs { get; init; } = 30;
+    public long? MaxSteps { get; init; }
+    public int? Patience { get; init; } = 5;
+    public int Seed { get; init; } = 1;
+    public double DevFraction { get; init; } = 0.1;
+    /// <summary>Reuse the dev split stored in this file (e.g. another model's dev-split.json) instead of drawing one.</summary>
+    public string? DevSplitFile { get; init; }
+    public bool Resume { get; init; }
+    /// <summary>Truncate --valid sequences for the final report (null = full length).</summary>
+    public int? ValidMaxLength { get; init; }
+    public int TileSize { get; init; } = 256;
+    public Device Device { get; init; } = CPU;
+}
+
+/// <summary>Result of a training run.</summary>
+public sealed record RnaTrainRunResult(TrainingResult Fit, long Parameters, PairScoreSummary? Valid, string OutDir);
+
+/// <summary>
+/// The whole <c>rna train</c> job: read data, split dev deterministically, build (or rebuild on resume) the model,
+/// train with the shared <see cref="Trainer"/> (dev selection and early stopping), plot the curves, and report
+/// full-length PPV / sensitivity / accuracy / F1 on --valid once at the end, with the dev-selected weights.
+/// </summary>
+public static class RnaTrainRun
+{
+    public const string ValidReportName = "valid-report.txt";
+
+    public static RnaTrainRunResult Run(RnaTrainRunOptions o, ITrainingProgress progress)
+    {
+        var log = new ProgressWriter(progress);
+        var data = RnaDataSet.Load(o.TrainPath);
+        data.Report(log);
+        if (data.Records.Count == 0) throw new InvalidDataException($"{o.TrainPath}: no training records.");
+        Directory.CreateDirectory(o.OutDir);
+
+        RnaModelSpec spec;
+        RnaDevSplit split;
+        if (o.Resume)
+        {
+            spec = RnaModelSpec.Load(o.OutDir);
+            split = RnaDevSplit.Load(o.OutDir, data.Records);
+            o = Restore(o, spec, split);
+        }
+        else
+        {
+            if (File.Exists(Path.Combine(o.OutDir, RnaModelSpec.FileName)) && Checkpoint.Locate(o.OutDir) is not null)
+                throw new IOException($"{o.OutDir} already holds a trained model; use --resume {o.OutDir} to continue it or choose another --out.");
+            split = o.DevSplitFile is string f ? RnaDevSplit.LoadFile(f, data.Records) : RnaDevSplit.Create(data.Records, o.Seed, o.DevFraction);
+            split.Save(o.OutDir);
+            spec = RnaModelSpec.From(o.Model, o.Config) with { Training = Describe(o) };
+        }
+        var (train, dev) = split.Apply(data.Records);
+
+        manual_seed(o.Seed);
+        var model = spec.Build(o.Device);
+        if (!o.Resume) { spec = spec with { Parameters = model.ParameterCount }; spec.Save(o.OutDir); }
+        string name = spec.Symmetric ? "SCNN" : "CNN";
+        log.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{name}: {model.ParameterCount:N0} free parameters ({RnaParameterCounts.KerasEquivalent(model):N0} in Keras' convention: one LSTM bias per gate); " +
+            $"activation {spec.Activation}; train {train.Count} records, dev {dev.Count} (seed {split.Seed}), crop {o.Training.Crop}, batch {o.Training.BatchSize}"));
+        log.WriteLine("  " + string.Join(", ", RnaParameterCounts.ByComponent(model).Select(c => $"{c.Component} {c.Count}")));
+
+        var inner = new RnaTrainingTask(model, train, dev, o.Training with { DataSeed = o.Seed }, o.Device);
+        var task = new StepCappedTask<RnaWindow[]>(inner, o.MaxSteps);
+        int epochs = task.EpochsFor(o.Epochs, o.Seed);
+        bool resume = o.Resume && Checkpoint.Locate(o.OutDir) is not null;
+        if (o.Resume && !resume) log.WriteLine($"no checkpoint in {o.OutDir} yet (stopped during the first epoch): starting it again with the stored settings and dev split");
+        if (resume) Reopen(o.OutDir, epochs, log);
+        var optimizer = optim.Adam(model.parameters(), o.Training.LearningRate, weight_decay: o.Training.L2);
+        var fit = Trainer.Fit(task, optimizer, new TrainerOptions
+        {
+            Epochs = epochs, MaxSteps = null, Seed = o.Seed, Patience = o.Patience, OutDir = o.OutDir, Resume = resume,
+            Title = $"rna {name.ToLowerInvariant()}",
+        }, progress);
+        if (o.MaxSteps is long cap && fit.State.Step >= cap) fit = fit with { ReachedMaxSteps = true };
+        if (fit.State.History.Count > 0)
+            Plots.TrainingCurves(Path.Combine(o.OutDir, "curves.png"), fit.State.History,
+                $"{name} on {Path.GetFileName(o.TrainPath)}: train loss and dev metrics (dev = first {o.Training.DevMaxLength} nt)");
+
+        PairScoreSummary? valid = null;
+        bool done = fit.State.Finished || fit.ReachedMaxSteps;
+        string reportPath = Path.Combine(o.OutDir, ValidReportName);
+        string stamp = FormattableString.Invariant($"# {o.ValidPath} after step {fit.State.Step}");
+        if (o.ValidPath is not null && done && File.Exists(reportPath) && File.ReadLines(reportPath).FirstOrDefault() == stamp)
+            log.WriteLine($"final report for step {fit.State.Step} already in {reportPath}");
+        else if (o.ValidPath is not null && done && !fit.Interrupted)
+        {
+            var validData = RnaDataSet.Load(o.ValidPath);
+            validData.Report(log);
+            var (best, _, weights) = RnaModelSpec.LoadModel(o.OutDir, o.Device);
+            using (best)
+            {
+                log.WriteLine($"final report on {o.ValidPath} ({validData.Records.Count} records, {(o.ValidMaxLength is int m ? $"first {m} nt" : "full length")}) with {weights}");
+                var preds = RnaPredictor.Evaluate(best, validData.Records, o.Training.Decoder, o.Device, o.ValidMaxLength,
+                    new TiledInferenceOptions { TileSize = o.TileSize },
+                    (p, _) => log.WriteLine(FormatRow(p)));
+                valid = PairMetrics.Average(preds.Select(p => p.Scores));
+                string report = stamp + "\n" + Table(preds) + FormatMean(valid) + "\n";
+                Checkpoint.WriteTextAtomic(reportPath, report);
+                log.WriteLine(FormatMean(valid));
+            }
+        }
+        return new RnaTrainRunResult(fit, model.ParameterCount, valid, o.OutDir);
+    }
+
+    /// <summary>
+    /// A run that finished because it used up its epochs (or --max-steps) can be extended: if the new budget allows
+    /// more epochs, the checkpoint's state is marked unfinished again so the trainer continues from it.
+    /// Early-stopped runs stay finished.
+    /// </summary>
+    private static void Reopen(string outDir, int epochs, TextWriter log)
+    {
+        string? dir = Checkpoint.Locate(outDir);
+        if (dir is null) return;
+        string path = Path.Combine(dir, "state.json");
+        var state = JsonSerializer.Deserialize<TrainingState>(File.ReadAllText(path));
+        if (state is null || !state.Finished || state.StopReason != "epochs" || state.Epoch >= epochs) return;
+        Checkpoint.WriteTextAtomic(path, JsonSerializer.Serialize(state with { Finished = false, StopReason = "" }, new JsonSerializerOptions { WriteIndented = true }));
+        log.WriteLine($"extending the finished run in {outDir}: epoch {state.Epoch} of now {epochs}");
+    }
+
+    /// <summary>On resume the stored hyperparameters win (the data order and crops depend on them); epochs, max-steps and patience come from the command line.</summary>
+    private static RnaTrainRunOptions Restore(RnaTrainRunOptions o, RnaModelSpec spec, RnaDevSplit split)
+    {
+        var t = spec.Training;
+        double D(string k, double d) => t.TryGetValue(k, out var v) && double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var x) ? x : d;
+        int I(string k, int d) => t.TryGetValue(k, out var v) && int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var x) ? x : d;
+        return o with
+        {
+            Model = spec.Model, Seed = I("seed", split.Seed),
+            Training = o.Training with
+            {
+                Crop = I("crop", o.Training.Crop), BatchSize = I("batch", o.Training.BatchSize), LearningRate = D("lr", o.Training.LearningRate),
+                L2 = D("l2", o.Training.L2), PositiveWeight = D("pos-weight", o.Training.PositiveWeight), DevMaxLength = I("dev-max-length", o.Training.DevMaxLength),
+            },
+        };
+    }
+
+    private static Dictionary<string, string> Describe(RnaTrainRunOptions o) => new()
+    {
+        ["train"] = o.TrainPath, ["valid"] = o.ValidPath ?? "", ["seed"] = o.Seed.ToString(CultureInfo.InvariantCulture),
+        ["crop"] = o.Training.Crop.ToString(CultureInfo.InvariantCulture), ["batch"] = o.Training.BatchSize.ToString(CultureInfo.InvariantCulture),
+        ["lr"] = o.Training.LearningRate.ToString("R", CultureInfo.InvariantCulture), ["l2"] = o.Training.L2.ToString("R", CultureInfo.InvariantCulture),
+        ["pos-weight"] = o.Training.PositiveWeight.ToString("R", CultureInfo.InvariantCulture),
+        ["dev-max-length"] = o.Training.DevMaxLength.ToString(CultureInfo.InvariantCulture),
+        ["dev-fraction"] = o.DevFraction.ToString("R", CultureInfo.InvariantCulture),
+        ["epochs"] = o.Epochs.ToString(CultureInfo.InvariantCulture), ["patience"] = o.Patience?.ToString(CultureInfo.InvariantCulture) ?? "none",
+    };
+
+    /// <summary>One per-sequence line: name, length, ppv, sen, acc, f1, mcc.</summary>
+    public static string FormatRow(RnaPrediction p) => string.Create(CultureInfo.InvariantCulture,
+        $"{p.Record.Name,-40} {p.Record.Length,6} {p.Scores.Ppv,7:0.0000} {p.Scores.Sensitivity,7:0.0000} {p.Scores.Accuracy,7:0.0000} {p.Scores.F1,7:0.0000} {p.Scores.Mcc,7:0.0000} {p.Seconds,8:0.0}");
+
+    public static string Header => $"{"name",-40} {"length",6} {"ppv",7} {"sen",7} {"acc",7} {"f1",7} {"mcc",7} {"seconds",8}";
+
+    /// <summary>The summary line every RNA evaluation ends with.</summary>
+    public static string FormatMean(PairScoreSummary s) => string.Create(CultureInfo.InvariantCulture,
+        $"mean ppv={s.Ppv:0.0000} sen={s.Sensitivity:0.0000} acc={s.Accuracy:0.0000} f1={s.F1:0.0000} n={s.Count}");
+
+    public static string Table(IEnumerable<RnaPrediction> preds)
+    {
+        var sb = new StringBuilder();
+        sb.Append(Header).Append('\n');
+        foreach (var p in preds) sb.Append(FormatRow(p)).Append('\n');
+        return sb.ToString();
+    }
+
+    /// <summary>Routes log lines through the progress display so they do not break a live bar.</summary>
+    private sealed class ProgressWriter(ITrainingProgress progress) : TextWriter
+    {
+        public override Encoding Encoding => Encoding.UTF8;
+        public override void WriteLine(string? value) => progress.Message(value ?? "");
+        public override void Write(char value) { }
+    }
+}
+
+/// <summary>
+/// Applies --max-steps at epoch granularity: epoch e gets the first clamp(N − e·S, 0, S) of its S batches, so every
+/// run ends on an epoch boundary (dev evaluation, best model and a finite best score are always written) and the
+/// batches of an epoch still depend only on the epoch and its seed (exact resume).
+/// </summary>
+public sealed class StepCappedTask<TBatch>(ITrainingTask<TBatch> inner, long? maxSteps) : ITrainingTask<TBatch>
+{
+    private int? stepsPerEpoch;
+
+    public TorchSharp.torch.nn.Module Model => inner.Model;
+
+    private int StepsPerEpoch(int seed) => stepsPerEpoch ??= inner.EpochBatches(0, new Random(Trainer.EpochSeed(seed, 0))).Count;
+
+    /// <summary>Epochs to run: all of them without a cap, else just enough to reach the cap.</summary>
+    public int EpochsFor(int epochs, int seed)
+    {
+        if (maxSteps is not long cap) return epochs;
+        if (cap <= 0) throw new ArgumentException($"--max-steps {cap}: expected a positive number.");
+        long s = Math.Max(1, StepsPerEpoch(seed));
+        return (int)Math.Min(epochs, (cap + s - 1) / s);
+    }
+
+    public IReadOnlyList<TBatch> EpochBatches(int epoch, Random rng)
+    {
+        var all = inner.EpochBatches(epoch, rng);
+        if (maxSteps is not long cap) return all;
+        long allowed = Math.Clamp(cap - (long)epoch * all.Count, 0, all.Count);
+        return all.Take((int)allowed).ToList();
+    }
+
+    public Tensor Loss(TBatch batch) => inner.Loss(batch);
+    public EvalResult Evaluate() => inner.Evaluate();
+}

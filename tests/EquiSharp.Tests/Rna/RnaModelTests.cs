@@ -1,0 +1,169 @@
+using EquiSharp.Pairwise;
+using EquiSharp.Rna;
+using EquiSharp.Rna.Inference;
+using EquiSharp.Rna.Models;
+using EquiSharp.Rna.Synthetic;
+using static TorchSharp.torch;
+
+namespace EquiSharp.Tests.Rna;
+
+[Collection("rna-serial")]
+public sealed class RnaModelTests
+{
+    /// <summary>A model whose batch-norm layers have non-trivial running statistics and affine parameters, in eval mode.</summary>
+    private static RnaPairModel TrainedLike(bool symmetric, PairActivation activation = PairActivation.ReLU, int seed = 3)
+    {
+        manual_seed(seed);
+        var model = new RnaPairModel(RnaModelConfig.Small with { Activation = activation }, symmetric);
+        using (no_grad())
+        {
+            foreach (var (name, buffer) in model.named_buffers())
+            {
+                if (name.EndsWith("running_mean")) buffer.copy_(randn(buffer.shape) * 0.2);
+                if (name.EndsWith("running_var")) buffer.copy_(rand(buffer.shape) + 0.5);
+            }
+            foreach (var (name, p) in model.named_parameters())
+                if (name.Contains("norm")) p.add_(randn(p.shape) * 0.3);
+                else if (name.EndsWith("bias")) p.add_(randn(p.shape) * 0.1);
+        }
+        foreach (var m in model.modules()) (m as EquiSharp.Symmetry.IMaterializedWeightCache)?.InvalidateCache();
+        model.eval();
+        return model;
+    }
+
+    private static double RelativeDifference(Tensor a, Tensor b)
+    {
+        using var scope = NewDisposeScope();
+        return (a - b).abs().max().item<float>() / Math.Max(1e-12, b.abs().max().item<float>());
+    }
+
+    [Fact]
+    public void PaperConfigParameterCountsArePinned()
+    {
+        using var cnn = new RnaPairModel(RnaModelConfig.Paper, symmetric: false);
+        using var scnn = new RnaPairModel(RnaModelConfig.Paper, symmetric: true);
+        // Ours (TorchSharp LSTM: b_ih and b_hh per gate). See docs/results/rna.md for the comparison with the paper.
+        Assert.Equal(390_138, cnn.ParameterCount);
+        Assert.Equal(239_918, scnn.ParameterCount);
+        // Keras convention (one LSTM bias): 600 fewer.
+        Assert.Equal(389_538, RnaParameterCounts.KerasEquivalent(cnn));
+        Assert.Equal(239_318, RnaParameterCounts.KerasEquivalent(scnn));
+        // BN γ/β (40+50+40+20+20+1 channels) and conv biases are the same in both variants.
+        Assert.Equal(2 * 171, RnaParameterCounts.BatchNormAffine(cnn));
+        Assert.Equal(2 * 171, RnaParameterCounts.BatchNormAffine(scnn));
+        Assert.Equal(171, RnaParameterCounts.ConvBiases(cnn));
+        Assert.Equal(171, RnaParameterCounts.ConvBiases(scnn));
+        // The whole saving is in the tied kernels: C(C−1)/2·m·F per preserving conv plus the generating convs' halves.
+        Assert.Equal(150_220, cnn.ParameterCount - scnn.ParameterCount);
+    }
+
+    [Theory]
+    [InlineData(PairActivation.ReLU)]
+    [InlineData(PairActivation.Sigmoid)]
+    public void ScnnOutputIsSymmetricInEvalAndTrainMode(PairActivation activation)
+    {
+        using var model = TrainedLike(true, activation);
+        using var scope = NewDisposeScope();
+        var records = SyntheticRna.Generate(3, 20, 33, seed: 5);
+        var windows = records.Select((r, k) => new RnaWindow(k, 0, r.Length)).ToList();
+        var t = RnaFeatures.Batch(records, windows);
+        using (no_grad())
+        {
+            var y = model.forward(t.OneHot, t.Lengths);
+            Assert.True(RelativeDifference(y, y.transpose(1, 2)) < 1e-5);
+            model.train();
+            var z = model.forward(t.OneHot, t.Lengths);
+            Assert.True(RelativeDifference(z, z.transpose(1, 2)) < 1e-5);
+        }
+    }
+
+    [Fact]
+    public void CnnOutputIsNotSymmetric()
+    {
+        using var model = TrainedLike(false);
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var y = model.forward(RnaFeatures.OneHot("GGGAAACCCUUAGCGCAAAGCGCUAGG"));
+        Assert.True(RelativeDifference(y, y.transpose(1, 2)) > 1e-3);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void PaddedBatchBlocksEqualUnbatchedResultsInEvalMode(bool symmetric)
+    {
+        using var model = TrainedLike(symmetric, PairActivation.Sigmoid);
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var records = SyntheticRna.Generate(3, 14, 40, seed: 11);
+        var windows = records.Select((r, k) => new RnaWindow(k, 0, r.Length)).ToList();
+        var t = RnaFeatures.Batch(records, windows);
+        var batched = model.forward(t.OneHot, t.Lengths);
+        long l = batched.shape[1];
+        for (int b = 0; b < records.Count; b++)
+        {
+            int len = records[b].Length;
+            var alone = model.forward(RnaFeatures.OneHot(records[b].Sequence))[0];
+            var block = batched[b].narrow(0, 0, len).narrow(1, 0, len);
+            Assert.True(RelativeDifference(block, alone) < 1e-5, $"sequence {b}: block differs from its unbatched result");
+            if (len < l)
+            {
+                Assert.Equal(0f, batched[b].narrow(0, len, l - len).abs().max().item<float>());
+                Assert.Equal(0f, batched[b].narrow(1, len, l - len).abs().max().item<float>());
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData(true, 7, PairActivation.ReLU)]
+    [InlineData(true, 16, PairActivation.Sigmoid)]
+    [InlineData(false, 7, PairActivation.ReLU)]
+    [InlineData(false, 100, PairActivation.Sigmoid)]
+    public void TiledInferenceEqualsPlainForward(bool symmetric, int tile, PairActivation activation)
+    {
+        using var model = TrainedLike(symmetric, activation);
+        using var scope = NewDisposeScope();
+        var rng = new Random(2);
+        string seq = new string(Enumerable.Range(0, 37).Select(_ => "ACGUN"[rng.Next(5)]).ToArray());
+        var x = RnaFeatures.OneHot(seq);
+        Tensor plain;
+        using (no_grad()) plain = model.forward(x)[0];
+        var tiled = TiledPairInference.Logits(model, x, new TiledInferenceOptions { TileSize = tile });
+        Assert.Equal(plain.shape, tiled.shape);
+        Assert.True(RelativeDifference(tiled, plain) < 1e-5, $"relative difference {RelativeDifference(tiled, plain)}");
+        // the model's mode is restored
+        Assert.False(model.training);
+        var probs = TiledPairInference.Probabilities(model, seq, CPU, new TiledInferenceOptions { TileSize = tile, UseSymmetry = false });
+        Assert.True(RelativeDifference(tensor(probs).view(37, 37), nn.functional.sigmoid(plain)) < 1e-5);
+    }
+
+    [Fact]
+    public void ModelSpecRoundTripsThroughJson()
+    {
+        using var dir = new TempDir();
+        var spec = RnaModelSpec.From("cnn", RnaModelConfig.Small with { Activation = PairActivation.Sigmoid });
+        spec.Save(dir.Path);
+        var back = RnaModelSpec.Load(dir.Path);
+        Assert.False(back.Symmetric);
+        var config = back.ToConfig();
+        Assert.Equal(PairActivation.Sigmoid, config.Activation);
+        Assert.Equal(RnaModelConfig.Small.Stages.Select(s => s.ToArray()), config.Stages.Select(s => s.ToArray()));
+        using var a = new RnaPairModel(RnaModelConfig.Small, false);
+        using var b = back.Build();
+        Assert.Equal(a.ParameterCount, b.ParameterCount);
+    }
+
+    [Fact]
+    public void PredictionDotBracketDropsOnlyPairsBeyondTheLastLevel()
+    {
+        // 32 mutually crossing pairs (i, 32 + i) need 32 levels; the notation has 30
+        var partners = Enumerable.Range(0, 64).Select(i => i < 32 ? i + 32 : i - 32).ToArray();
+        string db = PredictionDotBracket.Format(partners, out int dropped);
+        Assert.Equal(2, dropped);
+        var back = EquiSharp.Rna.Formats.DotBracket.Parse(db);
+        Assert.Equal(30, back.Count(p => p >= 0) / 2);
+        Assert.All(Enumerable.Range(0, 64).Where(i => back[i] >= 0), i => Assert.Equal(partners[i], back[i]));
+        Assert.Equal("((..))", PredictionDotBracket.Format(new[] { 5, 4, -1, -1, 1, 0 }, out int none));
+        Assert.Equal(0, none);
+    }
+}
