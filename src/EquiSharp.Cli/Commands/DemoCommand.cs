@@ -25,7 +25,7 @@ public sealed class DemoCommand : ICliCommand
                 Seed = parse.GetValue(seed), Device = CommonOptions.ParseDevice(parse.GetValue(device)!),
             };
             var result = ProgressDisplay.Run(p => RnaDemo.Run(options, p));
-            var table = new Table().AddColumns("model", "free params", "train s", "steps", "test PPV", "test sen", "test acc", "asymmetry");
+            var table = new Table().AddColumns("model", "params", "train s", "steps", "test PPV", "test sen", "test acc", "asym");
             foreach (var m in result.Models)
                 table.AddRow(m.Name, m.Parameters.ToString(), FormattableString.Invariant($"{m.TrainSeconds:0.0}"), m.Steps.ToString(),
                     FormattableString.Invariant($"{m.Test.Ppv:0.000}"), FormattableString.Invariant($"{m.Test.Sensitivity:0.000}"),
