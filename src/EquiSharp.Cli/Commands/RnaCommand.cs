@@ -195,7 +195,7 @@ public sealed class RnaCommand : ICliCommand
                     foreach (var q in queries)
                     {
                         var probs = TiledPairInference.Probabilities(model, q.Sequence, dev, tiles);
-                        var partners = greedy.Decode(probs, q.Sequence.Length, q.Sequence);
+                        var partners = greedy.Decode(RnaEvaluation.DecodingMap(model, probs, q.Sequence.Length), q.Sequence.Length, q.Sequence);
                         var predicted = new RnaStructure(q.Name, q.Sequence, partners);
                         string file = UniqueFileName(q.Name, used);
                         RnaFile.Write(Path.Combine(output, file + ".ct"), new[] { predicted }, RnaFileFormat.Ct);

@@ -49,4 +49,19 @@ public sealed class RnaTrainingDeterminismTests
         Assert.All(x, w => Assert.True(w.Length <= 24 && w.Start + w.Length <= records[w.Record].Length));
         Assert.Equal(25, x.Select(w => w.Record).Distinct().Count());
     }
+
+    [Fact]
+    public void CnnIsDecodedFromTheUpperTriangleOnly()
+    {
+        // upper triangle says (0,3); the untrained lower triangle says (1,2) strongly
+        var p = new float[16];
+        p[0 * 4 + 3] = 0.9f;
+        p[2 * 4 + 1] = 1.0f;
+        var decoder = new EquiSharp.Rna.Decoding.GreedyPairDecoder(new() { Threshold = 0.3f });
+        using var cnn = new RnaPairModel(RnaModelConfig.Small, false);
+        using var scnn = new RnaPairModel(RnaModelConfig.Small, true);
+        Assert.Equal(new[] { 3, -1, -1, 0 }, decoder.Decode(RnaEvaluation.DecodingMap(cnn, p, 4), 4));
+        Assert.Same(p, RnaEvaluation.DecodingMap(scnn, p, 4));
+        Assert.Equal(1.0f, p[2 * 4 + 1]); // input untouched
+    }
 }

@@ -53,7 +53,7 @@ public static class RnaPredictor
             var clock = System.Diagnostics.Stopwatch.StartNew();
             var probs = tiles is { TileSize: 0 } ? PlainProbabilities(model, r.Sequence, device) : TiledPairInference.Probabilities(model, r.Sequence, device, tiles);
             double seconds = clock.Elapsed.TotalSeconds;
-            var predicted = greedy.Decode(probs, r.Length, r.Sequence);
+            var predicted = greedy.Decode(Training.RnaEvaluation.DecodingMap(model, probs, r.Length), r.Length, r.Sequence);
             var p = new RnaPrediction(r, predicted, PairMetrics.Compute(predicted, r.Partners), seconds);
             result.Add(p);
             onEach?.Invoke(p, probs);

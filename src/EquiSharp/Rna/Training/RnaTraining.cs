@@ -128,7 +128,7 @@ public static class RnaEvaluation
             var w = windows[k];
             var r = records[w.Record];
             string seq = r.Sequence.Substring(w.Start, w.Length);
-            var pred = greedy.Decode(probs[k], w.Length, seq);
+            var pred = greedy.Decode(DecodingMap(model, probs[k], w.Length), w.Length, seq);
             var truth = new int[w.Length];
             for (int p = 0; p < w.Length; p++)
             {
@@ -139,6 +139,23 @@ public static class RnaEvaluation
             scores.Add(PairMetrics.Compute(pred, truth));
         }
         return (scores, PairMetrics.Average(scores), predicted);
+    }
+
+    /// <summary>
+    /// The map the decoder should see. The loss trains only the upper triangle (i &lt; j), so a plain CNN's lower
+    /// triangle is untrained noise: for it the upper triangle is mirrored (the decoder averages (i,j) and (j,i)).
+    /// A symmetric model's map is returned as is. Row-major L×L; the input is not modified.
+    /// </summary>
+    public static float[] DecodingMap(RnaPairModel model, float[] probabilities, int length) =>
+        model.Symmetric ? probabilities : MirrorUpper(probabilities, length);
+
+    /// <summary>A copy with p[j,i] = p[i,j] for i &lt; j.</summary>
+    public static float[] MirrorUpper(float[] probabilities, int length)
+    {
+        var m = (float[])probabilities.Clone();
+        for (int i = 0; i < length; i++)
+            for (int j = i + 1; j < length; j++) m[j * length + i] = m[i * length + j];
+        return m;
     }
 
     /// <summary>Metric dictionary (ppv, sen, acc, f1, mcc) for histories and curves.</summary>
