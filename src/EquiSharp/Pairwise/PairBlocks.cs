@@ -106,7 +106,12 @@ public sealed class PairConvStage : nn.Module<Tensor, Tensor>
     internal static nn.Module<Tensor, Tensor> DenseConv(long inChannels, long outChannels, long kernelSize, Device? device)
     {
         if (kernelSize <= 0 || kernelSize % 2 == 0) throw new ArgumentException($"kernel_size must be a positive odd number, got {kernelSize}.");
-        return nn.Conv2d(inChannels, outChannels, kernelSize, padding: kernelSize / 2, device: device);
+        // Glorot-uniform weights and zero bias (the Keras defaults of the papers' CNN baselines), so the CNN starts from
+        // the same Glorot scale as the symmetric layers' half-Glorot rule rather than TorchSharp's 1/(3·fan_in)
+        var conv = nn.Conv2d(inChannels, outChannels, kernelSize, padding: kernelSize / 2, device: device);
+        nn.init.xavier_uniform_(conv.weight!);
+        nn.init.zeros_(conv.bias!);
+        return conv;
     }
 
     public override Tensor forward(Tensor x) => forward(x, null);

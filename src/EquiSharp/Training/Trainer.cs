@@ -51,8 +51,8 @@ public sealed record TrainingResult(TrainingState State, bool Interrupted, bool 
 /// </summary>
 public static class Trainer
 {
-    /// <summary>Derives the per-epoch data seed from the run seed (order of batches and random crops).</summary>
-    public static int EpochSeed(int seed, int epoch) => HashCode.Combine(seed, epoch, 0x5eed);
+    /// <summary>Derives the per-epoch data seed from the run seed (order of batches and random crops), stable across processes.</summary>
+    public static int EpochSeed(int seed, int epoch) => Seeds.Derive(seed, Seeds.DataOrderStream, epoch);
 
     public static TrainingResult Fit<TBatch>(ITrainingTask<TBatch> task, OptimizerHelper optimizer, TrainerOptions options, ITrainingProgress progress)
     {

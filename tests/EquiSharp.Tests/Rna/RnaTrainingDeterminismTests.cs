@@ -1,6 +1,7 @@
 using EquiSharp.Rna.Models;
 using EquiSharp.Rna.Synthetic;
 using EquiSharp.Rna.Training;
+using EquiSharp.Training;
 using static TorchSharp.torch;
 
 namespace EquiSharp.Tests.Rna;
@@ -9,16 +10,17 @@ namespace EquiSharp.Tests.Rna;
 public sealed class RnaTrainingDeterminismTests
 {
     [Fact]
-    public void StableSeedIsPureArithmetic()
+    public void SeedDerivationIsPureArithmetic()
     {
         // the same in every process (System.HashCode is randomised per process, this is not); value checked with Python
-        int a = RnaTrainingOptions.StableSeed(1, 2, 0), b = RnaTrainingOptions.StableSeed(1, 2, 0);
+        int a = Seeds.Derive(1, 2, 0), b = Seeds.Derive(1, 2, 0);
         Assert.Equal(a, b);
         Assert.InRange(a, 0, int.MaxValue);
-        Assert.NotEqual(a, RnaTrainingOptions.StableSeed(2, 2, 0));
-        Assert.NotEqual(a, RnaTrainingOptions.StableSeed(1, 1, 0));
-        Assert.NotEqual(a, RnaTrainingOptions.StableSeed(1, 2, 1));
-        Assert.Equal(666_012_609, RnaTrainingOptions.StableSeed(0, 0, 1));
+        Assert.NotEqual(a, Seeds.Derive(2, 2, 0));
+        Assert.NotEqual(a, Seeds.Derive(1, 1, 0));
+        Assert.NotEqual(a, Seeds.Derive(1, 2, 1));
+        Assert.Equal(666_012_609, Seeds.Derive(0, 0, 1));
+        Assert.Equal(Seeds.Derive(7, Seeds.DataOrderStream, 3), Trainer.EpochSeed(7, 3)); // the trainer uses it too
     }
 
     [Fact]
@@ -36,16 +38,16 @@ public sealed class RnaTrainingDeterminismTests
     }
 
     [Fact]
-    public void WithDataSeedEpochBatchesIgnoreTheTrainersGenerator()
+    public void EpochBatchesDependOnlyOnTheGeneratorTheTrainerDerives()
     {
         var records = SyntheticRna.Generate(25, 16, 60, seed: 2);
         using var model = new RnaPairModel(RnaModelConfig.Small, true);
-        var options = new RnaTrainingOptions { Crop = 24, BatchSize = 4, DataSeed = 5 };
+        var options = new RnaTrainingOptions { Crop = 24, BatchSize = 4 };
         var task = new RnaTrainingTask(model, records, records.Take(2).ToList(), options, CPU);
-        var x = task.EpochBatches(3, new Random(1)).SelectMany(b => b).ToList();
-        var y = task.EpochBatches(3, new Random(999)).SelectMany(b => b).ToList();
+        var x = task.EpochBatches(3, new Random(Trainer.EpochSeed(5, 3))).SelectMany(b => b).ToList();
+        var y = task.EpochBatches(3, new Random(Trainer.EpochSeed(5, 3))).SelectMany(b => b).ToList();
         Assert.Equal(x, y);
-        Assert.NotEqual(x, task.EpochBatches(4, new Random(1)).SelectMany(b => b).ToList());
+        Assert.NotEqual(x, task.EpochBatches(4, new Random(Trainer.EpochSeed(5, 4))).SelectMany(b => b).ToList());
         Assert.All(x, w => Assert.True(w.Length <= 24 && w.Start + w.Length <= records[w.Record].Length));
         Assert.Equal(25, x.Select(w => w.Record).Distinct().Count());
     }

@@ -46,7 +46,7 @@ public sealed record RnaDevSplit(int Seed, double Fraction, int TrainCount, int[
     {
         if (records.Count < 2) throw new ArgumentException($"Need at least 2 training records to split off a dev set, got {records.Count}.");
         var order = Enumerable.Range(0, records.Count).ToArray();
-        new Random(RnaTrainingOptions.StableSeed(seed, 2, 0)).Shuffle(order);
+        new Random(Seeds.Derive(seed, Seeds.DevSplitStream, 0)).Shuffle(order);
         int n = Math.Clamp((int)Math.Ceiling(fraction * records.Count), 1, records.Count - 1);
         var dev = order.Take(n).Order().ToArray();
         return new RnaDevSplit(seed, fraction, records.Count, dev, dev.Select(i => records[i].Name).ToArray());
@@ -145,7 +145,7 @@ public static class RnaTrainRun
             $"activation {spec.Activation}; train {train.Count} records, dev {dev.Count} (seed {split.Seed}), crop {o.Training.Crop}, batch {o.Training.BatchSize}"));
         log.WriteLine("  " + string.Join(", ", RnaParameterCounts.ByComponent(model).Select(c => $"{c.Component} {c.Count}")));
 
-        var inner = new RnaTrainingTask(model, train, dev, o.Training with { DataSeed = o.Seed }, o.Device);
+        var inner = new RnaTrainingTask(model, train, dev, o.Training, o.Device);
         var task = new StepCappedTask<RnaWindow[]>(inner, o.MaxSteps);
         int epochs = task.EpochsFor(o.Epochs, o.Seed);
         bool resume = o.Resume && Checkpoint.Locate(o.OutDir) is not null;

@@ -22,21 +22,6 @@ public sealed record RnaTrainingOptions
     /// <summary>Dev sequences are truncated to this length (cheap enough to evaluate every epoch).</summary>
     public int DevMaxLength { get; init; } = 256;
     public GreedyDecoderOptions Decoder { get; init; } = new();
-    /// <summary>
-    /// When set, the order and crops of epoch e come from a generator seeded by (DataSeed, e) alone, the same in every
-    /// process (the trainer's per-epoch seed uses <see cref="HashCode"/>, which .NET randomises per process), so the
-    /// SCNN and the CNN see the same batches and a resumed run continues with the batches it would have had.
-    /// </summary>
-    public int? DataSeed { get; init; }
-
-    /// <summary>A per-epoch seed that is stable across processes and platforms (SplitMix-style integer mixing).</summary>
-    public static int StableSeed(int seed, int stream, int epoch)
-    {
-        ulong z = unchecked((ulong)(uint)seed * 0x9E3779B97F4A7C15UL + (ulong)(uint)stream * 0xBF58476D1CE4E5B9UL + (ulong)(uint)epoch * 0x94D049BB133111EBUL);
-        z = unchecked((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL);
-        z = unchecked((z ^ (z >> 27)) * 0x94D049BB133111EBUL);
-        return (int)((z ^ (z >> 31)) & 0x7FFFFFFF);
-    }
 }
 
 /// <summary>The RNA application's plug-in for the shared <see cref="Trainer"/>: random crops, weighted BCE, dev PPV/sensitivity.</summary>
@@ -58,7 +43,6 @@ public sealed class RnaTrainingTask : ITrainingTask<RnaWindow[]>
 
     public IReadOnlyList<RnaWindow[]> EpochBatches(int epoch, Random rng)
     {
-        if (options.DataSeed is int seed) rng = new Random(RnaTrainingOptions.StableSeed(seed, 1, epoch));
         var order = Enumerable.Range(0, train.Count).ToArray();
         rng.Shuffle(order);
         var windows = order.Select(r =>
