@@ -202,7 +202,7 @@ public sealed class RnaCommand : ICliCommand
                         Plots.PairHeatmap(Path.Combine(output, file + ".png"), probs, q.Sequence.Length,
                             q.Truth is null ? $"{q.Name}: {(spec.Symmetric ? "SCNN" : "CNN")} pair probabilities"
                                             : $"{q.Name}: pair probabilities (upper) vs true structure (lower)",
-                            q.Truth is null ? null : RnaDemo.PairingMatrix(q.Truth));
+                            q.Truth is null ? null : RnaFeatures.PairingMatrix(q.Truth));
                         Console.WriteLine($">{q.Name}");
                         Console.WriteLine(q.Sequence);
                         Console.WriteLine(PredictionDotBracket.Format(partners, out int dropped));

@@ -50,4 +50,12 @@ public static class RnaFeatures
         for (int p = 0; p < sequence.Length; p++) data[p * Classes + RnaStructure.BaseIndex(sequence[p])] = 1f;
         return tensor(data, new long[] { 1, sequence.Length, Classes }, device: device);
     }
+
+    /// <summary>The 0/1 pairing matrix of a structure, row-major.</summary>
+    public static float[] PairingMatrix(RnaStructure r)
+    {
+        var m = new float[r.Length * r.Length];
+        for (int i = 0; i < r.Length; i++) if (r.Partners[i] >= 0) m[i * r.Length + r.Partners[i]] = 1f;
+        return m;
+    }
 }

@@ -78,15 +78,7 @@ public static class RnaDemo
         string heatmap = Path.Combine(o.OutDir, "demo-heatmap.png");
         var first = test[0];
         Plots.PairHeatmap(heatmap, scnnProbs!, first.Length,
-            $"{first.Name}: SCNN pair probabilities (upper) vs true pairs (lower)", PairingMatrix(first));
+            $"{first.Name}: SCNN pair probabilities (upper) vs true pairs (lower)", RnaFeatures.PairingMatrix(first));
         return new RnaDemoResult(results, heatmap);
-    }
-
-    /// <summary>The 0/1 pairing matrix of a structure, row-major.</summary>
-    public static float[] PairingMatrix(RnaStructure r)
-    {
-        var m = new float[r.Length * r.Length];
-        for (int i = 0; i < r.Length; i++) if (r.Partners[i] >= 0) m[i * r.Length + r.Partners[i]] = 1f;
-        return m;
     }
 }
