@@ -39,7 +39,7 @@ public sealed class BenchCommand : ICliCommand
         var repeats = Opt("--repeats", "Timed repeats per variant (median reported).", 11);
         var warmup = Opt("--warmup", "Untimed warm-up runs per variant.", 2);
         var plain = new Option<bool>("--plain") { Description = "Also time the unfused separable variant (plain autograd ops)." };
-        var packedOut = new Option<bool>("--packed") { Description = "Also time the separable layer writing packed symmetric maps (upper tiles only)." };
+        var packedOut = new Option<bool>("--packed") { Description = "Also time the separable layer writing packed symmetric maps (default folded layout)." };
         var device = CommonOptions.Device();
         var seed = CommonOptions.Seed();
         var threads = Opt("--threads", "Intra-op threads (0 = TorchSharp's default).", 0);
@@ -67,12 +67,12 @@ public sealed class BenchCommand : ICliCommand
                 variants.Add(("separable-plain", () => { layer.Engine = SeparableGenerating.Engine.Plain; Step(xv => layer.forward(xv), x, upstream, layer); }));
             if (parse.GetValue(packedOut))
             {
-                // packed output (upper tiles only); upstream gradient in packed form, off-diagonal tiles weighted twice
-                var layout = PackedLayout.Create(l, PackedLayout.DefaultTile(l));
+                // packed output; upstream gradient in packed form, weighted by what each stored cell stands for
+                var layout = PackedLayout.Default(l, 0);
                 var up = upstream.add(upstream.transpose(2, 3)).mul(0.5);
-                var packedUp = PackedSymmetricMap.Pack(up, layout.Tile).Data.mul(layout.TileWeightsOn(dev, up.dtype).view(-1, 1, 1, 1, 1));
+                var packedUp = PackedSymmetricMap.Pack(up, layout).Data.mul(layout.CellWeightsOn(dev, up.dtype));
                 up.Dispose();
-                variants.Add(("separable-packed", () => Step(xv => layer.ForwardPacked(xv, null, layout.Tile).Data, x, packedUp, layer)));
+                variants.Add(("separable-packed", () => Step(xv => layer.ForwardPacked(xv, null, layout).Data, x, packedUp, layer)));
             }
 
             Console.WriteLine($"bench generating: L={l} n={n} (2n={2 * n} channels) F={f} kernel={k} batch={b} device={dev.type} threads={torch.get_num_threads()} repeats={reps} warmup={warm} load={LoadAverage()}");
@@ -103,7 +103,8 @@ public sealed class BenchCommand : ICliCommand
         var kernel = Opt("--kernel", "Odd kernel size of every preserving conv.", 5);
         var layers = Opt("--layers", "Number of conv+BN+ReLU layers.", 4);
         var batch = Opt("--batch", "B: batch size.", 2);
-        var tile = Opt("--tile", "Tile side of the packed layout (0 = default for L).", 0);
+        var layoutOpt = new Option<string>("--layout") { Description = "Packed layout: folded (default) or tiled.", DefaultValueFactory = _ => "folded" };
+        var tile = Opt("--tile", "Tile side of the tiled layout (0 = default for L).", 0);
         var repeats = Opt("--repeats", "Timed repeats per variant (median reported).", 5);
         var warmup = Opt("--warmup", "Untimed warm-up runs per variant.", 1);
         var noMemory = new Option<bool>("--no-memory") { Description = "Skip the child-process peak-memory measurement." };
@@ -111,16 +112,16 @@ public sealed class BenchCommand : ICliCommand
         var device = CommonOptions.Device();
         var seed = CommonOptions.Seed();
         var cmd = new Command("symconv", "Stack of symmetry-preserving convs with BN and ReLU, forward+backward: packed vs dense (alternating runs; peak memory of each in its own child process). Last line: time_ratio=<packed/dense> memory_ratio=<packed/dense>.")
-            { length, channels, kernel, layers, batch, tile, repeats, warmup, noMemory, threads, device, seed };
+            { length, channels, kernel, layers, batch, layoutOpt, tile, repeats, warmup, noMemory, threads, device, seed };
         cmd.SetAction(parse =>
         {
             var spec = new SymConvSpec(parse.GetValue(length), parse.GetValue(channels), parse.GetValue(kernel), parse.GetValue(layers),
-                parse.GetValue(batch), parse.GetValue(tile), parse.GetValue(device)!, parse.GetValue(seed));
+                parse.GetValue(batch), parse.GetValue(layoutOpt)!, parse.GetValue(tile), parse.GetValue(device)!, parse.GetValue(seed));
             int reps = parse.GetValue(repeats), warm = parse.GetValue(warmup);
             var dev = CommonOptions.ParseDevice(spec.Device);
             if (parse.GetValue(threads) > 0) torch.set_num_threads(parse.GetValue(threads));
             var work = new SymConvWork(spec, dev, SymConvWork.Keep.Both);
-            Console.WriteLine(Inv($"bench symconv: L={spec.Length} channels={spec.Channels} kernel={spec.Kernel} layers={spec.Layers} batch={spec.Batch} tile={work.Layout.Tile} ({work.Layout.TileCount} tiles, {work.Layout.MemoryFraction:0.0000} of dense) device={dev.type} threads={torch.get_num_threads()} repeats={reps} warmup={warm} load={LoadAverage()}"));
+            Console.WriteLine(Inv($"bench symconv: L={spec.Length} channels={spec.Channels} kernel={spec.Kernel} layers={spec.Layers} batch={spec.Batch} layout={work.Layout.Describe()} device={dev.type} threads={torch.get_num_threads()} repeats={reps} warmup={warm} load={LoadAverage()}"));
             var variants = new List<(string Name, Action Run)> { ("dense", work.RunDense), ("packed", work.RunPacked) };
             var med = TimeAlternating(variants, reps, warm, dev);
             Dictionary<string, long>? peak = null;
@@ -143,10 +144,18 @@ public sealed class BenchCommand : ICliCommand
         return cmd;
     }
 
-    internal sealed record SymConvSpec(long Length, long Channels, long Kernel, long Layers, long Batch, long Tile, string Device, int Seed)
+    internal sealed record SymConvSpec(long Length, long Channels, long Kernel, long Layers, long Batch, string Layout, long Tile, string Device, int Seed)
     {
         public string[] Args() => new[] { "--length", $"{Length}", "--channels", $"{Channels}", "--kernel", $"{Kernel}", "--layers", $"{Layers}",
-            "--batch", $"{Batch}", "--tile", $"{Tile}", "--device", Device, "--seed", $"{Seed}" };
+            "--batch", $"{Batch}", "--layout", Layout, "--tile", $"{Tile}", "--device", Device, "--seed", $"{Seed}" };
+
+        /// <summary>The packed layout the spec asks for.</summary>
+        public PackedLayout MakeLayout() => Layout switch
+        {
+            "folded" => PackedLayout.Folded(Length, (Kernel - 1) / 2),
+            "tiled" => PackedLayout.Tiled(Length, Tile > 0 ? Tile : TiledLayout.DefaultTile(Length)),
+            _ => throw new ArgumentException($"bench symconv: unknown --layout {Layout} (expected folded or tiled)."),
+        };
     }
 
     /// <summary>The dense stack and its packed twin (shared parameters), a symmetric input and upstream gradient in the kept forms.</summary>
@@ -171,8 +180,7 @@ public sealed class BenchCommand : ICliCommand
             }
             dense = nn.Sequential(layers.ToArray());
             packed = PackedSequential.From(layers.Select(l => (nn.Module)l.Item2));
-            long tile = s.Tile > 0 ? s.Tile : PackedLayout.DefaultTile(s.Length);
-            Layout = PackedLayout.Create(s.Length, tile);
+            Layout = s.MakeLayout();
             using var _ = no_grad();
             // each variant builds only its own representation, so a child process measures only its own work
             if (keep != Keep.Packed)
@@ -184,9 +192,9 @@ public sealed class BenchCommand : ICliCommand
             }
             if (keep == Keep.Both)
             {
-                // the same maps in both forms; Σ G·Y over the dense map = Σ over stored tiles of (tile weight · G · Y)
-                packedInput = PackedSymmetricMap.Pack(input!, tile);
-                packedUpstream = PackedSymmetricMap.Pack(upstream!, tile).Data.mul(Layout.TileWeightsOn(device, upstream!.dtype).view(-1, 1, 1, 1, 1));
+                // the same maps in both forms; Σ G·Y over the dense map = Σ over stored cells of (cell weight · G · Y)
+                packedInput = PackedSymmetricMap.Pack(input!, Layout);
+                packedUpstream = PackedSymmetricMap.Pack(upstream!, Layout).Data.mul(Layout.CellWeightsOn(device, upstream!.dtype));
             }
             else if (keep == Keep.Packed)
             {
@@ -248,15 +256,16 @@ public sealed class BenchCommand : ICliCommand
         var layers = Opt("--layers", "Layers.", 4);
         var batch = Opt("--batch", "Batch.", 2);
         var tile = Opt("--tile", "Tile.", 0);
+        var layoutOpt = new Option<string>("--layout") { Description = "Layout.", DefaultValueFactory = _ => "folded" };
         var device = CommonOptions.Device();
         var seed = CommonOptions.Seed();
         var cmd = new Command("child", "Internal: runs one benchmark variant in this process and prints its peak resident memory (VmHWM).")
-            { task, variant, length, channels, kernel, layers, batch, tile, device, seed };
+            { task, variant, length, channels, kernel, layers, batch, layoutOpt, tile, device, seed };
         cmd.Hidden = true;
         cmd.SetAction(parse =>
         {
             var spec = new SymConvSpec(parse.GetValue(length), parse.GetValue(channels), parse.GetValue(kernel), parse.GetValue(layers),
-                parse.GetValue(batch), parse.GetValue(tile), parse.GetValue(device)!, parse.GetValue(seed));
+                parse.GetValue(batch), parse.GetValue(layoutOpt)!, parse.GetValue(tile), parse.GetValue(device)!, parse.GetValue(seed));
             var dev = CommonOptions.ParseDevice(spec.Device);
             string v = parse.GetValue(variant)!;
             if (parse.GetValue(task) != "symconv") throw new ArgumentException("bench child: unknown --task (expected symconv).");

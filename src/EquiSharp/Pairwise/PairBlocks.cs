@@ -18,6 +18,12 @@ public sealed class PairBatchNorm2d : nn.Module<Tensor, Tensor>
     private readonly Parameter bias;
     private readonly double eps, momentum;
     public long Channels { get; }
+    public Parameter Weight => weight;
+    public Parameter Bias => bias;
+    public Tensor RunningMean => get_buffer("running_mean")!;
+    public Tensor RunningVar => get_buffer("running_var")!;
+    public double Eps => eps;
+    public double Momentum => momentum;
 
     public PairBatchNorm2d(long channels, double eps = 1e-5, double momentum = 0.1, Device? device = null) : base(nameof(PairBatchNorm2d))
     {

@@ -44,36 +44,38 @@ public static class PerformanceChecks
             var dense = Grad(xv => layer.Conv.forward(PairLayers.SelfCartesian().forward(xv)));
             return Deviation.Relative(Grad(xv => layer.forward(xv)), dense);
         });
-        yield return new("perf.packed conv k=5 (L=13, tile 4): forward equals dense", () =>
-        {
-            var g = new Generator(51);
-            var conv = PairLayers.SymmetryPreservingConv2d(3, 4, 5);
-            conv.ResetParameters(g);
-            var a = randn(new long[] { 2, 3, 13, 13 }, generator: g);
-            var d = a + a.transpose(2, 3);
-            var packed = new PackedSymmetryPreservingConv2d(conv).forward(PackedSymmetricMap.Pack(d, 4)).Unpack();
-            return Deviation.Relative(packed, conv.forward(d));
-        });
-        yield return new("perf.packed stack conv/BN/ReLU: loss gradients equal dense", () =>
-        {
-            var g = new Generator(61);
-            var conv = PairLayers.SymmetryPreservingConv2d(2, 3, 3);
-            conv.ResetParameters(g);
-            var bn = nn.BatchNorm2d(3);
-            var dense = nn.Sequential(("c", conv), ("bn", bn), ("r", nn.ReLU()));
-            var packed = PackedSequential.From(new nn.Module[] { conv, bn, nn.ReLU() });
-            var a = randn(new long[] { 2, 2, 12, 12 }, generator: g);
-            var up = randn(new long[] { 2, 3, 12, 12 }, generator: g);
-            Tensor Grad(Func<Tensor, Tensor> f)
+        foreach (var (name, layout) in new (string, PackedLayout)[] { ("folded", PackedLayout.Folded(13, 2)), ("tiled T=4", PackedLayout.Tiled(13, 4)) })
+            yield return new($"perf.packed conv k=5 (L=13, {name}): forward equals dense", () =>
             {
-                var av = a.detach().requires_grad_(true);
-                dense.zero_grad();
-                f(av + av.transpose(2, 3)).mul(up).sum().backward();
-                return cat(new[] { av.grad!.flatten(), conv.TiedKernel.Theta.grad!.flatten(), bn.weight!.grad!.flatten(), bn.bias!.grad!.flatten() });
-            }
-            var gd = Grad(dense.forward);
-            var gp = Grad(d => packed.forward(PackedSymmetricMap.Pack(d, 4)).Unpack());
-            return Deviation.Relative(gp, gd);
-        }, Tolerance: 1e-4);
+                var g = new Generator(51);
+                var conv = PairLayers.SymmetryPreservingConv2d(3, 4, 5);
+                conv.ResetParameters(g);
+                var a = randn(new long[] { 2, 3, 13, 13 }, generator: g);
+                var d = a + a.transpose(2, 3);
+                var packed = new PackedSymmetryPreservingConv2d(conv).forward(PackedSymmetricMap.Pack(d, layout)).Unpack();
+                return Deviation.Relative(packed, conv.forward(d));
+            });
+        foreach (var (name, layout) in new (string, PackedLayout)[] { ("folded", PackedLayout.Folded(12, 1)), ("tiled T=4", PackedLayout.Tiled(12, 4)) })
+            yield return new($"perf.packed stack conv/BN/ReLU ({name}): loss gradients equal dense", () =>
+            {
+                var g = new Generator(61);
+                var conv = PairLayers.SymmetryPreservingConv2d(2, 3, 3);
+                conv.ResetParameters(g);
+                var bn = nn.BatchNorm2d(3);
+                var dense = nn.Sequential(("c", conv), ("bn", bn), ("r", nn.ReLU()));
+                var packed = PackedSequential.From(new nn.Module[] { conv, bn, nn.ReLU() });
+                var a = randn(new long[] { 2, 2, 12, 12 }, generator: g);
+                var up = randn(new long[] { 2, 3, 12, 12 }, generator: g);
+                Tensor Grad(Func<Tensor, Tensor> f)
+                {
+                    var av = a.detach().requires_grad_(true);
+                    dense.zero_grad();
+                    f(av + av.transpose(2, 3)).mul(up).sum().backward();
+                    return cat(new[] { av.grad!.flatten(), conv.TiedKernel.Theta.grad!.flatten(), bn.weight!.grad!.flatten(), bn.bias!.grad!.flatten() });
+                }
+                var gd = Grad(dense.forward);
+                var gp = Grad(d => packed.forward(PackedSymmetricMap.Pack(d, layout)).Unpack());
+                return Deviation.Relative(gp, gd);
+            }, Tolerance: 1e-4);
     }
 }

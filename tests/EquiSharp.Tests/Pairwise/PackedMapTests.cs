@@ -12,33 +12,78 @@ public class PackedMapTests
 {
     private const double Tol = 1e-4;
 
-    private static Tensor Sym(Generator g, params long[] shape)
+    internal static Tensor Sym(Generator g, params long[] shape)
     {
         var a = randn(shape, generator: g);
         return a + a.transpose(2, 3);
     }
 
+    /// <summary>"folded:h" (reach h) or "tiled:T" (tile side T) for maps of side l.</summary>
+    internal static PackedLayout Layout(string spec, long l)
+    {
+        var parts = spec.Split(':');
+        long v = long.Parse(parts[1]);
+        return parts[0] == "folded" ? PackedLayout.Folded(l, v) : PackedLayout.Tiled(l, v);
+    }
+
     [Theory]
-    [InlineData(12, 4)] [InlineData(10, 4)] [InlineData(9, 9)] [InlineData(13, 5)]
-    public void PackThenUnpackGivesTheSymmetricMapBack(int l, int tile)
+    [InlineData(12, "tiled:4")] [InlineData(10, "tiled:4")] [InlineData(9, "tiled:9")] [InlineData(13, "tiled:5")]
+    [InlineData(12, "folded:2")] [InlineData(13, "folded:2")] [InlineData(1, "folded:1")] [InlineData(2, "folded:0")] [InlineData(7, "folded:4")]
+    public void PackThenUnpackGivesTheSymmetricMapBack(int l, string spec)
     {
         var d = Sym(new Generator(1), 2, 3, l, l);
-        var p = PackedSymmetricMap.Pack(d, tile);
-        long nt = (l + tile - 1) / tile;
-        Assert.Equal(new long[] { nt * (nt + 1) / 2, 2, 3, tile, tile }, p.Data.shape);
+        var layout = Layout(spec, l);
+        var p = PackedSymmetricMap.Pack(d, layout);
+        Assert.Equal(new long[] { layout.BlockCount, 2, 3, layout.BlockRows, layout.BlockCols }, p.Data.shape);
         Assert.Equal(0f, (p.Unpack() - d).abs().max().item<float>());
     }
 
     [Fact]
-    public void MemoryFractionIsTheUpperTriangleOfTiles()
+    public void MemoryFractionsOfTheLayouts()
     {
-        Assert.Equal(0.5625, PackedLayout.Create(512, 64).MemoryFraction, 12);
-        Assert.Equal(0.625, PackedLayout.Create(512, 128).MemoryFraction, 12);
+        Assert.Equal(0.5625, PackedLayout.Tiled(512, 64).MemoryFraction, 12);
+        Assert.Equal(0.625, PackedLayout.Tiled(512, 128).MemoryFraction, 12);
+        // folded: (L − ⌊L/2⌋ + 4h + 1) rows of L cells
+        Assert.Equal(265.0 / 512, PackedLayout.Folded(512, 2).MemoryFraction, 12);
+        Assert.Equal(89.0 / 128, PackedLayout.Folded(128, 6).MemoryFraction, 12);
+    }
+
+    /// <summary>
+    /// The folded layout's defining property, checked exhaustively on small maps: every entry has a canonical cell that
+    /// stands for it (or its mirror), and around every canonical cell, every position within the supported reach reads
+    /// (through its canonical cell) exactly the entry at that offset in the map — so a convolution over the rectangle is
+    /// exact at canonical cells. Fails if the band, the shift s = 4h + 1 or the canonical choice were any smaller/else.
+    /// </summary>
+    [Theory]
+    [InlineData(0)] [InlineData(1)] [InlineData(2)] [InlineData(3)]
+    public void FoldedLayoutGivesEveryCanonicalCellItsTrueNeighbourhood(int h)
+    {
+        for (long l = 1; l <= 23; l++)
+        {
+            var layout = PackedLayout.Folded(l, h);
+            for (long i = 0; i < l; i++)
+                for (long j = 0; j < l; j++)
+                {
+                    long cell = layout.CanonicalCell(i, j);
+                    Assert.Equal(cell, layout.CanonicalCell(j, i));
+                    long r = cell / layout.BlockCols, c = cell % layout.BlockCols;
+                    var (a, b) = layout.MapCoordinate(0, r, c);
+                    Assert.True((a, b) == (i, j) || (a, b) == (j, i), $"L={l} h={h}: cell of ({i},{j}) stands for ({a},{b})");
+                    for (long dr = -h; dr <= h; dr++)
+                        for (long dc = -h; dc <= h; dc++)
+                        {
+                            long ta = a + dr, tb = b + dc;
+                            long expected = ta < 0 || tb < 0 || ta >= l || tb >= l ? -1 : layout.CanonicalCell(ta, tb);
+                            Assert.True(expected == layout.Source(0, r + dr, c + dc), $"L={l} h={h}: entry ({a},{b}) offset ({dr},{dc})");
+                        }
+                }
+        }
     }
 
     [Theory]
-    [InlineData(3, 1, 12, 4)] [InlineData(5, 1, 12, 4)] [InlineData(5, 1, 11, 4)] [InlineData(3, 2, 13, 5)] [InlineData(1, 1, 7, 3)] [InlineData(9, 1, 16, 4)]
-    public void ConvForwardAndGradientsEqualTheDenseConv(int k, int dilation, int l, int tile)
+    [InlineData(3, 1, 12, "tiled:4")] [InlineData(5, 1, 12, "tiled:4")] [InlineData(5, 1, 11, "tiled:4")] [InlineData(3, 2, 13, "tiled:5")] [InlineData(1, 1, 7, "tiled:3")] [InlineData(9, 1, 16, "tiled:4")]
+    [InlineData(3, 1, 12, "folded:1")] [InlineData(5, 1, 12, "folded:2")] [InlineData(5, 1, 11, "folded:3")] [InlineData(3, 2, 13, "folded:2")] [InlineData(1, 1, 7, "folded:0")] [InlineData(9, 1, 16, "folded:4")] [InlineData(5, 1, 3, "folded:2")]
+    public void ConvForwardAndGradientsEqualTheDenseConv(int k, int dilation, int l, string spec)
     {
         var g = new Generator((ulong)(k * 100 + l));
         var conv = PairLayers.SymmetryPreservingConv2d(3, 4, k, dilation);
@@ -57,7 +102,7 @@ public class PackedMapTests
             return (y.detach(), av.grad!.clone(), conv.TiedKernel.Theta.grad!.clone(), conv.Bias!.grad!.clone());
         }
         var dense = Run(conv.forward);
-        var pk = Run(d => packed.forward(PackedSymmetricMap.Pack(d, tile)).Unpack());
+        var pk = Run(d => packed.forward(PackedSymmetricMap.Pack(d, Layout(spec, l))).Unpack());
         Assert.True(Deviation.Relative(pk.y, dense.y) <= Tol, $"forward {Deviation.Relative(pk.y, dense.y)}");
         Assert.True(Deviation.Relative(pk.ga, dense.ga) <= Tol, $"input grad {Deviation.Relative(pk.ga, dense.ga)}");
         Assert.True(Deviation.Relative(pk.gw, dense.gw) <= Tol, $"weight grad {Deviation.Relative(pk.gw, dense.gw)}");
@@ -65,15 +110,18 @@ public class PackedMapTests
     }
 
     [Fact]
-    public void HaloLargerThanTheTileIsRejected()
+    public void ReachBeyondTheLayoutIsRejected()
     {
         var conv = new PackedSymmetryPreservingConv2d(PairLayers.SymmetryPreservingConv2d(1, 1, 7));
-        var x = PackedSymmetricMap.Pack(Sym(new Generator(2), 1, 1, 8, 8), 2);
-        Assert.Contains("halo", Assert.Throws<ArgumentException>(() => conv.forward(x)).Message);
+        Assert.Equal(3, conv.Reach);
+        var d = Sym(new Generator(2), 1, 1, 8, 8);
+        Assert.Contains("reach of 3", Assert.Throws<ArgumentException>(() => conv.forward(PackedSymmetricMap.Pack(d, PackedLayout.Tiled(8, 2)))).Message);
+        Assert.Contains("reach of 3", Assert.Throws<ArgumentException>(() => conv.forward(PackedSymmetricMap.Pack(d, PackedLayout.Folded(8, 2)))).Message);
     }
 
-    [Fact]
-    public void BatchNormStatisticsEqualDenseBatchNorm()
+    [Theory]
+    [InlineData("tiled:4")] [InlineData("folded:1")] [InlineData("folded:0")]
+    public void BatchNormStatisticsEqualDenseBatchNorm(string spec)
     {
         var g = new Generator(5);
         var d = Sym(g, 3, 4, 11, 11).add(0.7);
@@ -81,13 +129,47 @@ public class PackedMapTests
         var bnPackedInner = nn.BatchNorm2d(4);
         var packed = new PackedBatchNorm2d(bnPackedInner);
         var yd = bnDense.forward(d);
-        var yp = packed.forward(PackedSymmetricMap.Pack(d, 4)).Unpack();
+        var yp = packed.forward(PackedSymmetricMap.Pack(d, Layout(spec, 11))).Unpack();
         Assert.True(Deviation.Relative(yp, yd) <= Tol);
         Assert.True(Deviation.Relative(bnPackedInner.running_mean!, bnDense.running_mean!) <= 1e-5);
         Assert.True(Deviation.Relative(bnPackedInner.running_var!, bnDense.running_var!) <= 1e-5);
         bnDense.eval(); packed.eval();
         var e = Sym(g, 2, 4, 11, 11);
-        Assert.True(Deviation.Relative(packed.forward(PackedSymmetricMap.Pack(e, 4)).Unpack(), bnDense.forward(e)) <= Tol);
+        Assert.True(Deviation.Relative(packed.forward(PackedSymmetricMap.Pack(e, Layout(spec, 11))).Unpack(), bnDense.forward(e)) <= Tol);
+    }
+
+    /// <summary>Packed BN wrapping the masked <see cref="PairBatchNorm2d"/> with the packed block mask = the dense masked BN (values, running statistics, gradients).</summary>
+    [Theory]
+    [InlineData("tiled:4")] [InlineData("folded:2")]
+    public void MaskedBatchNormEqualsDensePairBatchNorm(string spec)
+    {
+        var g = new Generator(15);
+        const int l = 11;
+        var layout = Layout(spec, l);
+        var lengths = tensor(new long[] { 11, 6, 3 });
+        var d = randn(new long[] { 3, 4, l, l }, generator: g).add(0.25);
+        var up = Sym(g, 3, 4, l, l);
+        var mask = PairMask.FromLengths(lengths, l);
+        var bnDense = new PairBatchNorm2d(4);
+        var bnInner = new PairBatchNorm2d(4);
+        using (no_grad()) { bnDense.Weight.normal_(generator: g); bnInner.Weight.copy_(bnDense.Weight); }
+        var packed = new PackedBatchNorm2d(bnInner);
+        var packedMask = PackedSymmetricMap.BlockMask(layout, lengths, ScalarType.Float32);
+        (Tensor y, Tensor gx, Tensor gw) Run(Func<Tensor, Tensor> f, PairBatchNorm2d owner)
+        {
+            var xv = d.detach().requires_grad_(true);
+            owner.zero_grad();
+            var y = f(xv + xv.transpose(2, 3)); // symmetric input: the packed map reads each entry once, the dense map both halves
+            y.mul(up).sum().backward();
+            return (y.detach(), xv.grad!.clone(), owner.Weight.grad!.clone());
+        }
+        var rd = Run(x => bnDense.forward(x, mask), bnDense);
+        var rp = Run(x => packed.forward(PackedSymmetricMap.Pack(x, layout), packedMask).Unpack(), bnInner);
+        Assert.True(Deviation.Relative(rp.y, rd.y) <= Tol, $"forward {Deviation.Relative(rp.y, rd.y)}");
+        Assert.True(Deviation.Relative(rp.gx, rd.gx) <= Tol, $"x grad {Deviation.Relative(rp.gx, rd.gx)}");
+        Assert.True(Deviation.Relative(rp.gw, rd.gw) <= Tol, $"gamma grad {Deviation.Relative(rp.gw, rd.gw)}");
+        Assert.True(Deviation.Relative(bnInner.RunningMean, bnDense.RunningMean) <= 1e-5);
+        Assert.True(Deviation.Relative(bnInner.RunningVar, bnDense.RunningVar) <= 1e-5);
     }
 
     private static (nn.Module<Tensor, Tensor> Dense, PackedSequential Packed, nn.Module Params) Twins(int seed)
@@ -109,10 +191,11 @@ public class PackedMapTests
     }
 
     [Theory]
-    [InlineData(16, 4)] [InlineData(15, 4)]
-    public void TrainingOnPackedMapsGivesTheDenseLossesAndGradients(int l, int tile)
+    [InlineData(16, "tiled:4")] [InlineData(15, "tiled:4")] [InlineData(16, "folded:3")] [InlineData(15, "folded:3")] [InlineData(15, "folded:4")]
+    public void TrainingOnPackedMapsGivesTheDenseLossesAndGradients(int l, string spec)
     {
         var (dense, packed, packedParams) = Twins(9);
+        Assert.Equal(3, packed.Reach);
         var g = new Generator(10);
         var a = randn(new long[] { 2, 3, l, l }, generator: g);
         var target = Sym(g, 2, 2, l, l).sigmoid();
@@ -126,7 +209,7 @@ public class PackedMapTests
             var ap = a.detach().requires_grad_(true);
             optD.zero_grad(); optP.zero_grad();
             var lossD = nn.functional.mse_loss(dense.forward(ad + ad.transpose(2, 3)), target);
-            var lossP = nn.functional.mse_loss(packed.forward(PackedSymmetricMap.Pack(ap + ap.transpose(2, 3), tile)).Unpack(), target);
+            var lossP = nn.functional.mse_loss(packed.forward(PackedSymmetricMap.Pack(ap + ap.transpose(2, 3), Layout(spec, l))).Unpack(), target);
             lossD.backward(); lossP.backward();
             Assert.True(Math.Abs(lossD.item<float>() - lossP.item<float>()) <= Tol * Math.Abs(lossD.item<float>()), $"step {step}: loss {lossD.item<float>()} vs {lossP.item<float>()}");
             Assert.True(Deviation.Relative(ap.grad!, ad.grad!) <= Tol, $"step {step}: input grad {Deviation.Relative(ap.grad!, ad.grad!)}");
@@ -147,18 +230,19 @@ public class PackedMapTests
     public void PendingReluIsAppliedOnUnpackAndBySigmoid()
     {
         var d = Sym(new Generator(3), 1, 2, 9, 9);
-        var p = new PackedReLU().forward(PackedSymmetricMap.Pack(d, 4));
+        var p = new PackedReLU().forward(PackedSymmetricMap.Pack(d, PackedLayout.Folded(9, 1)));
         Assert.True(p.PendingRelu);
         Assert.Equal(0f, (p.Unpack() - d.relu()).abs().max().item<float>());
         Assert.True(Deviation.Relative(new PackedSigmoid().forward(p).Unpack(), d.relu().sigmoid()) <= 1e-6);
     }
 
-    [Fact]
-    public void DropoutMasksAreSymmetricAndScaled()
+    [Theory]
+    [InlineData("tiled:4")] [InlineData("folded:2")]
+    public void DropoutMasksAreSymmetricAndScaled(string spec)
     {
         var d = Sym(new Generator(4), 2, 3, 13, 13).abs().add(1);
         var drop = new PackedDropout(0.3);
-        var y = drop.forward(PackedSymmetricMap.Pack(d, 4)).Unpack();
+        var y = drop.forward(PackedSymmetricMap.Pack(d, Layout(spec, 13))).Unpack();
         Assert.True(Deviation.Asymmetry(y) == 0);
         var ratio = y / d;
         var kept = ratio.gt(0);
@@ -166,7 +250,7 @@ public class PackedMapTests
         double frac = kept.to(ScalarType.Float32).mean().item<float>();
         Assert.InRange(frac, 0.55, 0.85);
         drop.eval();
-        Assert.Equal(0f, (drop.forward(PackedSymmetricMap.Pack(d, 4)).Unpack() - d).abs().max().item<float>());
+        Assert.Equal(0f, (drop.forward(PackedSymmetricMap.Pack(d, Layout(spec, 13))).Unpack() - d).abs().max().item<float>());
         var dense = new SymmetricDropout(0.3);
         Assert.True(Deviation.Asymmetry(dense.forward(d)) == 0);
     }
@@ -175,8 +259,9 @@ public class PackedMapTests
 public class PackedPipelineTests
 {
     /// <summary>Sequence → generating layer → conv/BN/ReLU stack, padded batch: packed pipeline = dense pipeline.</summary>
-    [Fact]
-    public void GeneratingToPackedStackEqualsTheDensePipelineOnAPaddedBatch()
+    [Theory]
+    [InlineData("tiled:4")] [InlineData("folded:2")]
+    public void GeneratingToPackedStackEqualsTheDensePipelineOnAPaddedBatch(string spec)
     {
         var g = new Generator(77);
         var gen = new SeparableSymmetryGeneratingConv2d(3, 4, 3);
@@ -199,9 +284,24 @@ public class PackedPipelineTests
             return (loss.detach(), xv.grad!.clone(), cat(new[] { gen.Conv.TiedKernel.Theta.grad!.flatten(), conv.TiedKernel.Theta.grad!.flatten() }));
         }
         var d = Run(xv => dense.forward(gen.forward(xv, lengths)));
-        var p = Run(xv => packed.forward(gen.ForwardPacked(xv, lengths, 4)).Unpack());
+        var p = Run(xv => packed.forward(gen.ForwardPacked(xv, lengths, PackedMapTests.Layout(spec, 14))).Unpack());
         Assert.True(Deviation.Relative(p.loss, d.loss) <= 1e-4, $"loss {Deviation.Relative(p.loss, d.loss)}");
         Assert.True(Deviation.Relative(p.gx, d.gx) <= 1e-4, $"x grad {Deviation.Relative(p.gx, d.gx)}");
         Assert.True(Deviation.Relative(p.gtheta, d.gtheta) <= 1e-4, $"theta grads {Deviation.Relative(p.gtheta, d.gtheta)}");
+    }
+
+    [Fact]
+    public void ConcatAndRandomKeepTheMapSymmetric()
+    {
+        var layout = PackedLayout.Folded(10, 2);
+        var a = PackedSymmetricMap.Random(layout, 2, 3, generator: new Generator(5));
+        var b = new PackedReLU().forward(PackedSymmetricMap.Random(layout, 2, 2, generator: new Generator(6)));
+        var both = PackedSymmetricMap.Concat(a, b);
+        Assert.Equal(5, both.Channels);
+        var dense = both.Unpack();
+        Assert.Equal(0.0, Deviation.Asymmetry(dense));
+        Assert.Equal(0f, (dense.narrow(1, 0, 3) - a.Unpack()).abs().max().item<float>());
+        Assert.Equal(0f, (dense.narrow(1, 3, 2) - b.Unpack()).abs().max().item<float>());
+        Assert.True(b.Unpack().min().item<float>() >= 0);
     }
 }

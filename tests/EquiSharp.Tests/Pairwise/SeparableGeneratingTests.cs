@@ -1,4 +1,5 @@
 using EquiSharp.Pairwise;
+using EquiSharp.Pairwise.Packed;
 using EquiSharp.Pairwise.Separable;
 using EquiSharp.Verification;
 using TorchSharp;
@@ -135,7 +136,9 @@ public class SeparableGeneratingTests
 public class SeparableGeneratingPackedTests
 {
     [Theory]
+    // tile > 0: tiled layout with that tile; tile ≤ 0: folded layout with reach −tile
     [InlineData(1, 12, 4, false)] [InlineData(3, 12, 4, true)] [InlineData(5, 11, 4, false)] [InlineData(5, 13, 4, true)] [InlineData(3, 9, 9, true)]
+    [InlineData(1, 12, 0, false)] [InlineData(3, 12, -2, true)] [InlineData(5, 11, -1, false)] [InlineData(5, 13, -3, true)] [InlineData(3, 4, -2, true)]
     public void PackedOutputAndGradientsEqualTheDensePath(int k, int l, int tile, bool padded)
     {
         var g = new Generator((ulong)(7 * k + l));
@@ -155,7 +158,7 @@ public class SeparableGeneratingPackedTests
             return (z.detach(), xv.grad!.clone(), layer.Conv.TiedKernel.Theta.grad!.clone());
         }
         var dense = Run(xv => layer.forward(xv, lengths));
-        var packed = Run(xv => layer.ForwardPacked(xv, lengths, tile).Unpack());
+        var packed = Run(xv => layer.ForwardPacked(xv, lengths, tile > 0 ? PackedLayout.Tiled(l, tile) : PackedLayout.Folded(l, -tile)).Unpack());
         Assert.True(Deviation.Relative(packed.z, dense.z) <= 1e-5, $"forward {Deviation.Relative(packed.z, dense.z)}");
         Assert.True(Deviation.Relative(packed.gx, dense.gx) <= 1e-5, $"x grad {Deviation.Relative(packed.gx, dense.gx)}");
         Assert.True(Deviation.Relative(packed.gw, dense.gw) <= 1e-5, $"theta grad {Deviation.Relative(packed.gw, dense.gw)}");

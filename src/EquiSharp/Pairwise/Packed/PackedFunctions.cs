@@ -12,8 +12,8 @@ public static class PackedFunctions
     /// (halo gradients are added back into their source tiles, transposed where they were read transposed); nothing
     /// is saved for it.
     /// </summary>
-    public static Tensor GatherHalo(Tensor tiles, PackedLayout layout, long halo) =>
-        HaloGather.apply(tiles, new HaloArgs(layout, layout.Halo(halo)));
+    public static Tensor GatherHalo(Tensor blocks, PackedLayout layout, long halo) =>
+        HaloGather.apply(blocks, new HaloArgs(layout, layout.Halo(halo)));
 
     internal sealed record HaloArgs(PackedLayout Layout, HaloPlan Plan);
 
@@ -27,24 +27,23 @@ public static class PackedFunctions
             var args = (HaloArgs)vars[1];
             ctx.save_data("args", args);
             var plan = args.Plan;
-            long p = x.shape[0], b = x.shape[1], c = x.shape[2], t = plan.T, th = plan.Th, h = plan.H;
+            long p = x.shape[0], b = x.shape[1], c = x.shape[2], h = plan.H;
             GradientHandoff.ReleaseHandedOff();
             using var scope = NewDisposeScope();
             var dev = x.device;
-            var canvas = empty(new[] { p, b, c, th, th }, dtype: x.dtype, device: dev);
+            var canvas = empty(new[] { p, b, c, plan.CanvasRows, plan.CanvasCols }, dtype: x.dtype, device: dev);
             // a handful of large ops (few ops matter on a busy 2-core machine): centre copy, one gather and one scatter of
-            // the halo ring, one zero fill of the positions outside the map
-            canvas.narrow(3, h, t).narrow(4, h, t).copy_(x);
-            var x3 = x.view(p, b * c, t * t);
-            var c3 = canvas.view(p, b * c, th * th);
+            // the ring (halo and non-canonical centre cells), one zero fill of the positions outside the map
+            canvas.narrow(3, h, plan.Rows).narrow(4, h, plan.Cols).copy_(x);
+            var x3 = x.reshape(p, b * c, plan.Rows * plan.Cols);
+            var c3 = canvas.view(p, b * c, plan.CanvasRows * plan.CanvasCols);
             if (plan.RingQ.Length > 0)
             {
-                var ring = x3.index(TensorIndex.Tensor(plan.Idx(plan.RingTile, dev)), TensorIndex.Colon, TensorIndex.Tensor(plan.Idx(plan.RingOff, dev)));   // (Q, BC)
+                var ring = x3.index(TensorIndex.Tensor(plan.Idx(plan.RingBlock, dev)), TensorIndex.Colon, TensorIndex.Tensor(plan.Idx(plan.RingOff, dev)));   // (Q, BC)
                 c3.index_put_(ring, TensorIndex.Tensor(plan.Idx(plan.RingQ, dev)), TensorIndex.Colon, TensorIndex.Tensor(plan.Idx(plan.RingPos, dev)));
             }
             if (plan.ZeroQ.Length > 0)
                 c3.index_put_(0f, TensorIndex.Tensor(plan.Idx(plan.ZeroQ, dev)), TensorIndex.Colon, TensorIndex.Tensor(plan.Idx(plan.ZeroPos, dev)));
-            if (plan.CanvasMask is not null) canvas.mul_(plan.Mask(dev, x.dtype, p));
             return GradientHandoff.HandOff(canvas);
         }
 
@@ -52,20 +51,23 @@ public static class PackedFunctions
         {
             var args = (HaloArgs)ctx.get_data("args");
             var plan = args.Plan;
-            long p = grad.shape[0], b = grad.shape[1], c = grad.shape[2], t = plan.T, th = plan.Th, h = plan.H;
+            long p = grad.shape[0], b = grad.shape[1], c = grad.shape[2], h = plan.H, cells = plan.Rows * plan.Cols;
             using var scope = NewDisposeScope();
             var dev = grad.device;
-            var g = plan.CanvasMask is not null ? grad.mul(plan.Mask(dev, grad.dtype, p)) : grad;
-            var gx = g.narrow(3, h, t).narrow(4, h, t).contiguous();
+            var gx = grad.narrow(3, h, plan.Rows).narrow(4, h, plan.Cols).contiguous();
+            var gx3 = gx.view(p, b * c, cells);
+            // centre cells that were overwritten by the ring (non-canonical) or zeroed did not reach the canvas
+            if (plan.DeadQ.Length > 0)
+                gx3.index_put_(0f, TensorIndex.Tensor(plan.Idx(plan.DeadQ, dev)), TensorIndex.Colon, TensorIndex.Tensor(plan.Idx(plan.DeadOff, dev)));
             if (plan.RingQ.Length > 0)
             {
-                // adjoint of the ring gather, grouped by source tile: gather every tile's incoming ring gradients
+                // adjoint of the ring gather, grouped by source block: gather every block's incoming ring gradients
                 // (P, width, BC), then one scatter-add along the offset axis (duplicates accumulate)
-                var g3 = g.view(p, b * c, th * th);
+                var g3 = grad.reshape(p, b * c, plan.CanvasRows * plan.CanvasCols);
                 var vals = g3.index(TensorIndex.Tensor(plan.Idx2(plan.AdjQ, p, dev)), TensorIndex.Colon, TensorIndex.Tensor(plan.Idx2(plan.AdjPos, p, dev)));
-                vals.mul_(plan.AdjW(dev, g.dtype, p));
+                vals.mul_(plan.AdjW(dev, grad.dtype, p));
                 var offs = plan.Idx2(plan.AdjOff, p, dev).unsqueeze(1).expand(p, b * c, plan.AdjWidth);
-                gx.view(p, b * c, t * t).scatter_add_(2, offs, vals.permute(0, 2, 1));
+                gx3.scatter_add_(2, offs, vals.permute(0, 2, 1));
             }
             grad.Dispose(); // the wrapper TorchSharp made for us would otherwise live in the caller's scope
             GradientHandoff.ReleaseHandedOff();
@@ -74,9 +76,9 @@ public static class PackedFunctions
     }
 
     /// <summary>
-    /// 'Same'-padded stride-1 convolution of the symmetric maps with a symmetric kernel (F, C, k, k), on the upper tiles
-    /// only: one batched convolution over all haloed tiles, output (P, B, F, T, T). The pending ReLU of the input is applied
-    /// to the haloed tiles in place, so the convolution's saved input is the only stored copy of the activation.
+    /// 'Same'-padded stride-1 convolution of the symmetric maps with a symmetric kernel (F, C, k, k), on the stored blocks
+    /// only: one batched convolution over all haloed blocks, output (P, B, F, R, C). The pending ReLU of the input is
+    /// applied to the canvas in place, so the convolution's saved input is the only stored copy of the activation.
     /// </summary>
     public static PackedSymmetricMap Conv(PackedSymmetricMap x, Tensor weight, Tensor? bias, long dilation = 1)
     {
@@ -88,48 +90,69 @@ public static class PackedFunctions
         return y;
     }
 
-    /// <summary>The haloed tiles (P·B, C, T+2h, T+2h) with the pending activation applied.</summary>
+    /// <summary>The haloed blocks (P·B, C, R+2h, C+2h) with the pending activation applied.</summary>
     internal static Tensor Canvas(PackedSymmetricMap x, long halo)
     {
         using var raw = GatherHalo(x.Data, x.Layout, halo);
         if (x.PendingRelu) raw.relu_();
-        long th = x.Layout.Tile + 2 * halo;
-        return raw.view(x.Layout.TileCount * x.Batch, x.Channels, th, th).DetachFromDisposeScope();
+        return raw.view(x.Layout.BlockCount * x.Batch, x.Channels, x.Layout.BlockRows + 2 * halo, x.Layout.BlockCols + 2 * halo).DetachFromDisposeScope();
     }
 
     /// <summary>Convolution on a canvas gathered with halo <paramref name="canvasHalo"/> ≥ the kernel's reach (centre crop).</summary>
     internal static PackedSymmetricMap ConvOnCanvas(PackedSymmetricMap x, Tensor canvas, long canvasHalo, Tensor weight, Tensor? bias, long dilation)
     {
-        long k = weight.shape[2], halo = dilation * (k - 1) / 2, t = x.Layout.Tile;
-        var input = canvasHalo == halo ? canvas : canvas.narrow(2, canvasHalo - halo, t + 2 * halo).narrow(3, canvasHalo - halo, t + 2 * halo);
+        long k = weight.shape[2], halo = dilation * (k - 1) / 2, rows = x.Layout.BlockRows, cols = x.Layout.BlockCols;
+        if (halo > canvasHalo) throw new ArgumentException($"Packed conv: kernel reach {halo} exceeds the gathered halo {canvasHalo}.", nameof(weight));
+        var input = canvasHalo == halo ? canvas : canvas.narrow(2, canvasHalo - halo, rows + 2 * halo).narrow(3, canvasHalo - halo, cols + 2 * halo);
         var y = nn.functional.conv2d(input, weight, bias, dilation: new[] { dilation, dilation });
-        y = y.view(x.Layout.TileCount, x.Batch, weight.shape[0], t, t);
-        if (x.Layout.HasPadding) y = y.mul(x.Layout.ValidMaskOn(y.device, y.dtype));
-        return x.With(y);
+        return x.With(y.view(x.Layout.BlockCount, x.Batch, weight.shape[0], rows, cols));
     }
 
     /// <summary>
-    /// Batch normalisation of packed symmetric maps with statistics equal to dense BN over the full L×L maps:
-    /// off-diagonal tiles count twice (tile and mirror), diagonal tiles once, padding not at all.
-    /// Training mode uses (and updates) batch statistics; eval mode the running ones.
+    /// Batch normalisation of packed symmetric maps with statistics equal to dense BN over the full L×L maps (or over
+    /// each sequence's valid L_b×L_b block with a mask): canonical off-diagonal cells count twice (the entry and its
+    /// mirror), canonical diagonal cells once, every other cell not at all. Output is masked when a mask is given.
     /// </summary>
-    internal static Tensor BatchNormTrain(Tensor x, Tensor? gamma, Tensor? beta, Tensor mean, Tensor invstd, Tensor tileWeights, double count) =>
-        BatchNormFunction.apply(x, gamma, beta, mean, invstd, tileWeights, count);
+    internal static Tensor BatchNormTrain(Tensor x, Tensor? gamma, Tensor? beta, Tensor mean, Tensor invstd, Tensor? mask, PackedLayout layout, double count) =>
+        BatchNormFunction.apply(x, gamma, beta, mean, invstd, mask, layout, count);
 
-    /// <summary>Weighted per-channel mean and biased variance of packed maps (no grad).</summary>
-    internal static (Tensor Mean, Tensor Var, double Count) WeightedStats(Tensor x, PackedLayout layout)
+    /// <summary>x at the weight-exception cells: (E, B, C).</summary>
+    private static Tensor AtExceptions(Tensor x, Tensor block, Tensor offset)
+    {
+        long p = x.shape[0], b = x.shape[1], c = x.shape[2];
+        return x.reshape(p, b, c, -1).index(TensorIndex.Tensor(block), TensorIndex.Colon, TensorIndex.Colon, TensorIndex.Tensor(offset));
+    }
+
+    /// <summary>
+    /// Weighted per-channel mean and biased variance of packed maps (no grad), and the weighted count N
+    /// (B·L² without a mask, Σ_b L_b² with the block mask).
+    /// </summary>
+    internal static (Tensor Mean, Tensor Var, double Count) WeightedStats(Tensor x, PackedLayout layout, Tensor? mask = null)
     {
         using var _ = no_grad();
         using var scope = NewDisposeScope();
         long p = x.shape[0], b = x.shape[1], c = x.shape[2];
-        var w = layout.TileWeightsOn(x.device, ScalarType.Float64);
-        double count = (double)b * layout.Length * layout.Length;
-        var x3 = x.view(p * b, c, -1);                                                          // contiguous inner reductions
-        // two cheap inner reductions (var_mean measured ≈ 3× slower than sum + vector_norm together here)
-        var s1 = x3.sum(2).view(p, b, c).sum(1).to(ScalarType.Float64);                                           // (P, C) per-tile Σx
-        var s2 = linalg.vector_norm(x3, 2, new long[] { 2 }).square().view(p, b, c).sum(1).to(ScalarType.Float64);  // Σx², no x² buffer
-        var mean = matmul(w, s1).div(count);
-        var var_ = matmul(w, s2).div(count).sub(mean.square()).clamp_min(0);
+        var (eb, eo, deficit, _) = layout.WeightExceptionsOn(x.device, x.dtype);
+        var xs = mask is null ? x : x.mul(mask);                                                  // M·x (M² = M)
+        var x3 = xs.reshape(p * b, c, -1);                                                        // contiguous inner reductions
+        // Σ w·x = 2·Σx − Σ_exceptions (2 − w)·x: two cheap full reductions plus a small gather (var_mean measured ≈ 3×
+        // slower than sum + vector_norm together here)
+        var s1 = x3.sum(2).sum(new long[] { 0 }).to(ScalarType.Float64);
+        var s2 = linalg.vector_norm(x3, 2, new long[] { 2 }).square().sum(new long[] { 0 }).to(ScalarType.Float64);
+        var xe = AtExceptions(xs, eb, eo).to(ScalarType.Float64);                                  // (E, B, C)
+        var d = deficit.to(ScalarType.Float64);
+        var e1 = einsum("e,ebc->c", d, xe);
+        var e2 = einsum("e,ebc->c", d, xe.square());
+        double count;
+        if (mask is null) count = (double)b * layout.Length * layout.Length;
+        else
+        {
+            var me = AtExceptions(mask, eb, eo).to(ScalarType.Float64);                             // (E, B, 1)
+            count = 2 * mask.sum().to(ScalarType.Float64).item<double>() - einsum("e,ebc->", d, me).item<double>();
+        }
+        double n = Math.Max(count, 1);
+        var mean = s1.mul(2).sub(e1).div(n);
+        var var_ = s2.mul(2).sub(e2).div(n).sub(mean.square()).clamp_min(0);
         return (mean.to(x.dtype).MoveToOuterDisposeScope(), var_.to(x.dtype).MoveToOuterDisposeScope(), count);
     }
 
@@ -139,51 +162,70 @@ public static class PackedFunctions
 
         public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
         {
-            var x = (Tensor)vars[0];
+            var x = ((Tensor)vars[0]).contiguous();
             var gamma = vars[1] as Tensor;
             var beta = vars[2] as Tensor;
             var mean = (Tensor)vars[3];
             var invstd = (Tensor)vars[4];
-            var w = (Tensor)vars[5];
-            double count = (double)vars[6];
+            var mask = vars[5] as Tensor;
+            var layout = (PackedLayout)vars[6];
+            double count = (double)vars[7];
             long c = x.shape[2];
-            ctx.save_for_backward(new List<Tensor> { x, gamma ?? ones(c, dtype: x.dtype, device: x.device), mean, invstd, w });
+            var saved = new List<Tensor> { x, gamma ?? ones(c, dtype: x.dtype, device: x.device), mean, invstd };
+            if (mask is not null) saved.Add(mask);
+            ctx.save_for_backward(saved);
             ctx.save_data("count", count);
             ctx.save_data("affine", gamma is not null);
+            ctx.save_data("layout", layout);
             GradientHandoff.ReleaseHandedOff();
             using var scope = NewDisposeScope();
             var scale = gamma is null ? invstd : invstd.mul(gamma);
             var shift = (beta is null ? zeros_like(mean) : beta).sub(mean.mul(scale));
             var y = addcmul(shift.view(1, 1, c, 1, 1), x, scale.view(1, 1, c, 1, 1), 1.0);
+            if (mask is not null) y.mul_(mask);
             return GradientHandoff.HandOff(y);
         }
 
-        public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor g)
+        public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor grad)
         {
             using var scope = NewDisposeScope();
             var saved = ctx.get_saved_variables();
-            Tensor x = saved[0], gamma = saved[1], mean = saved[2], invstd = saved[3], w = saved[4];
-            double count = (double)ctx.get_data("count");
+            Tensor x = saved[0], gamma = saved[1], mean = saved[2], invstd = saved[3];
+            Tensor? mask = saved.Count > 4 ? saved[4] : null;
+            double n = Math.Max((double)ctx.get_data("count"), 1);
             bool affine = (bool)ctx.get_data("affine");
-            long c = x.shape[2];
-            long p = x.shape[0], nb = x.shape[1];
+            var layout = (PackedLayout)ctx.get_data("layout");
+            long p = x.shape[0], nb = x.shape[1], c = x.shape[2];
+            var g = (mask is null ? grad : grad.mul(mask)).contiguous();                           // g' = M·g
             var g3 = g.view(p * nb, c, -1);
-            var x3 = x.view(p * nb, c, -1);
-            var dbeta = g3.sum(2).sum(new long[] { 0 });                                                 // Σ g (per channel)
+            var x3 = x.reshape(p * nb, c, -1);
+            // gradients reach canonical cells only, each standing for its entry and the mirror: plain sums are the dense sums
+            var dbeta = g3.sum(2).sum(new long[] { 0 });                                                 // Σ g
             var sgx = einsum("nce,nce->nc", g3, x3).sum(new long[] { 0 });                               // Σ g·x without a g·x buffer
-            var dgamma = sgx.sub(mean.mul(dbeta)).mul(invstd);                            // Σ g·x̂
-            // dx = γ·invstd·(g − w·(dβ + x̂·dγ)/N) = a·g + w_tile·(b·x + c0)
+            var dgamma = sgx.sub(mean.mul(dbeta)).mul(invstd);                                           // Σ g·x̂
+            // dx = γ·invstd·(g − w·M·(dβ + x̂·dγ)/N) = a·g + w·M·(b·x + c0), w = 2 except at the layout's exceptions
             var a = gamma.mul(invstd);
-            var bcoef = a.mul(invstd).mul(dgamma).div(-count);
-            var c0 = a.mul(dbeta.sub(mean.mul(invstd).mul(dgamma))).div(-count);
-            var wt = w.view(p, 1, 1, 1, 1);
-            var t = addcmul(wt.mul(c0.view(1, 1, c, 1, 1)), x, wt.mul(bcoef.view(1, 1, c, 1, 1)), 1.0);
+            var bcoef = a.mul(invstd).mul(dgamma).div(-n);
+            var c0 = a.mul(dbeta.sub(mean.mul(invstd).mul(dgamma))).div(-n);
+            var t = addcmul(c0.mul(2).view(1, 1, c, 1, 1), x, bcoef.mul(2).view(1, 1, c, 1, 1), 1.0);
+            if (mask is not null) t.mul_(mask);
             var dx = t.addcmul_(g, a.view(1, 1, c, 1, 1), 1.0);
-            g.Dispose();
+            // exceptions (diagonal w = 1, non-canonical w = 0) written exactly, so cells nobody reads get exactly zero
+            var (eb, eo, _, ew) = layout.WeightExceptionsOn(x.device, x.dtype);
+            if (eb.shape[0] > 0)
+            {
+                var xe = AtExceptions(x, eb, eo);                                                      // (E, B, C)
+                var ge = AtExceptions(g, eb, eo);
+                var we = ew.view(-1, 1, 1);
+                if (mask is not null) we = we.mul(AtExceptions(mask, eb, eo));                        // (E, B, 1)
+                var corr = xe.mul(bcoef).add_(c0).mul_(we).addcmul_(ge, a, 1.0);
+                dx.view(p, nb, c, -1).index_put_(corr, TensorIndex.Tensor(eb), TensorIndex.Colon, TensorIndex.Colon, TensorIndex.Tensor(eo));
+            }
+            grad.Dispose();
             GradientHandoff.ReleaseHandedOff();
             Tensor? dg = null, db = null;
             if (affine) { dg = GradientHandoff.HandOff(dgamma); db = GradientHandoff.HandOff(dbeta); }
-            return new List<Tensor> { GradientHandoff.HandOff(dx), dg!, db!, null!, null!, null!, null! };
+            return new List<Tensor> { GradientHandoff.HandOff(dx), dg!, db!, null!, null!, null!, null!, null! };
         }
     }
 }

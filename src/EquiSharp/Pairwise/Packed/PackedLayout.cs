@@ -5,37 +5,275 @@ using static TorchSharp.torch;
 namespace EquiSharp.Pairwise.Packed;
 
 /// <summary>
-/// Geometry of a packed symmetric L×L map: the map is cut into n_t×n_t tiles of side T (L padded up to L_p = n_t·T)
-/// and only the P = n_t(n_t+1)/2 tiles (I, J) with I ≤ J are stored, row-major over I then J. Diagonal tiles are stored
-/// in full (both halves); an off-diagonal tile (I, J) also stands for its mirror (J, I) = (I, J)ᵀ. Memory is
-/// (n_t+1)/(2 n_t) of dense, e.g. 0.5625 at L = 512, T = 64.
+/// How a symmetric L×L map is stored in fewer than L² cells. Storage is a stack of P equal blocks of BlockRows×BlockCols
+/// cells, data shape (P, B, C, BlockRows, BlockCols), so a convolution over all blocks is one batched convolution.
+/// A layout is defined by two functions and everything else (packing, unpacking, the haloed gather of a convolution,
+/// batch-norm weights) is derived from them:
+/// <list type="bullet">
+/// <item><see cref="MapCoordinate"/>: the map entry (i, j) a block position stands for, for any position including the
+/// halo around a block (the natural extension of the block's geometry);</item>
+/// <item><see cref="CanonicalCell"/>: the one stored cell that holds entry (i, j) = (j, i) for everyone else.</item>
+/// </list>
+/// A cell is <em>canonical</em> when it is the canonical cell of its own entry. Every layout guarantees that the
+/// convolution over a block gathered with its halo (every halo position reads the canonical cell of its entry) gives the
+/// exact 'same'-padded result at every canonical cell, for convolution reaches up to <see cref="MaxHalo"/>. Other cells
+/// (duplicates, padding) hold finite but unspecified values: nothing reads them, batch norm gives them weight 0, and
+/// gradients never reach them.
 /// </summary>
-public sealed class PackedLayout
+public abstract class PackedLayout
 {
-    private static readonly ConcurrentDictionary<(long, long), PackedLayout> Cache = new();
     private readonly ConcurrentDictionary<long, HaloPlan> halos = new();
+    private readonly DeviceTensorCache cache = new();
+    private long[]? canonicalOf;
 
-    /// <summary>Side of the symmetric map.</summary>
+    /// <summary>Side L of the symmetric map.</summary>
     public long Length { get; }
+    /// <summary>Stored blocks P.</summary>
+    public abstract long BlockCount { get; }
+    public abstract long BlockRows { get; }
+    public abstract long BlockCols { get; }
+    /// <summary>Largest convolution reach (dilation·(k−1)/2) the layout supports.</summary>
+    public abstract long MaxHalo { get; }
+    /// <summary>Short description for tables and logs.</summary>
+    public abstract string Describe();
+
+    /// <summary>Stored cells per block.</summary>
+    public long BlockCells => BlockRows * BlockCols;
+    /// <summary>Stored cells P·BlockRows·BlockCols.</summary>
+    public long Cells => BlockCount * BlockCells;
+    /// <summary>Stored cells per channel as a fraction of dense L².</summary>
+    public double MemoryFraction => (double)Cells / ((double)Length * Length);
+
+    protected PackedLayout(long length)
+    {
+        if (length <= 0) throw new ArgumentException($"Packed layout: length must be positive, got {length}.", nameof(length));
+        Length = length;
+    }
+
+    /// <summary>The map entry (i, j) that position (r, c) of block q stands for; (r, c) may lie outside the block (halo).</summary>
+    public abstract (long I, long J) MapCoordinate(long q, long r, long c);
+
+    /// <summary>Flat storage index q·BlockCells + r·BlockCols + c of the cell holding entry (i, j), 0 ≤ i, j &lt; L.</summary>
+    public abstract long CanonicalCell(long i, long j);
+
+    /// <summary>Flat index of the canonical cell of the entry that position (r, c) of block q stands for; −1 outside the map.</summary>
+    public long Source(long q, long r, long c)
+    {
+        var (i, j) = MapCoordinate(q, r, c);
+        return i < 0 || j < 0 || i >= Length || j >= Length ? -1 : CanonicalCell(i, j);
+    }
+
+    /// <summary>Folded layout (the default): the upper triangle in one ≈ L/2 × L rectangle; see <see cref="FoldedLayout"/>.</summary>
+    public static FoldedLayout Folded(long length, long maxHalo) => FoldedLayout.Create(length, maxHalo);
+
+    /// <summary>Upper-triangular tiles of side <paramref name="tile"/>; see <see cref="TiledLayout"/>.</summary>
+    public static TiledLayout Tiled(long length, long tile) => TiledLayout.Create(length, tile);
+
+    /// <summary>
+    /// The default layout for maps of side L and convolutions reaching up to <paramref name="maxHalo"/>: folded
+    /// (measured faster and smaller than tiles at every size we benchmarked, docs/performance.md).
+    /// </summary>
+    public static PackedLayout Default(long length, long maxHalo) => Folded(length, maxHalo);
+
+    /// <summary>For every stored cell, the flat index of the canonical cell of its entry (itself when canonical); −1 when outside the map.</summary>
+    internal long[] CanonicalOf()
+    {
+        if (canonicalOf is not null) return canonicalOf;
+        var idx = new long[Cells];
+        for (long q = 0; q < BlockCount; q++)
+            for (long r = 0; r < BlockRows; r++)
+                for (long c = 0; c < BlockCols; c++) idx[q * BlockCells + r * BlockCols + c] = Source(q, r, c);
+        return canonicalOf = idx;
+    }
+
+    /// <summary>Flat dense index i·L + j of every stored cell's entry (−1 outside the map).</summary>
+    internal long[] PackIndex()
+    {
+        var idx = new long[Cells];
+        for (long q = 0; q < BlockCount; q++)
+            for (long r = 0; r < BlockRows; r++)
+                for (long c = 0; c < BlockCols; c++)
+                {
+                    var (i, j) = MapCoordinate(q, r, c);
+                    idx[q * BlockCells + r * BlockCols + c] = i < 0 || j < 0 || i >= Length || j >= Length ? -1 : i * Length + j;
+                }
+        return idx;
+    }
+
+    /// <summary>Canonical storage cell of every dense entry, row-major.</summary>
+    internal long[] UnpackIndex()
+    {
+        var idx = new long[Length * Length];
+        for (long i = 0; i < Length; i++)
+            for (long j = 0; j < Length; j++) idx[i * Length + j] = CanonicalCell(i, j);
+        return idx;
+    }
+
+    /// <summary>
+    /// Weight of each stored cell in whole-map sums (batch norm): 2 for a canonical off-diagonal cell (it stands for
+    /// (i, j) and (j, i)), 1 for a canonical diagonal cell, 0 for every other cell. Returned as the exceptions to the
+    /// common weight 2: (block, offset in block, weight).
+    /// </summary>
+    internal (long[] Block, long[] Offset, float[] Weight) WeightExceptions()
+    {
+        var canon = CanonicalOf();
+        var b = new List<long>(); var o = new List<long>(); var w = new List<float>();
+        for (long cell = 0; cell < Cells; cell++)
+        {
+            float weight;
+            if (canon[cell] != cell) weight = 0f;
+            else
+            {
+                long q = cell / BlockCells, rc = cell % BlockCells;
+                var (i, j) = MapCoordinate(q, rc / BlockCols, rc % BlockCols);
+                weight = i == j ? 1f : 2f;
+            }
+            if (weight != 2f) { b.Add(cell / BlockCells); o.Add(cell % BlockCells); w.Add(weight); }
+        }
+        return (b.ToArray(), o.ToArray(), w.ToArray());
+    }
+
+    /// <summary>The halo plan for a convolution reach of <paramref name="halo"/> on each side.</summary>
+    internal HaloPlan Halo(long halo)
+    {
+        if (halo < 0 || halo > MaxHalo)
+            throw new ArgumentException($"Packed conv: a reach of {halo} exceeds what the layout supports ({Describe()}: at most {MaxHalo}); build the layout for the widest kernel of the network.", nameof(halo));
+        return halos.GetOrAdd(halo, h => new HaloPlan(this, h));
+    }
+
+    internal Tensor UnpackIndexOn(Device device) => cache.Get("unpack", device, () => tensor(UnpackIndex(), dtype: ScalarType.Int64));
+
+    /// <summary>Dense index of every stored cell, clamped to 0 outside the map, with the matching 0/1 mask (P, 1, 1, R, C).</summary>
+    internal (Tensor Index, Tensor Mask) PackIndexOn(Device device, ScalarType dtype)
+    {
+        var idx = cache.Get("pack", device, () => tensor(PackIndex().Select(v => Math.Max(v, 0)).ToArray(), dtype: ScalarType.Int64));
+        var mask = cache.Get(("packmask", dtype), device, () =>
+            tensor(PackIndex().Select(v => v >= 0 ? 1f : 0f).ToArray(), new[] { BlockCount, 1, 1, BlockRows, BlockCols }).to(dtype));
+        return (idx, mask);
+    }
+
+    /// <summary>Canonical source of every stored cell (clamped) and the mask of cells inside the map, as for <see cref="PackIndexOn"/>.</summary>
+    internal (Tensor Index, Tensor Mask) CanonicalOfOn(Device device, ScalarType dtype)
+    {
+        var idx = cache.Get("canon", device, () => tensor(CanonicalOf().Select(v => Math.Max(v, 0)).ToArray(), dtype: ScalarType.Int64));
+        var mask = cache.Get(("canonmask", dtype), device, () =>
+            tensor(CanonicalOf().Select(v => v >= 0 ? 1f : 0f).ToArray(), new[] { BlockCount, 1, 1, BlockRows, BlockCols }).to(dtype));
+        return (idx, mask);
+    }
+
+    /// <summary>Weight exceptions on a device: block and offset index tensors, and (2 − weight) per exception.</summary>
+    internal (Tensor Block, Tensor Offset, Tensor Deficit, Tensor Weight) WeightExceptionsOn(Device device, ScalarType dtype)
+    {
+        var (b, o, w) = WeightExceptions();
+        return (cache.Get("exb", device, () => tensor(b, dtype: ScalarType.Int64)),
+                cache.Get("exo", device, () => tensor(o, dtype: ScalarType.Int64)),
+                cache.Get(("exd", dtype), device, () => tensor(w.Select(v => 2f - v).ToArray()).to(dtype)),
+                cache.Get(("exw", dtype), device, () => tensor(w).to(dtype)));
+    }
+
+    /// <summary>
+    /// (P, 1, 1, R, C) weight of every stored cell in whole-map sums: Σ over the dense map of f(entry) equals
+    /// Σ over stored cells of weight·f(cell) (2 canonical off-diagonal, 1 canonical diagonal, 0 otherwise).
+    /// </summary>
+    public Tensor CellWeightsOn(Device device, ScalarType dtype) => cache.Get(("cellw", dtype), device, () =>
+    {
+        var w = Enumerable.Repeat(2f, (int)Cells).ToArray();
+        var (b, o, ew) = WeightExceptions();
+        for (int e = 0; e < b.Length; e++) w[b[e] * BlockCells + o[e]] = ew[e];
+        return tensor(w, new[] { BlockCount, 1, 1, BlockRows, BlockCols }).to(dtype);
+    });
+
+    /// <summary>Map-coordinate tensors (i and j, clamped to [0, L)) of every stored cell, and the 0/1 mask of cells inside the map.</summary>
+    internal (Tensor I, Tensor J, Tensor Inside) CoordinatesOn(Device device, ScalarType dtype)
+    {
+        (long[] I, long[] J, float[] M) Make()
+        {
+            var ii = new long[Cells]; var jj = new long[Cells]; var mm = new float[Cells];
+            for (long q = 0; q < BlockCount; q++)
+                for (long r = 0; r < BlockRows; r++)
+                    for (long c = 0; c < BlockCols; c++)
+                    {
+                        long cell = q * BlockCells + r * BlockCols + c;
+                        var (i, j) = MapCoordinate(q, r, c);
+                        bool inside = i >= 0 && j >= 0 && i < Length && j < Length;
+                        ii[cell] = inside ? i : 0; jj[cell] = inside ? j : 0; mm[cell] = inside ? 1f : 0f;
+                    }
+            return (ii, jj, mm);
+        }
+        return (cache.Get("ci", device, () => tensor(Make().I, dtype: ScalarType.Int64)),
+                cache.Get("cj", device, () => tensor(Make().J, dtype: ScalarType.Int64)),
+                cache.Get(("cm", dtype), device, () => tensor(Make().M).to(dtype)));
+    }
+
+    public override string ToString() => Describe();
+}
+
+/// <summary>
+/// The folded layout: the upper triangle of the L×L map packed into one rectangle of (L − m + 4h + 1) × L cells,
+/// m = ⌊L/2⌋, h = <see cref="MaxHalo"/> (0.518 of dense at L = 512, h = 2). Rows 0..m−1 hold the top half of the map
+/// as it is (entry (r, c) at cell (r, c), for c ≥ r − 2h: the upper part of the top-left quarter, the whole top-right
+/// quarter, and a band of 2h below the diagonal). The bottom-right quarter's lower triangle (with a band of 2h above
+/// its diagonal) fills the free lower-left part, shifted down by s = 4h + 1 rows: cell (r, c) with c &lt; r − 2h holds
+/// entry (m + r − s, m + c). Every canonical cell (row part: i &lt; m, i ≤ j; shifted part: entries with both indices ≥ m)
+/// sees its true neighbourhood within the rectangle's own geometry for reaches ≤ h, so one convolution over the
+/// rectangle with a halo gathered at its border is exact there. The seams (bands and borders) are only ever read
+/// through canonical cells.
+/// </summary>
+public sealed class FoldedLayout : PackedLayout
+{
+    private static readonly ConcurrentDictionary<(long, long), FoldedLayout> Cache = new();
+    private readonly long h, m, s, rows;
+
+    private FoldedLayout(long length, long maxHalo) : base(length)
+    {
+        h = maxHalo; m = length / 2; s = 4 * h + 1; rows = length - m + s;
+    }
+
+    /// <summary>The (cached) folded layout for maps of side L and convolution reaches up to <paramref name="maxHalo"/>.</summary>
+    public static FoldedLayout Create(long length, long maxHalo)
+    {
+        if (length <= 0) throw new ArgumentException($"Folded layout: length must be positive, got {length}.", nameof(length));
+        if (maxHalo < 0) throw new ArgumentException($"Folded layout: the reach must be ≥ 0, got {maxHalo}.", nameof(maxHalo));
+        return Cache.GetOrAdd((length, maxHalo), k => new FoldedLayout(k.Item1, k.Item2));
+    }
+
+    public override long BlockCount => 1;
+    public override long BlockRows => rows;
+    public override long BlockCols => Length;
+    public override long MaxHalo => h;
+    public override string Describe() => $"folded {rows}×{Length} (reach ≤ {h}), {MemoryFraction:0.000} of dense";
+
+    public override (long I, long J) MapCoordinate(long q, long r, long c) =>
+        c >= r - 2 * h ? (r, c) : (m + r - s, m + c);
+
+    public override long CanonicalCell(long i, long j)
+    {
+        if (i > j) (i, j) = (j, i);
+        return i < m ? i * Length + j : (j - m + s) * Length + (i - m);
+    }
+}
+
+/// <summary>
+/// Upper-triangular tiles: the map (padded to n_t·T) is cut into n_t×n_t tiles of side T and the P = n_t(n_t+1)/2 tiles
+/// (I, J), I ≤ J, are stored row-major over I then J; diagonal tiles are stored in full (their lower halves are
+/// duplicates). (n_t+1)/(2 n_t) of dense before halos, e.g. 0.5625 at L = 512, T = 64; each tile is convolved with its
+/// own halo of up to T.
+/// </summary>
+public sealed class TiledLayout : PackedLayout
+{
+    private static readonly ConcurrentDictionary<(long, long), TiledLayout> Cache = new();
+    private readonly long[,] tileIndex;
+
     /// <summary>Tile side T.</summary>
     public long Tile { get; }
     /// <summary>Tiles per side n_t.</summary>
     public long TilesPerSide { get; }
-    /// <summary>Padded side n_t·T.</summary>
-    public long PaddedLength => TilesPerSide * Tile;
-    /// <summary>Stored tiles P = n_t(n_t+1)/2.</summary>
-    public long TileCount { get; }
     /// <summary>Tile row and column of every stored tile.</summary>
     public (long I, long J)[] Tiles { get; }
-    /// <summary>Stored elements per channel as a fraction of dense L².</summary>
-    public double MemoryFraction => (double)TileCount * Tile * Tile / ((double)Length * Length);
-    /// <summary>True when L is not a multiple of T (positions ≥ L inside the last tiles are padding).</summary>
-    public bool HasPadding => PaddedLength != Length;
-    private readonly long[,] tileIndex;
 
-    private PackedLayout(long length, long tile)
+    private TiledLayout(long length, long tile) : base(length)
     {
-        Length = length; Tile = tile;
+        Tile = tile;
         TilesPerSide = (length + tile - 1) / tile;
         var list = new List<(long, long)>();
         tileIndex = new long[TilesPerSide, TilesPerSide];
@@ -44,161 +282,85 @@ public sealed class PackedLayout
         for (long i = 0; i < TilesPerSide; i++)
             for (long j = i; j < TilesPerSide; j++) { tileIndex[i, j] = list.Count; list.Add((i, j)); }
         Tiles = list.ToArray();
-        TileCount = Tiles.Length;
     }
 
-    /// <summary>The (cached) layout for maps of side <paramref name="length"/> with tiles of side <paramref name="tile"/>.</summary>
-    public static PackedLayout Create(long length, long tile)
+    /// <summary>The (cached) tiled layout for maps of side L with tiles of side T (clamped to L).</summary>
+    public static TiledLayout Create(long length, long tile)
     {
-        if (length <= 0) throw new ArgumentException($"Packed layout: length must be positive, got {length}.", nameof(length));
-        if (tile <= 0) throw new ArgumentException($"Packed layout: tile must be positive, got {tile}.", nameof(tile));
-        return Cache.GetOrAdd((length, Math.Min(tile, length)), k => new PackedLayout(k.Item1, k.Item2));
+        if (length <= 0) throw new ArgumentException($"Tiled layout: length must be positive, got {length}.", nameof(length));
+        if (tile <= 0) throw new ArgumentException($"Tiled layout: tile must be positive, got {tile}.", nameof(tile));
+        return Cache.GetOrAdd((length, Math.Min(tile, length)), k => new TiledLayout(k.Item1, k.Item2));
     }
 
-    /// <summary>
-    /// Default tile side, chosen by measurement on a 2-core CPU (docs/performance.md): 64 from L = 256 on (0.5625 of dense
-    /// memory at L = 512 with a small halo overhead and large enough convolution batches), 32 for L in [96, 256), else L.
-    /// </summary>
+    /// <summary>Default tile side measured on a 2-core CPU (docs/performance.md): 64 from L = 256 on, 32 for L in [96, 256), else L.</summary>
     public static long DefaultTile(long length) => length >= 256 ? 64 : length >= 96 ? 32 : length;
 
-    /// <summary>Index of stored tile (I, J), I ≤ J; −1 if not stored.</summary>
-    public long IndexOf(long i, long j) => i >= 0 && j >= 0 && i < TilesPerSide && j < TilesPerSide ? tileIndex[i, j] : -1;
+    public override long BlockCount => Tiles.Length;
+    public override long BlockRows => Tile;
+    public override long BlockCols => Tile;
+    public override long MaxHalo => Tile;
+    public override string Describe() => $"tiled T={Tile} ({Tiles.Length} tiles), {MemoryFraction:0.000} of dense";
 
-    /// <summary>Weight of every stored tile in whole-map sums: 1 on the diagonal, 2 off it (the tile and its mirror).</summary>
-    public float[] TileWeights() => Tiles.Select(t => t.I == t.J ? 1f : 2f).ToArray();
+    public override (long I, long J) MapCoordinate(long q, long r, long c) => (Tiles[q].I * Tile + r, Tiles[q].J * Tile + c);
 
-    /// <summary>
-    /// Flat index (into a (P·T·T) tile-major buffer) of every element of the padded L_p×L_p map, row-major:
-    /// (s, t) reads its upper tile directly, or the transposed element of the mirror tile.
-    /// </summary>
-    internal long[] UnpackIndex()
+    public override long CanonicalCell(long i, long j)
     {
-        long lp = PaddedLength, tt = Tile * Tile;
-        var idx = new long[lp * lp];
-        for (long s = 0; s < lp; s++)
-            for (long t = 0; t < lp; t++)
-            {
-                long i = s / Tile, j = t / Tile, r = s % Tile, c = t % Tile;
-                idx[s * lp + t] = i <= j ? tileIndex[i, j] * tt + r * Tile + c : tileIndex[j, i] * tt + c * Tile + r;
-            }
-        return idx;
-    }
-
-    /// <summary>Flat index (into the padded L_p×L_p map) of every stored element, tile-major.</summary>
-    internal long[] PackIndex()
-    {
-        long lp = PaddedLength, tt = Tile * Tile;
-        var idx = new long[TileCount * tt];
-        for (long q = 0; q < TileCount; q++)
-        {
-            var (i, j) = Tiles[q];
-            for (long r = 0; r < Tile; r++)
-                for (long c = 0; c < Tile; c++) idx[q * tt + r * Tile + c] = (i * Tile + r) * lp + j * Tile + c;
-        }
-        return idx;
-    }
-
-    /// <summary>(P, 1, 1, T, T) 0/1 mask of positions inside the L×L map (all ones when L is a multiple of T).</summary>
-    internal float[] ValidMask()
-    {
-        long tt = Tile * Tile;
-        var m = new float[TileCount * tt];
-        for (long q = 0; q < TileCount; q++)
-        {
-            var (i, j) = Tiles[q];
-            for (long r = 0; r < Tile; r++)
-                for (long c = 0; c < Tile; c++) m[q * tt + r * Tile + c] = i * Tile + r < Length && j * Tile + c < Length ? 1f : 0f;
-        }
-        return m;
-    }
-
-    private readonly DeviceTensorCache cache = new();
-    internal Tensor UnpackIndexOn(Device device) => cache.Get("unpack", device, () => tensor(UnpackIndex(), dtype: ScalarType.Int64));
-    internal Tensor PackIndexOn(Device device) => cache.Get("pack", device, () => tensor(PackIndex(), dtype: ScalarType.Int64));
-    /// <summary>(P, 1, 1, T, T) valid-position mask on a device.</summary>
-    internal Tensor ValidMaskOn(Device device, ScalarType dtype) =>
-        cache.Get(("valid", dtype), device, () => tensor(ValidMask(), new[] { TileCount, 1, 1, Tile, Tile }).to(dtype));
-    /// <summary>(P) tile weights on a device.</summary>
-    public Tensor TileWeightsOn(Device device, ScalarType dtype) => cache.Get(("w", dtype), device, () => tensor(TileWeights()).to(dtype));
-
-    /// <summary>The halo plan for a convolution reach of <paramref name="halo"/> (≤ T) on each side.</summary>
-    internal HaloPlan Halo(long halo)
-    {
-        if (halo > Tile) throw new ArgumentException($"Packed conv: halo {halo} exceeds the tile side {Tile}; use larger tiles.", nameof(halo));
-        return halos.GetOrAdd(halo, h => new HaloPlan(this, h));
+        if (i > j) (i, j) = (j, i);
+        return tileIndex[i / Tile, j / Tile] * Tile * Tile + i % Tile * Tile + j % Tile;
     }
 }
 
 /// <summary>
-/// How to gather every stored tile with a halo of h on each side from the packed tiles: the centre is the tile itself;
-/// every halo ("ring") element (s, t) of the padded map is read from its stored tile directly when s/T ≤ t/T, from the
-/// mirror tile transposed when below the diagonal, and is zero outside the map.
+/// How to gather every stored block with a halo of h on each side: positions whose source is the block's own cell are
+/// copied as one strided copy (the centre); every other position (halo, and centre cells that are not canonical) is a
+/// "ring" entry reading the canonical cell of its entry, or zero outside the map.
 /// </summary>
 internal sealed class HaloPlan
 {
-    public readonly long H, T, Th;
-    /// <summary>(P, 1, 1, Th, Th) 0/1 mask of canvas positions inside the L×L map; null when L is a multiple of T.</summary>
-    public readonly float[]? CanvasMask;
-    /// <summary>Halo ring entries: canvas tile, canvas position (r·Th + c), source tile, source offset (row·T + col).</summary>
-    public readonly long[] RingQ, RingPos, RingTile, RingOff;
-    /// <summary>Ring entries grouped by source tile: (P, AdjWidth) canvas tile, canvas position, source offset, 1/0 weight.</summary>
+    public readonly long H, Rows, Cols, CanvasRows, CanvasCols;
+    /// <summary>Ring entries: canvas block, canvas position (r·CanvasCols + c), source block, source offset in block.</summary>
+    public readonly long[] RingQ, RingPos, RingBlock, RingOff;
+    /// <summary>Ring entries grouped by source block: (P, AdjWidth) canvas block, canvas position, source offset, 1/0 weight.</summary>
     public readonly long[] AdjQ, AdjPos, AdjOff;
     public readonly float[] AdjWeight;
     public readonly int AdjWidth;
-    /// <summary>Canvas entries outside the padded map (always zero).</summary>
+    /// <summary>Canvas positions that are zero (outside the map).</summary>
     public readonly long[] ZeroQ, ZeroPos;
-
+    /// <summary>Stored cells not read by their own centre position (their centre gradient must not flow back).</summary>
+    public readonly long[] DeadQ, DeadOff;
 
     public HaloPlan(PackedLayout layout, long h)
     {
-        H = h; T = layout.Tile; Th = T + 2 * h;
-        // the halo ring of every canvas tile as flat lists: canvas (tile q, position r·Th+c) ← stored (tile, offset), or zero
-        var rq = new List<long>(); var rp = new List<long>(); var rt = new List<long>(); var ro = new List<long>();
-        var zq = new List<long>(); var zp = new List<long>();
-        long lp = layout.PaddedLength;
-        for (long q = 0; q < layout.TileCount; q++)
-        {
-            var (ti, tj) = layout.Tiles[q];
-            for (long r = 0; r < Th; r++)
-                for (long c = 0; c < Th; c++)
+        H = h; Rows = layout.BlockRows; Cols = layout.BlockCols; CanvasRows = Rows + 2 * h; CanvasCols = Cols + 2 * h;
+        long cells = layout.BlockCells;
+        var rq = new List<long>(); var rp = new List<long>(); var rb = new List<long>(); var ro = new List<long>();
+        var zq = new List<long>(); var zp = new List<long>(); var dq = new List<long>(); var doff = new List<long>();
+        for (long q = 0; q < layout.BlockCount; q++)
+            for (long r = -h; r < Rows + h; r++)
+                for (long c = -h; c < Cols + h; c++)
                 {
-                    if (r >= h && r < h + T && c >= h && c < h + T) continue; // centre: copied directly
-                    long s = ti * T + r - h, t = tj * T + c - h;
-                    if (s < 0 || t < 0 || s >= lp || t >= lp) { zq.Add(q); zp.Add(r * Th + c); continue; }
-                    long i = s / T, j = t / T;
-                    rq.Add(q); rp.Add(r * Th + c);
-                    if (i <= j) { rt.Add(layout.IndexOf(i, j)); ro.Add(s % T * T + t % T); }
-                    else { rt.Add(layout.IndexOf(j, i)); ro.Add(t % T * T + s % T); }
+                    long src = layout.Source(q, r, c);
+                    bool centre = r >= 0 && r < Rows && c >= 0 && c < Cols;
+                    long own = q * cells + r * Cols + c;
+                    if (centre && src == own) continue;                      // copied with the centre
+                    if (centre) { dq.Add(q); doff.Add(r * Cols + c); }
+                    long pos = (r + h) * CanvasCols + c + h;
+                    if (src < 0) { zq.Add(q); zp.Add(pos); continue; }
+                    rq.Add(q); rp.Add(pos); rb.Add(src / cells); ro.Add(src % cells);
                 }
-        }
-        RingQ = rq.ToArray(); RingPos = rp.ToArray(); RingTile = rt.ToArray(); RingOff = ro.ToArray();
-        // the same entries grouped by source tile (padded to equal length) for a scatter-add adjoint along one axis
-        var bySource = Enumerable.Range(0, (int)layout.TileCount).Select(_ => new List<int>()).ToArray();
-        for (int e = 0; e < RingTile.Length; e++) bySource[RingTile[e]].Add(e);
+        RingQ = rq.ToArray(); RingPos = rp.ToArray(); RingBlock = rb.ToArray(); RingOff = ro.ToArray();
+        ZeroQ = zq.ToArray(); ZeroPos = zp.ToArray(); DeadQ = dq.ToArray(); DeadOff = doff.ToArray();
+        // the same entries grouped by source block (padded to equal length) for a scatter-add adjoint along one axis
+        var bySource = Enumerable.Range(0, (int)layout.BlockCount).Select(_ => new List<int>()).ToArray();
+        for (int e = 0; e < RingBlock.Length; e++) bySource[RingBlock[e]].Add(e);
         AdjWidth = Math.Max(1, bySource.Max(l => l.Count));
-        AdjQ = new long[layout.TileCount * AdjWidth]; AdjPos = new long[AdjQ.Length]; AdjOff = new long[AdjQ.Length]; AdjWeight = new float[AdjQ.Length];
+        AdjQ = new long[layout.BlockCount * AdjWidth]; AdjPos = new long[AdjQ.Length]; AdjOff = new long[AdjQ.Length]; AdjWeight = new float[AdjQ.Length];
         for (int u = 0; u < bySource.Length; u++)
             for (int r = 0; r < bySource[u].Count; r++)
             {
                 int e = bySource[u][r], slot = u * AdjWidth + r;
                 AdjQ[slot] = RingQ[e]; AdjPos[slot] = RingPos[e]; AdjOff[slot] = RingOff[e]; AdjWeight[slot] = 1f;
             }
-        ZeroQ = zq.ToArray(); ZeroPos = zp.ToArray();
-        if (layout.HasPadding)
-        {
-            long l = layout.Length, tt = Th * Th;
-            CanvasMask = new float[layout.TileCount * tt];
-            for (long q = 0; q < layout.TileCount; q++)
-            {
-                var (i, j) = layout.Tiles[q];
-                for (long r = 0; r < Th; r++)
-                    for (long c = 0; c < Th; c++)
-                    {
-                        long s = i * T + r - h, t = j * T + c - h;
-                        CanvasMask[q * tt + r * Th + c] = s >= 0 && t >= 0 && s < l && t < l ? 1f : 0f;
-                    }
-            }
-        }
     }
 
     private readonly DeviceTensorCache cache = new();
@@ -212,10 +374,6 @@ internal sealed class HaloPlan
     /// <summary>The adjoint weights (P, AdjWidth, 1) on a device.</summary>
     public Tensor AdjW(Device device, ScalarType dtype, long p) =>
         cache.Get(("adjw", dtype), device, () => tensor(AdjWeight, new[] { p, (long)AdjWidth, 1 }).to(dtype));
-
-    /// <summary>The canvas mask on a device.</summary>
-    public Tensor Mask(Device device, ScalarType dtype, long p) =>
-        cache.Get(("mask", dtype), device, () => tensor(CanvasMask!, new[] { p, 1, 1, Th, Th }).to(dtype));
 }
 
 /// <summary>Small constant tensors (indices, masks) built once per key and device, kept for the life of the owner.</summary>

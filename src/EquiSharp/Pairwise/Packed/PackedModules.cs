@@ -8,6 +8,9 @@ namespace EquiSharp.Pairwise.Packed;
 public abstract class PackedModule : nn.Module<PackedSymmetricMap, PackedSymmetricMap>
 {
     protected PackedModule(string name) : base(name) { }
+
+    /// <summary>How far (dilation·(k−1)/2) the layer reads around an entry; the layout must support it (<see cref="PackedLayout.MaxHalo"/>).</summary>
+    public virtual long Reach => 0;
 }
 
 /// <summary>
@@ -32,6 +35,8 @@ public sealed class PackedSymmetryPreservingConv2d : PackedModule
             throw new ArgumentException($"{nameof(PackedSymmetryPreservingConv2d)}: expected {conv.InChannels} channels, got {x.Channels}.", nameof(x));
         return PackedFunctions.Conv(x, conv.Weight(), conv.Bias, conv.Dilation);
     }
+
+    public override long Reach => conv.Dilation * (conv.KernelSize - 1) / 2;
 }
 
 /// <summary>
@@ -49,6 +54,8 @@ public sealed class PackedMultiKernelSymmetricConv2d : PackedModule
         RegisterComponents();
     }
 
+    public override long Reach => block.Branches.Max(b => b.Dilation * (b.KernelSize - 1) / 2);
+
     public override PackedSymmetricMap forward(PackedSymmetricMap x)
     {
         var branches = block.Branches;
@@ -63,15 +70,18 @@ public sealed class PackedMultiKernelSymmetricConv2d : PackedModule
 }
 
 /// <summary>
-/// Batch norm on packed maps, equal to <see cref="BatchNorm2d"/> on the dense maps: statistics weight off-diagonal tiles
-/// twice and diagonal tiles once (padding never), running statistics updated as torch does (unbiased variance,
-/// momentum). Wraps a dense <see cref="BatchNorm2d"/> (registered as "bn") and shares its parameters and buffers.
+/// Batch norm on packed maps, equal to the dense batch norm it wraps (<see cref="BatchNorm2d"/>, or the masked
+/// <see cref="PairBatchNorm2d"/> with the packed block mask of each sequence): statistics weight canonical off-diagonal
+/// cells twice and diagonal cells once (duplicates and padding never), running statistics updated as torch does
+/// (unbiased variance, momentum). The wrapped module is registered as "bn"; parameters and buffers are shared.
 /// </summary>
 public sealed class PackedBatchNorm2d : PackedModule
 {
-    private readonly BatchNorm2d bn;
+    private readonly nn.Module bn;
     private readonly double eps, momentum;
-    public BatchNorm2d Bn => bn;
+    private readonly Func<Tensor?> gamma, beta, runningMean, runningVar, tracked;
+    /// <summary>The wrapped dense module.</summary>
+    public nn.Module Dense => bn;
 
     /// <param name="bn">The dense batch norm whose parameters and running statistics are used.</param>
     /// <param name="eps">Must equal the dense module's eps (TorchSharp default 1e-5).</param>
@@ -80,32 +90,49 @@ public sealed class PackedBatchNorm2d : PackedModule
     {
         this.bn = bn ?? throw new ArgumentNullException(nameof(bn));
         this.eps = eps; this.momentum = momentum;
+        gamma = () => bn.weight; beta = () => bn.bias;
+        runningMean = () => bn.running_mean; runningVar = () => bn.running_var; tracked = () => bn.num_batches_tracked;
         RegisterComponents();
     }
 
-    public override PackedSymmetricMap forward(PackedSymmetricMap input)
+    /// <param name="bn">The masked pair batch norm whose parameters, running statistics, eps and momentum are used.</param>
+    public PackedBatchNorm2d(PairBatchNorm2d bn) : base(nameof(PackedBatchNorm2d))
+    {
+        this.bn = bn ?? throw new ArgumentNullException(nameof(bn));
+        eps = bn.Eps; momentum = bn.Momentum;
+        gamma = () => bn.Weight; beta = () => bn.Bias;
+        runningMean = () => bn.RunningMean; runningVar = () => bn.RunningVar; tracked = () => null;
+        RegisterComponents();
+    }
+
+    public override PackedSymmetricMap forward(PackedSymmetricMap input) => forward(input, null);
+
+    /// <param name="input">Packed maps.</param>
+    /// <param name="mask">Optional packed 0/1 mask (P, B, 1, R, C) of valid entries (<see cref="PackedSymmetricMap.BlockMask"/>):
+    /// statistics over valid entries only, output zero outside them (as <see cref="PairBatchNorm2d"/>).</param>
+    public PackedSymmetricMap forward(PackedSymmetricMap input, Tensor? mask)
     {
         var x = input.Materialized();
         long c = x.shape[2];
-        Tensor? gamma = bn.weight, beta = bn.bias;
-        if (training || bn.running_mean is null)
+        Tensor? g = gamma(), b = beta(), rm = runningMean(), rv = runningVar();
+        if (training || rm is null || rv is null)
         {
-            var (mean, var_, count) = PackedFunctions.WeightedStats(x, input.Layout);
-            if (training && bn.running_mean is not null && bn.running_var is not null)
+            var (mean, var_, count) = PackedFunctions.WeightedStats(x, input.Layout, mask);
+            if (training && rm is not null && rv is not null)
                 using (no_grad())
                 {
-                    bn.running_mean.mul_(1 - momentum).add_(mean, alpha: momentum);
-                    bn.running_var.mul_(1 - momentum).add_(var_.mul(count / Math.Max(count - 1, 1)), alpha: momentum);
-                    bn.num_batches_tracked?.add_(1);
+                    rm.mul_(1 - momentum).add_(mean, alpha: momentum);
+                    rv.mul_(1 - momentum).add_(var_.mul(count / Math.Max(count - 1, 1)), alpha: momentum);
+                    tracked()?.add_(1);
                 }
             var invstd = var_.add(eps).rsqrt();
-            var y = PackedFunctions.BatchNormTrain(x, gamma, beta, mean, invstd, input.Layout.TileWeightsOn(x.device, x.dtype), count);
-            return input.With(y);
+            return input.With(PackedFunctions.BatchNormTrain(x, g, b, mean, invstd, mask, input.Layout, count));
         }
-        var inv = bn.running_var!.add(eps).rsqrt();
-        var scale = gamma is null ? inv : inv.mul(gamma);
-        var shift = (beta is null ? zeros_like(bn.running_mean) : beta).sub(bn.running_mean.mul(scale));
-        return input.With(addcmul(shift.view(1, 1, c, 1, 1), x, scale.view(1, 1, c, 1, 1), 1.0));
+        var inv = rv.add(eps).rsqrt();
+        var scale = g is null ? inv : inv.mul(g);
+        var shift = (b is null ? zeros_like(rm) : b).sub(rm.mul(scale));
+        var y = addcmul(shift.view(1, 1, c, 1, 1), x, scale.view(1, 1, c, 1, 1), 1.0);
+        return input.With(mask is null ? y : y.mul(mask));
     }
 }
 
@@ -124,9 +151,9 @@ public sealed class PackedSigmoid : PackedModule
 }
 
 /// <summary>
-/// Symmetric dropout on packed maps: every stored element of an off-diagonal tile stands for a mirrored pair, so one
-/// Bernoulli draw per element keeps the map symmetric; diagonal tiles get a mask mirrored within the tile.
-/// Survivors are scaled by 1/(1−p). Identity in eval mode.
+/// Symmetric dropout on packed maps: every canonical cell stands for an entry and its mirror, and nothing reads the
+/// other cells, so one Bernoulli draw per stored cell keeps the map symmetric. Survivors are scaled by 1/(1−p).
+/// Identity in eval mode.
 /// </summary>
 public sealed class PackedDropout : PackedModule
 {
@@ -143,14 +170,8 @@ public sealed class PackedDropout : PackedModule
         if (!training || P == 0) return x;
         var data = x.Materialized();
         using var scope = NewDisposeScope();
-        var mask = empty_like(data).bernoulli_(1 - P);
-        var diag = x.Layout.Tiles.Select((t, q) => (t, q)).Where(z => z.t.I == z.t.J).Select(z => (long)z.q).ToArray();
-        var di = tensor(diag, dtype: ScalarType.Int64, device: data.device);
-        var md = mask.index_select(0, di);
-        var upper = md.triu();
-        mask.index_copy_(0, di, upper.add(upper.triu(1).transpose(3, 4)));
-        var y = data.mul(mask.div_(1 - P));
-        return x.With(y.MoveToOuterDisposeScope());
+        var mask = empty_like(data).bernoulli_(1 - P).div_(1 - P);
+        return x.With(data.mul(mask).MoveToOuterDisposeScope());
     }
 }
 
@@ -165,6 +186,8 @@ public sealed class PackedSequential : PackedModule
         this.layers = new ModuleList<PackedModule>(layers);
         RegisterComponents();
     }
+
+    public override long Reach => layers.Count == 0 ? 0 : layers.Max(l => l.Reach);
 
     /// <summary>
     /// Runs the layers in order. Like TorchSharp's <c>Sequential</c>, it disposes the wrappers of intermediate maps as soon
@@ -194,11 +217,12 @@ public sealed class PackedSequential : PackedModule
         SymmetryPreservingConv2d c => new PackedSymmetryPreservingConv2d(c),
         MultiKernelSymmetricConv2d b => new PackedMultiKernelSymmetricConv2d(b),
         BatchNorm2d bn => new PackedBatchNorm2d(bn),
+        PairBatchNorm2d bn => new PackedBatchNorm2d(bn),
         ReLU => new PackedReLU(),
         Sigmoid => new PackedSigmoid(),
         SymmetricDropout d => new PackedDropout(d.P),
         PackedModule p => p,
-        _ => throw new ArgumentException($"No packed version of {m.GetType().Name}; supported: SymmetryPreservingConv2d, MultiKernelSymmetricConv2d, BatchNorm2d, ReLU, Sigmoid, SymmetricDropout.", nameof(m)),
+        _ => throw new ArgumentException($"No packed version of {m.GetType().Name}; supported: SymmetryPreservingConv2d, MultiKernelSymmetricConv2d, BatchNorm2d, PairBatchNorm2d, ReLU, Sigmoid, SymmetricDropout.", nameof(m)),
     };
 }
 

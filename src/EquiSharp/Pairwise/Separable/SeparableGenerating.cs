@@ -72,25 +72,25 @@ public static class SeparableGenerating
     }
 
     /// <summary>
-    /// The same output as <see cref="Forward"/>, written directly as packed symmetric maps (upper tiles only, half the
-    /// memory and writes of the dense output): stored entry (s, t) = U_{c(t)}[s] + V_{c(s)}[t], with the border rows and
-    /// columns corrected by scatter-adds into the tiles that hold them. Plain autograd ops (all small except the one
-    /// broadcast add). Lengths mask the output to each L_b×L_b block as in the dense path.
+    /// The same output as <see cref="Forward"/>, written directly as packed symmetric maps (about half the memory and
+    /// writes of the dense output): every stored cell (entry (i, j)) is U_{c(j)}[i] + V_{c(i)}[j], two gathers from
+    /// the per-class sequence outputs (border classes per sequence included). Lengths mask the output to each L_b×L_b
+    /// block as in the dense path.
     /// </summary>
     /// <param name="weight">Materialised kernel (F, 2n, C, C), C odd.</param>
     /// <param name="bias">Optional bias (F).</param>
     /// <param name="x">Sequence features (B, L, n).</param>
     /// <param name="lengths">Optional true lengths (B).</param>
-    /// <param name="tile">Tile side; default <see cref="Packed.PackedLayout.DefaultTile"/>.</param>
-    public static Packed.PackedSymmetricMap ForwardPacked(Tensor weight, Tensor? bias, Tensor x, Tensor? lengths = null, long? tile = null)
+    /// <param name="layout">Layout for side L; default <see cref="Packed.PackedLayout.Default"/> with reach 0.</param>
+    public static Packed.PackedSymmetricMap ForwardPacked(Tensor weight, Tensor? bias, Tensor x, Tensor? lengths = null, Packed.PackedLayout? layout = null)
     {
         if (x.dim() != 3) throw new ArgumentException($"Separable generating conv: expected x (B, L, n), got [{string.Join(", ", x.shape)}].", nameof(x));
         long b = x.shape[0], l = x.shape[1], n = x.shape[2];
         long f = weight.shape[0], c = weight.shape[2], p = (c - 1) / 2;
         if (weight.shape[1] != 2 * n)
             throw new ArgumentException($"Separable generating conv: kernel has {weight.shape[1]} input channels, the self-Cartesian product of x has 2n = {2 * n}.", nameof(x));
-        var layout = Packed.PackedLayout.Create(l, tile ?? Packed.PackedLayout.DefaultTile(l));
-        long t = layout.Tile, nt = layout.TilesPerSide, lp = layout.PaddedLength, pc = layout.TileCount;
+        layout ??= Packed.PackedLayout.Default(l, 0);
+        if (layout.Length != l) throw new ArgumentException($"Separable generating conv: the layout is for side {layout.Length}, the sequences have length {l}.", nameof(layout));
         var plan = BorderPlan.Create(lengths, b, l, p);
         var xm = plan.AnyPadding ? x.mul(PairMask.SequenceMask(lengths!, l, x.dtype).to(x.device).unsqueeze(2)) : x;
         long nc = (p + 1) * (p + 1);
@@ -99,41 +99,24 @@ public static class SeparableGenerating
         var v = uv.select(1, 1);
         if (bias is not null) u = u.add(bias.view(1, 1, f, 1));
         var dev = x.device;
-        var rowsOf = tensor(layout.Tiles.Select(q => q.I).ToArray(), device: dev);
-        var colsOf = tensor(layout.Tiles.Select(q => q.J).ToArray(), device: dev);
-        Tensor Tiles(Tensor seq) // (..., L) → (..., n_t, T); pads L to L_p
-        {
-            var padded = lp == l ? seq : nn.functional.pad(seq, new[] { 0L, lp - l });
-            return padded.unflatten(padded.dim() - 1, new[] { nt, t });
-        }
-        var uT = Tiles(u.select(1, plan.FullClass)).permute(2, 0, 1, 3);                    // (nt, B, F, T)
-        var vT = Tiles(v.select(1, plan.FullClass)).permute(2, 0, 1, 3);
-        var z = uT.index_select(0, rowsOf).unsqueeze(4).add(vT.index_select(0, colsOf).unsqueeze(3));   // (P, B, F, T, T)
-        if (plan.K > 0)
-        {
-            long k = plan.K;
-            var (pos, cls, valid) = plan.Tensors(dev, x.dtype);
-            var uFull = u.select(1, plan.FullClass);
-            var vFull = v.select(1, plan.FullClass);
-            var du = u.gather(1, cls.view(b, k, 1, 1).expand(b, k, f, l)).sub(uFull.unsqueeze(1)).mul(valid.view(b, k, 1, 1)); // (B, K, F, L): column corrections along s
-            var dv = v.gather(1, cls.view(b, k, 1, 1).expand(b, k, f, l)).sub(vFull.unsqueeze(1)).mul(valid.view(b, k, 1, 1)); // row corrections along t
-            var posTile = pos.div(t, rounding_mode: RoundingMode.floor);                    // (B, K)
-            var posIn = pos.remainder(t);
-            // column t = pos: stored tiles (I, J = t/T) get ΔU_{c(t)}[s] at column t % T, rows s of tile row I
-            var hitCol = colsOf.view(pc, 1, 1).eq(posTile.unsqueeze(0)).to(x.dtype);         // (P, B, K)
-            var duT = Tiles(du).permute(3, 0, 1, 2, 4).index_select(0, rowsOf);               // (P, B, K, F, T_r)
-            var srcCol = duT.mul(hitCol.view(pc, b, k, 1, 1)).permute(0, 1, 3, 4, 2);        // (P, B, F, T_r, K)
-            z = z.scatter_add(4, posIn.view(1, b, 1, 1, k).expand(pc, b, f, t, k), srcCol);
-            // row s = pos: stored tiles (I = s/T, J) get ΔV_{c(s)}[t] at row s % T, columns t of tile column J
-            var hitRow = rowsOf.view(pc, 1, 1).eq(posTile.unsqueeze(0)).to(x.dtype);
-            var dvT = Tiles(dv).permute(3, 0, 1, 2, 4).index_select(0, colsOf);               // (P, B, K, F, T_c)
-            var srcRow = dvT.mul(hitRow.view(pc, b, k, 1, 1)).permute(0, 1, 3, 2, 4);        // (P, B, F, K, T_c)
-            z = z.scatter_add(3, posIn.view(1, b, 1, k, 1).expand(pc, b, f, k, t), srcRow);
-        }
-        if (plan.AnyPadding)
-            z = z.mul(Packed.PackedSymmetricMap.Pack(plan.BlockMask(dev, x.dtype), t).Data);
-        if (layout.HasPadding) z = z.mul(layout.ValidMaskOn(dev, x.dtype));
-        return new Packed.PackedSymmetricMap(z, layout);
+        // class of every position of every sequence (full class except the ≤ 2p border positions)
+        var classOf = new long[b * l];
+        Array.Fill(classOf, plan.FullClass);
+        for (long bi = 0; bi < b; bi++)
+            for (long k = 0; k < plan.K; k++)
+                if (plan.Valid[bi * plan.K + k] > 0) classOf[bi * l + plan.Pos[bi * plan.K + k]] = plan.Cls[bi * plan.K + k];
+        var cls = tensor(classOf, new[] { b, l }).to(dev);
+        var (ii, jj, inside) = layout.CoordinatesOn(dev, x.dtype);
+        long cells = layout.Cells;
+        var iIdx = cls.gather(1, jj.unsqueeze(0).expand(b, cells)).mul(l).add(ii);                 // U_{c(j)}[i] in (nC·L)
+        var jIdx = cls.gather(1, ii.unsqueeze(0).expand(b, cells)).mul(l).add(jj);                 // V_{c(i)}[j]
+        var uFlat = u.permute(0, 2, 1, 3).reshape(b, f, nc * l);
+        var vFlat = v.permute(0, 2, 1, 3).reshape(b, f, nc * l);
+        var z = uFlat.gather(2, iIdx.unsqueeze(1).expand(b, f, cells)).add_(vFlat.gather(2, jIdx.unsqueeze(1).expand(b, f, cells)));
+        var mask = Packed.PackedSymmetricMap.BlockMask(layout, lengths, x.dtype);                  // (P, B, 1, R, C) or null
+        var data = z.view(b, f, layout.BlockCount, layout.BlockRows, layout.BlockCols).permute(2, 0, 1, 3, 4);
+        data = mask is null ? data.mul(inside.view(layout.BlockCount, 1, 1, layout.BlockRows, layout.BlockCols)) : data.mul(mask);
+        return new Packed.PackedSymmetricMap(data.contiguous(), layout);
     }
 
     /// <summary>

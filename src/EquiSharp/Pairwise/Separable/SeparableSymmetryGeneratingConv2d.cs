@@ -50,15 +50,15 @@ public sealed class SeparableSymmetryGeneratingConv2d : nn.Module<Tensor, Tensor
         return SeparableGenerating.Forward(conv.Weight(), conv.Bias, x, lengths, Engine);
     }
 
-    /// <summary>The output as packed symmetric maps (upper tiles only), never building the dense (B, F, L, L) map.</summary>
+    /// <summary>The output as packed symmetric maps, never building the dense (B, F, L, L) map.</summary>
     /// <param name="x">Sequence features (B, L, n).</param>
     /// <param name="lengths">Optional true lengths (B); zero outside each L_b×L_b block.</param>
-    /// <param name="tile">Tile side; default for L.</param>
-    public Packed.PackedSymmetricMap ForwardPacked(Tensor x, Tensor? lengths = null, long? tile = null)
+    /// <param name="layout">Layout for side L (built for the widest convolution that follows); default folded with reach 0.</param>
+    public Packed.PackedSymmetricMap ForwardPacked(Tensor x, Tensor? lengths = null, Packed.PackedLayout? layout = null)
     {
         if (x.dim() != 3 || x.shape[2] != SequenceFeatures)
             throw new ArgumentException($"{nameof(SeparableSymmetryGeneratingConv2d)}: expected x (B, L, {SequenceFeatures}), got [{string.Join(", ", x.shape)}].", nameof(x));
-        return SeparableGenerating.ForwardPacked(conv.Weight(), conv.Bias, x, lengths, tile);
+        return SeparableGenerating.ForwardPacked(conv.Weight(), conv.Bias, x, lengths, layout);
     }
 
     /// <summary>The dense path's conv (apply it to <c>SelfCartesian(x, lengths)</c>, then mask).</summary>
