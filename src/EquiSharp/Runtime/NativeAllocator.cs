@@ -16,6 +16,10 @@ public static class NativeAllocator
     [DllImport("libc", EntryPoint = "mallopt")]
     private static extern int Mallopt(int param, int value);
 
+    /// <summary>Heap growth pad in MiB (EQUISHARP_MALLOC_TOP_PAD_MB overrides the default).</summary>
+    private static int TopPadMiB() =>
+        int.TryParse(Environment.GetEnvironmentVariable("EQUISHARP_MALLOC_TOP_PAD_MB"), out var v) && v >= 0 && v <= 1024 ? v : 256;
+
     /// <summary>
     /// Keeps freed native memory for reuse (glibc only; a no-op elsewhere or when EQUISHARP_NATIVE_ALLOCATOR=default).
     /// Returns true when the settings were applied.
@@ -28,7 +32,7 @@ public static class NativeAllocator
             // glibc caps the mmap threshold at 32 MiB on 64-bit; larger blocks still map, smaller ones are reused
             bool ok = Mallopt(M_MMAP_THRESHOLD, 32 << 20) == 1;
             ok &= Mallopt(M_TRIM_THRESHOLD, int.MaxValue) == 1;
-            ok &= Mallopt(M_TOP_PAD, 256 << 20) == 1;
+            ok &= Mallopt(M_TOP_PAD, TopPadMiB() << 20) == 1;
             return ok;
         }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)

@@ -23,7 +23,12 @@ public class PackedMapTests
     {
         var parts = spec.Split(':');
         long v = long.Parse(parts[1]);
-        return parts[0] == "folded" ? PackedLayout.Folded(l, v) : PackedLayout.Tiled(l, v);
+        return parts[0] switch
+        {
+            "folded" => PackedLayout.Folded(l, v),
+            "folded-nomargin" => PackedLayout.Folded(l, v, withMargin: false),
+            _ => PackedLayout.Tiled(l, v),
+        };
     }
 
     [Theory]
@@ -43,9 +48,10 @@ public class PackedMapTests
     {
         Assert.Equal(0.5625, PackedLayout.Tiled(512, 64).MemoryFraction, 12);
         Assert.Equal(0.625, PackedLayout.Tiled(512, 128).MemoryFraction, 12);
-        // folded: (L − ⌊L/2⌋ + 4h + 1) rows of L cells
-        Assert.Equal(265.0 / 512, PackedLayout.Folded(512, 2).MemoryFraction, 12);
-        Assert.Equal(89.0 / 128, PackedLayout.Folded(128, 6).MemoryFraction, 12);
+        // folded: (L − ⌊L/2⌋ + 4h + 1) rows of L cells, plus a margin of h all round by default
+        Assert.Equal(265.0 / 512, PackedLayout.Folded(512, 2, withMargin: false).MemoryFraction, 12);
+        Assert.Equal(89.0 / 128, PackedLayout.Folded(128, 6, withMargin: false).MemoryFraction, 12);
+        Assert.Equal(269.0 * 516 / (512 * 512), PackedLayout.Folded(512, 2).MemoryFraction, 12);
     }
 
     /// <summary>
@@ -55,18 +61,19 @@ public class PackedMapTests
     /// exact at canonical cells. Fails if the band, the shift s = 4h + 1 or the canonical choice were any smaller/else.
     /// </summary>
     [Theory]
-    [InlineData(0)] [InlineData(1)] [InlineData(2)] [InlineData(3)]
-    public void FoldedLayoutGivesEveryCanonicalCellItsTrueNeighbourhood(int h)
+    [InlineData(0, true)] [InlineData(1, true)] [InlineData(2, true)] [InlineData(3, true)] [InlineData(2, false)] [InlineData(3, false)]
+    public void FoldedLayoutGivesEveryCanonicalCellItsTrueNeighbourhood(int h, bool margin)
     {
         for (long l = 1; l <= 23; l++)
         {
-            var layout = PackedLayout.Folded(l, h);
+            var layout = PackedLayout.Folded(l, h, margin);
             for (long i = 0; i < l; i++)
                 for (long j = 0; j < l; j++)
                 {
                     long cell = layout.CanonicalCell(i, j);
                     Assert.Equal(cell, layout.CanonicalCell(j, i));
                     long r = cell / layout.BlockCols, c = cell % layout.BlockCols;
+                    if (margin) Assert.True(r >= h && c >= h && r < layout.BlockRows - h && c < layout.BlockCols - h, "canonical cells lie inside the margin");
                     var (a, b) = layout.MapCoordinate(0, r, c);
                     Assert.True((a, b) == (i, j) || (a, b) == (j, i), $"L={l} h={h}: cell of ({i},{j}) stands for ({a},{b})");
                     for (long dr = -h; dr <= h; dr++)
@@ -83,6 +90,7 @@ public class PackedMapTests
     [Theory]
     [InlineData(3, 1, 12, "tiled:4")] [InlineData(5, 1, 12, "tiled:4")] [InlineData(5, 1, 11, "tiled:4")] [InlineData(3, 2, 13, "tiled:5")] [InlineData(1, 1, 7, "tiled:3")] [InlineData(9, 1, 16, "tiled:4")]
     [InlineData(3, 1, 12, "folded:1")] [InlineData(5, 1, 12, "folded:2")] [InlineData(5, 1, 11, "folded:3")] [InlineData(3, 2, 13, "folded:2")] [InlineData(1, 1, 7, "folded:0")] [InlineData(9, 1, 16, "folded:4")] [InlineData(5, 1, 3, "folded:2")]
+    [InlineData(5, 1, 12, "folded-nomargin:2")] [InlineData(3, 2, 13, "folded-nomargin:3")] [InlineData(3, 1, 12, "folded:3")]
     public void ConvForwardAndGradientsEqualTheDenseConv(int k, int dilation, int l, string spec)
     {
         var g = new Generator((ulong)(k * 100 + l));
@@ -191,7 +199,7 @@ public class PackedMapTests
     }
 
     [Theory]
-    [InlineData(16, "tiled:4")] [InlineData(15, "tiled:4")] [InlineData(16, "folded:3")] [InlineData(15, "folded:3")] [InlineData(15, "folded:4")]
+    [InlineData(16, "tiled:4")] [InlineData(15, "tiled:4")] [InlineData(16, "folded:3")] [InlineData(15, "folded:3")] [InlineData(15, "folded:4")] [InlineData(15, "folded-nomargin:3")]
     public void TrainingOnPackedMapsGivesTheDenseLossesAndGradients(int l, string spec)
     {
         var (dense, packed, packedParams) = Twins(9);

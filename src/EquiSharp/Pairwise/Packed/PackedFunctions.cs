@@ -54,18 +54,23 @@ public static class PackedFunctions
             long p = grad.shape[0], b = grad.shape[1], c = grad.shape[2], h = plan.H, cells = plan.Rows * plan.Cols;
             using var scope = NewDisposeScope();
             var dev = grad.device;
+            // adjoint of the ring gather, grouped by source block: every block's incoming ring gradients (P, width, BC),
+            // read before anything is written (with an in-place halo, gx below is the gradient tensor itself)
+            Tensor? vals = null;
+            if (plan.RingQ.Length > 0)
+            {
+                var g3 = grad.reshape(p, b * c, plan.CanvasRows * plan.CanvasCols);
+                vals = g3.index(TensorIndex.Tensor(plan.Idx2(plan.AdjQ, p, dev)), TensorIndex.Colon, TensorIndex.Tensor(plan.Idx2(plan.AdjPos, p, dev)));
+                vals.mul_(plan.AdjW(dev, grad.dtype, p));
+            }
             var gx = grad.narrow(3, h, plan.Rows).narrow(4, h, plan.Cols).contiguous();
             var gx3 = gx.view(p, b * c, cells);
             // centre cells that were overwritten by the ring (non-canonical) or zeroed did not reach the canvas
             if (plan.DeadQ.Length > 0)
                 gx3.index_put_(0f, TensorIndex.Tensor(plan.Idx(plan.DeadQ, dev)), TensorIndex.Colon, TensorIndex.Tensor(plan.Idx(plan.DeadOff, dev)));
-            if (plan.RingQ.Length > 0)
+            if (vals is not null)
             {
-                // adjoint of the ring gather, grouped by source block: gather every block's incoming ring gradients
-                // (P, width, BC), then one scatter-add along the offset axis (duplicates accumulate)
-                var g3 = grad.reshape(p, b * c, plan.CanvasRows * plan.CanvasCols);
-                var vals = g3.index(TensorIndex.Tensor(plan.Idx2(plan.AdjQ, p, dev)), TensorIndex.Colon, TensorIndex.Tensor(plan.Idx2(plan.AdjPos, p, dev)));
-                vals.mul_(plan.AdjW(dev, grad.dtype, p));
+                // one scatter-add along the offset axis (duplicates accumulate)
                 var offs = plan.Idx2(plan.AdjOff, p, dev).unsqueeze(1).expand(p, b * c, plan.AdjWidth);
                 gx3.scatter_add_(2, offs, vals.permute(0, 2, 1));
             }
@@ -84,24 +89,36 @@ public static class PackedFunctions
     {
         long k = weight.shape[2];
         long halo = dilation * (k - 1) / 2;
-        var canvas = Canvas(x, halo);
-        var y = ConvOnCanvas(x, canvas, halo, weight, bias, dilation);
+        var (canvas, gathered) = Canvas(x, halo);
+        var y = ConvOnCanvas(x, canvas, gathered, weight, bias, dilation);
         canvas.Dispose(); // the convolution keeps its own reference for backward; our wrapper must not pin it until scope end
         return y;
     }
 
-    /// <summary>The haloed blocks (P·B, C, R+2h, C+2h) with the pending activation applied.</summary>
-    internal static Tensor Canvas(PackedSymmetricMap x, long halo)
+    /// <summary>
+    /// The blocks with a halo of <paramref name="halo"/> filled in, (P·B, C, R+2g, C+2g), pending activation applied, and
+    /// the halo g actually gathered around the block: 0 when the layout's margin already holds it (in-place halo).
+    /// </summary>
+    internal static (Tensor Canvas, long Gathered) Canvas(PackedSymmetricMap x, long halo)
     {
-        using var raw = GatherHalo(x.Data, x.Layout, halo);
+        long g = x.Layout.Margin >= halo ? 0 : halo;
+        using var raw = GatherHalo(x.Data, x.Layout, g);
         if (x.PendingRelu) raw.relu_();
-        return raw.view(x.Layout.BlockCount * x.Batch, x.Channels, x.Layout.BlockRows + 2 * halo, x.Layout.BlockCols + 2 * halo).DetachFromDisposeScope();
+        var canvas = raw.view(x.Layout.BlockCount * x.Batch, x.Channels, x.Layout.BlockRows + 2 * g, x.Layout.BlockCols + 2 * g).DetachFromDisposeScope();
+        return (canvas, g);
     }
 
     /// <summary>Convolution on a canvas gathered with halo <paramref name="canvasHalo"/> ≥ the kernel's reach (centre crop).</summary>
     internal static PackedSymmetricMap ConvOnCanvas(PackedSymmetricMap x, Tensor canvas, long canvasHalo, Tensor weight, Tensor? bias, long dilation)
     {
         long k = weight.shape[2], halo = dilation * (k - 1) / 2, rows = x.Layout.BlockRows, cols = x.Layout.BlockCols;
+        if (canvasHalo == 0 && halo > 0)
+        {
+            // in-place halo (the layout's margin holds it): 'same' padding keeps the block's shape; margin outputs are never read
+            if (halo > x.Layout.Margin) throw new ArgumentException($"Packed conv: kernel reach {halo} exceeds the layout's margin {x.Layout.Margin}.", nameof(weight));
+            var same = nn.functional.conv2d(canvas, weight, bias, padding: new[] { halo, halo }, dilation: new[] { dilation, dilation });
+            return x.With(same.view(x.Layout.BlockCount, x.Batch, weight.shape[0], rows, cols));
+        }
         if (halo > canvasHalo) throw new ArgumentException($"Packed conv: kernel reach {halo} exceeds the gathered halo {canvasHalo}.", nameof(weight));
         var input = canvasHalo == halo ? canvas : canvas.narrow(2, canvasHalo - halo, rows + 2 * halo).narrow(3, canvasHalo - halo, cols + 2 * halo);
         var y = nn.functional.conv2d(input, weight, bias, dilation: new[] { dilation, dilation });

@@ -34,6 +34,12 @@ public abstract class PackedLayout
     public abstract long BlockCols { get; }
     /// <summary>Largest convolution reach (dilation·(k−1)/2) the layout supports.</summary>
     public abstract long MaxHalo { get; }
+    /// <summary>
+    /// Width of the ring of non-canonical cells around every block (0 = none). With a margin ≥ the reach, a convolution
+    /// gathers its halo into a copy of the block's own shape and runs with 'same' padding, so every big tensor of a
+    /// packed network (maps, canvases and their gradients) has one size — which lets the allocator reuse freed blocks.
+    /// </summary>
+    public virtual long Margin => 0;
     /// <summary>Short description for tables and logs.</summary>
     public abstract string Describe();
 
@@ -64,7 +70,7 @@ public abstract class PackedLayout
     }
 
     /// <summary>Folded layout (the default): the upper triangle in one ≈ L/2 × L rectangle; see <see cref="FoldedLayout"/>.</summary>
-    public static FoldedLayout Folded(long length, long maxHalo) => FoldedLayout.Create(length, maxHalo);
+    public static FoldedLayout Folded(long length, long maxHalo, bool withMargin = true) => FoldedLayout.Create(length, maxHalo, withMargin);
 
     /// <summary>Upper-triangular tiles of side <paramref name="tile"/>; see <see cref="TiledLayout"/>.</summary>
     public static TiledLayout Tiled(long length, long tile) => TiledLayout.Create(length, tile);
@@ -210,7 +216,8 @@ public abstract class PackedLayout
 
 /// <summary>
 /// The folded layout: the upper triangle of the L×L map packed into one rectangle of (L − m + 4h + 1) × L cells,
-/// m = ⌊L/2⌋, h = <see cref="MaxHalo"/> (0.518 of dense at L = 512, h = 2). Rows 0..m−1 hold the top half of the map
+/// m = ⌊L/2⌋, h = <see cref="MaxHalo"/> (0.518 of dense at L = 512, h = 2), by default surrounded by a margin of h
+/// cells (0.530 with it) that holds the convolution halo in place (<see cref="PackedLayout.Margin"/>). Rows 0..m−1 hold the top half of the map
 /// as it is (entry (r, c) at cell (r, c), for c ≥ r − 2h: the upper part of the top-left quarter, the whole top-right
 /// quarter, and a band of 2h below the diagonal). The bottom-right quarter's lower triangle (with a band of 2h above
 /// its diagonal) fills the free lower-left part, shifted down by s = 4h + 1 rows: cell (r, c) with c &lt; r − 2h holds
@@ -221,35 +228,43 @@ public abstract class PackedLayout
 /// </summary>
 public sealed class FoldedLayout : PackedLayout
 {
-    private static readonly ConcurrentDictionary<(long, long), FoldedLayout> Cache = new();
-    private readonly long h, m, s, rows;
+    private static readonly ConcurrentDictionary<(long, long, bool), FoldedLayout> ByMargin = new();
+    private readonly long h, m, s, rows, margin;
 
-    private FoldedLayout(long length, long maxHalo) : base(length)
+    private FoldedLayout(long length, long maxHalo, bool withMargin) : base(length)
     {
-        h = maxHalo; m = length / 2; s = 4 * h + 1; rows = length - m + s;
+        h = maxHalo; m = length / 2; s = 4 * h + 1; rows = length - m + s; margin = withMargin ? h : 0;
     }
 
     /// <summary>The (cached) folded layout for maps of side L and convolution reaches up to <paramref name="maxHalo"/>.</summary>
-    public static FoldedLayout Create(long length, long maxHalo)
+    /// <param name="length">Side L of the maps.</param>
+    /// <param name="maxHalo">Largest convolution reach the layout must support.</param>
+    /// <param name="withMargin">Surround the rectangle with a margin of <paramref name="maxHalo"/> cells (default; see <see cref="PackedLayout.Margin"/>).</param>
+    public static FoldedLayout Create(long length, long maxHalo, bool withMargin = true)
     {
         if (length <= 0) throw new ArgumentException($"Folded layout: length must be positive, got {length}.", nameof(length));
         if (maxHalo < 0) throw new ArgumentException($"Folded layout: the reach must be ≥ 0, got {maxHalo}.", nameof(maxHalo));
-        return Cache.GetOrAdd((length, maxHalo), k => new FoldedLayout(k.Item1, k.Item2));
+        return ByMargin.GetOrAdd((length, maxHalo, withMargin), k => new FoldedLayout(k.Item1, k.Item2, k.Item3));
     }
 
     public override long BlockCount => 1;
-    public override long BlockRows => rows;
-    public override long BlockCols => Length;
+    public override long BlockRows => rows + 2 * margin;
+    public override long BlockCols => Length + 2 * margin;
     public override long MaxHalo => h;
-    public override string Describe() => $"folded {rows}×{Length} (reach ≤ {h}), {MemoryFraction:0.000} of dense";
+    public override long Margin => margin;
+    public override string Describe() => $"folded {BlockRows}×{BlockCols} (reach ≤ {h}{(margin > 0 ? ", in-place halo" : "")}), {MemoryFraction:0.000} of dense";
 
-    public override (long I, long J) MapCoordinate(long q, long r, long c) =>
-        c >= r - 2 * h ? (r, c) : (m + r - s, m + c);
+    public override (long I, long J) MapCoordinate(long q, long r, long c)
+    {
+        r -= margin; c -= margin;
+        return c >= r - 2 * h ? (r, c) : (m + r - s, m + c);
+    }
 
     public override long CanonicalCell(long i, long j)
     {
         if (i > j) (i, j) = (j, i);
-        return i < m ? i * Length + j : (j - m + s) * Length + (i - m);
+        var (r, c) = i < m ? (i, j) : (j - m + s, i - m);
+        return (r + margin) * BlockCols + c + margin;
     }
 }
 

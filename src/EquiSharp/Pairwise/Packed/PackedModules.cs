@@ -60,8 +60,8 @@ public sealed class PackedMultiKernelSymmetricConv2d : PackedModule
     {
         var branches = block.Branches;
         long halo = branches.Max(b => b.Dilation * (b.KernelSize - 1) / 2);
-        var canvas = PackedFunctions.Canvas(x, halo);
-        var outs = branches.Select(b => PackedFunctions.ConvOnCanvas(x, canvas, halo, b.Weight(), b.Bias, b.Dilation).Data).ToArray();
+        var (canvas, gathered) = PackedFunctions.Canvas(x, halo);
+        var outs = branches.Select(b => PackedFunctions.ConvOnCanvas(x, canvas, gathered, b.Weight(), b.Bias, b.Dilation).Data).ToArray();
         canvas.Dispose(); // the branch convolutions keep their own references
         var y = cat(outs, 2);
         foreach (var o in outs) o.Dispose();
