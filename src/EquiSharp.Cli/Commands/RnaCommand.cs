@@ -72,11 +72,12 @@ public sealed class RnaCommand : ICliCommand
         var devMax = new Option<int>("--dev-max-length") { Description = "Dev sequences are truncated to this length for the per-epoch evaluation.", DefaultValueFactory = _ => 256 };
         var validMax = new Option<int?>("--valid-max-length") { Description = "Truncate --valid sequences in the final report (default: full length)." };
         var tile = TileOption();
+        var maps = new Option<string>("--maps") { Description = "Pair maps in training: auto (packed for scnn where faster), dense or packed (scnn only).", DefaultValueFactory = _ => "auto" };
         var seed = CommonOptions.Seed();
         var device = CommonOptions.Device();
         var decoder = new DecoderOptions();
         var command = new Command("train", "Train an RNA pair model (SCNN or CNN) with random crops, dev-set selection and checkpoints.")
-            { train, valid, model, outDir, size, activation, epochs, crop, batch, lr, l2, posWeight, patience, maxSteps, resume, devFraction, devSplit, devMax, validMax, tile, seed, device };
+            { train, valid, model, outDir, size, activation, epochs, crop, batch, lr, l2, posWeight, patience, maxSteps, resume, devFraction, devSplit, devMax, validMax, tile, maps, seed, device };
         decoder.AddTo(command);
         command.SetAction(parse =>
         {
@@ -102,6 +103,11 @@ public sealed class RnaCommand : ICliCommand
                     Epochs = Positive(parse.GetValue(epochs), "--epochs"), MaxSteps = parse.GetValue(maxSteps), Patience = p <= 0 ? null : p,
                     Seed = parse.GetValue(seed), DevFraction = parse.GetValue(devFraction), DevSplitFile = parse.GetValue(devSplit), Resume = resumeDir is not null,
                     ValidMaxLength = parse.GetValue(validMax), TileSize = Positive(parse.GetValue(tile), "--tile"),
+                    Maps = parse.GetValue(maps)!.Trim().ToLowerInvariant() switch
+                    {
+                        "auto" => PairMaps.Auto, "dense" => PairMaps.Dense, "packed" => PairMaps.Packed,
+                        var m => throw new ArgumentException($"--maps {m}: expected auto, dense or packed."),
+                    },
                     Device = CommonOptions.ParseDevice(parse.GetValue(device)!),
                 };
                 var result = ProgressDisplay.Run(progress => RnaTrainRun.Run(options, progress));

@@ -1,3 +1,5 @@
+using EquiSharp.Pairwise.Packed;
+using EquiSharp.Pairwise.Separable;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -129,6 +131,34 @@ public sealed class PairConvStage : nn.Module<Tensor, Tensor>
         return NormAndActivate(y, norm, Activation, mask);
     }
 
+    /// <summary>How far the widest branch reads around an entry ((k−1)/2).</summary>
+    public long Reach => convs.Max(c => c is SymmetricConv2d s ? s.Dilation * (s.KernelSize - 1) / 2 : (((Conv2d)c).weight!.shape[2] - 1) / 2);
+
+    /// <summary>
+    /// The same stage on packed symmetric maps (symmetric stages only): one haloed gather, every branch convolves it,
+    /// packed masked batch norm, activation (ReLU stays pending for the next convolution). Equal to <see cref="forward(Tensor, Tensor?)"/>.
+    /// </summary>
+    /// <param name="x">Packed input maps.</param>
+    /// <param name="mask">Packed block mask (<see cref="PackedSymmetricMap.BlockMask"/>) or null.</param>
+    public PackedSymmetricMap ForwardPacked(PackedSymmetricMap x, Tensor? mask)
+    {
+        if (!Symmetric) throw new InvalidOperationException("Packed symmetric maps need symmetry-preserving convolutions; this stage uses plain ones (CNN baseline).");
+        var y = PackedFunctions.MultiConv(x, convs.Cast<SymmetryPreservingConv2d>().ToList());
+        return NormAndActivate(y, norm, Activation, mask);
+    }
+
+    /// <summary>Packed twin of <see cref="NormAndActivate(Tensor, PairBatchNorm2d?, PairActivation?, Tensor?)"/>.</summary>
+    internal static PackedSymmetricMap NormAndActivate(PackedSymmetricMap y, PairBatchNorm2d? norm, PairActivation? activation, Tensor? mask)
+    {
+        y = norm is null ? y.Masked(mask) : PackedBatchNorm2d.Apply(norm, y, mask);
+        return activation switch
+        {
+            PairActivation.ReLU => y.With(y.Data, pendingRelu: true),                     // applied by the next convolution
+            PairActivation.Sigmoid => y.With(y.Materialized().sigmoid()).Masked(mask),   // sigmoid(0) ≠ 0: re-mask
+            _ => y,
+        };
+    }
+
     /// <summary>Masked batch norm (or plain masking) then the activation; outside the mask the result is zero.</summary>
     internal static Tensor NormAndActivate(Tensor y, PairBatchNorm2d? norm, PairActivation? activation, Tensor? mask)
     {
@@ -177,5 +207,21 @@ public sealed class PairEncoder : nn.Module<Tensor, Tensor>
     {
         var mask = lengths is null ? null : PairMask.FromLengths(lengths, x.shape[1], x.dtype);
         return PairConvStage.NormAndActivate(conv.forward(product.forward(x, lengths)), norm, Activation, mask);
+    }
+
+    /// <summary>
+    /// The same encoder writing packed symmetric maps (symmetric encoders only): the separable generating layer (no
+    /// self-Cartesian product, no dense map), packed masked batch norm, activation. Equal to <see cref="forward(Tensor, Tensor?)"/>.
+    /// </summary>
+    /// <param name="x">Sequence features (B, L, n).</param>
+    /// <param name="lengths">Optional lengths (B).</param>
+    /// <param name="layout">Packed layout for side L (built for the widest convolution that follows).</param>
+    /// <param name="mask">The packed block mask for <paramref name="lengths"/> (<see cref="PackedSymmetricMap.BlockMask"/>) or null.</param>
+    public PackedSymmetricMap ForwardPacked(Tensor x, Tensor? lengths, PackedLayout layout, Tensor? mask)
+    {
+        if (conv is not SymmetryGeneratingConv2d g)
+            throw new InvalidOperationException("Packed symmetric maps need a symmetry-generating encoder; this one is a plain convolution (CNN baseline).");
+        var y = SeparableGenerating.ForwardPacked(g.Weight(), g.Bias, x, lengths, layout);
+        return PairConvStage.NormAndActivate(y, norm, Activation, mask);
     }
 }

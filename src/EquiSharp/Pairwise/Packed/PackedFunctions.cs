@@ -96,6 +96,26 @@ public static class PackedFunctions
     }
 
     /// <summary>
+    /// Several symmetry-preserving convolutions of the same packed input, outputs concatenated on channels: one haloed
+    /// gather with the widest reach, every branch convolves (a centre crop of) it.
+    /// </summary>
+    public static PackedSymmetricMap MultiConv(PackedSymmetricMap x, IReadOnlyList<SymmetryPreservingConv2d> branches)
+    {
+        if (branches.Count == 0) throw new ArgumentException("Packed conv: no branches.", nameof(branches));
+        foreach (var b in branches)
+            if (b.InChannels != x.Channels)
+                throw new ArgumentException($"Packed conv: a branch expects {b.InChannels} channels, the map has {x.Channels}.", nameof(x));
+        long halo = branches.Max(b => b.Dilation * (b.KernelSize - 1) / 2);
+        var (canvas, gathered) = Canvas(x, halo);
+        var outs = branches.Select(b => ConvOnCanvas(x, canvas, gathered, b.Weight(), b.Bias, b.Dilation).Data).ToArray();
+        canvas.Dispose(); // the branch convolutions keep their own references
+        if (outs.Length == 1) return x.With(outs[0]);
+        var y = cat(outs, 2);
+        foreach (var o in outs) o.Dispose();
+        return x.With(y);
+    }
+
+    /// <summary>
     /// The blocks with a halo of <paramref name="halo"/> filled in, (P·B, C, R+2g, C+2g), pending activation applied, and
     /// the halo g actually gathered around the block: 0 when the layout's margin already holds it (in-place halo).
     /// </summary>

@@ -56,17 +56,7 @@ public sealed class PackedMultiKernelSymmetricConv2d : PackedModule
 
     public override long Reach => block.Branches.Max(b => b.Dilation * (b.KernelSize - 1) / 2);
 
-    public override PackedSymmetricMap forward(PackedSymmetricMap x)
-    {
-        var branches = block.Branches;
-        long halo = branches.Max(b => b.Dilation * (b.KernelSize - 1) / 2);
-        var (canvas, gathered) = PackedFunctions.Canvas(x, halo);
-        var outs = branches.Select(b => PackedFunctions.ConvOnCanvas(x, canvas, gathered, b.Weight(), b.Bias, b.Dilation).Data).ToArray();
-        canvas.Dispose(); // the branch convolutions keep their own references
-        var y = cat(outs, 2);
-        foreach (var o in outs) o.Dispose();
-        return x.With(y);
-    }
+    public override PackedSymmetricMap forward(PackedSymmetricMap x) => PackedFunctions.MultiConv(x, block.Branches);
 }
 
 /// <summary>
@@ -110,11 +100,21 @@ public sealed class PackedBatchNorm2d : PackedModule
     /// <param name="input">Packed maps.</param>
     /// <param name="mask">Optional packed 0/1 mask (P, B, 1, R, C) of valid entries (<see cref="PackedSymmetricMap.BlockMask"/>):
     /// statistics over valid entries only, output zero outside them (as <see cref="PairBatchNorm2d"/>).</param>
-    public PackedSymmetricMap forward(PackedSymmetricMap input, Tensor? mask)
+    public PackedSymmetricMap forward(PackedSymmetricMap input, Tensor? mask) =>
+        Normalize(input, mask, training, gamma(), beta(), runningMean(), runningVar(), tracked(), eps, momentum);
+
+    /// <summary>
+    /// The masked <see cref="PairBatchNorm2d"/> applied to packed maps, in the dense module's own training mode (for
+    /// models that keep dense modules and run them packed without wrapper modules).
+    /// </summary>
+    public static PackedSymmetricMap Apply(PairBatchNorm2d bn, PackedSymmetricMap input, Tensor? mask) =>
+        Normalize(input, mask, bn.training, bn.Weight, bn.Bias, bn.RunningMean, bn.RunningVar, null, bn.Eps, bn.Momentum);
+
+    private static PackedSymmetricMap Normalize(PackedSymmetricMap input, Tensor? mask, bool training, Tensor? g, Tensor? b,
+        Tensor? rm, Tensor? rv, Tensor? tracked, double eps, double momentum)
     {
         var x = input.Materialized();
         long c = x.shape[2];
-        Tensor? g = gamma(), b = beta(), rm = runningMean(), rv = runningVar();
         if (training || rm is null || rv is null)
         {
             var (mean, var_, count) = PackedFunctions.WeightedStats(x, input.Layout, mask);
@@ -123,7 +123,7 @@ public sealed class PackedBatchNorm2d : PackedModule
                 {
                     rm.mul_(1 - momentum).add_(mean, alpha: momentum);
                     rv.mul_(1 - momentum).add_(var_.mul(count / Math.Max(count - 1, 1)), alpha: momentum);
-                    tracked()?.add_(1);
+                    tracked?.add_(1);
                 }
             var invstd = var_.add(eps).rsqrt();
             return input.With(PackedFunctions.BatchNormTrain(x, g, b, mean, invstd, mask, input.Layout, count));

@@ -1,4 +1,5 @@
 using EquiSharp.Pairwise;
+using EquiSharp.Pairwise.Packed;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -58,6 +59,24 @@ public sealed class RnaPairModel : nn.Module<Tensor, Tensor>
     public RnaModelConfig Config { get; }
     public bool Symmetric { get; }
 
+    /// <summary>
+    /// Run the pair maps as packed symmetric maps (folded layout: about half the memory and convolution work; SCNN only).
+    /// Same outputs and gradients as the dense maps (tested to 1e-4); a runtime choice, not part of the weights.
+    /// </summary>
+    public bool PackedMaps
+    {
+        get => packedMaps;
+        set
+        {
+            if (value && !Symmetric) throw new InvalidOperationException("Packed maps need the symmetric model (SCNN); the CNN's maps are not symmetric.");
+            packedMaps = value;
+        }
+    }
+    private bool packedMaps;
+
+    /// <summary>How far the widest pair convolution reads around an entry (the packed layout is built for it).</summary>
+    public long Reach => Math.Max(stages.Count == 0 ? 0 : stages.Max(s => s.Reach), head.Reach);
+
     public RnaPairModel(RnaModelConfig config, bool symmetric, Device? device = null) : base(symmetric ? "RnaScnn" : "RnaCnn")
     {
         Config = config;
@@ -90,7 +109,30 @@ public sealed class RnaPairModel : nn.Module<Tensor, Tensor>
     public Tensor forward(Tensor onehot, Tensor? lengths)
     {
         long l = onehot.shape[1];
+        var features = Features(onehot, lengths);
+        if (packedMaps) return ForwardPacked(onehot, features, lengths);
         var mask = lengths is null ? null : PairMask.FromLengths(lengths, l, onehot.dtype);
+        var y = encoder.forward(features, lengths);
+        foreach (var stage in stages) y = stage.forward(y, mask);
+        y = cat(new[] { y, skip.forward(onehot, lengths) }, 1);
+        return head.forward(y, mask).squeeze(1);
+    }
+
+    /// <summary>The same network on packed symmetric maps: separable generating encoders, packed stages, dense logits at the end.</summary>
+    private Tensor ForwardPacked(Tensor onehot, Tensor features, Tensor? lengths)
+    {
+        var layout = PackedLayout.Default(onehot.shape[1], Reach);
+        var mask = PackedSymmetricMap.BlockMask(layout, lengths, onehot.dtype);
+        var y = encoder.ForwardPacked(features, lengths, layout, mask);
+        foreach (var stage in stages) y = stage.ForwardPacked(y, mask);
+        y = PackedSymmetricMap.Concat(y, skip.ForwardPacked(onehot, lengths, layout, mask));
+        return head.ForwardPacked(y, mask).Unpack().squeeze(1);
+    }
+
+    /// <summary>Per-position features for the encoder: BiLSTM → dense, concatenated with the one-hot (masked past each length).</summary>
+    private Tensor Features(Tensor onehot, Tensor? lengths)
+    {
+        long l = onehot.shape[1];
         var features = onehot;
         if (lstm is not null)
         {
@@ -106,10 +148,7 @@ public sealed class RnaPairModel : nn.Module<Tensor, Tensor>
             features = cat(new[] { dense!.forward(h), onehot }, 2);
             if (lengths is not null) features = features * PairMask.SequenceMask(lengths, l, h.dtype).unsqueeze(2);
         }
-        var y = encoder.forward(features, lengths);
-        foreach (var stage in stages) y = stage.forward(y, mask);
-        y = cat(new[] { y, skip.forward(onehot, lengths) }, 1);
-        return head.forward(y, mask).squeeze(1);
+        return features;
     }
 
     /// <summary>Trainable parameters (tied kernels count their free parameters only).</summary>

@@ -95,6 +95,22 @@ public sealed record RnaTrainRunOptions
     /// <summary>Truncate --valid sequences for the final report (null = full length).</summary>
     public int? ValidMaxLength { get; init; }
     public int TileSize { get; init; } = 256;
+    /// <summary>Pair maps during training: dense, packed (SCNN only), or auto (packed where it measured faster, see <see cref="UsePackedMaps"/>).</summary>
+    public PairMaps Maps { get; init; } = PairMaps.Auto;
+
+    /// <summary>
+    /// Whether training runs on packed maps. Auto picks packed for the SCNN from crops of <see cref="PackedFromCrop"/> on:
+    /// measured on 2 CPU cores (docs/performance.md), packed training steps of the paper model are faster from there.
+    /// </summary>
+    public bool UsePackedMaps(bool symmetric) => Maps switch
+    {
+        PairMaps.Dense => false,
+        PairMaps.Packed => symmetric ? true : throw new ArgumentException("--maps packed needs the symmetric model (scnn); the CNN's maps are not symmetric."),
+        _ => symmetric && Training.Crop >= PackedFromCrop,
+    };
+
+    /// <summary>Smallest crop at which auto chooses packed maps.</summary>
+    public const int PackedFromCrop = 128;
     public Device Device { get; init; } = CPU;
 }
 
@@ -138,11 +154,12 @@ public static class RnaTrainRun
 
         manual_seed(o.Seed);
         var model = spec.Build(o.Device);
+        model.PackedMaps = o.UsePackedMaps(spec.Symmetric);
         if (!o.Resume) { spec = spec with { Parameters = model.ParameterCount }; spec.Save(o.OutDir); }
         string name = spec.Symmetric ? "SCNN" : "CNN";
         log.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{name}: {model.ParameterCount:N0} free parameters ({RnaParameterCounts.KerasEquivalent(model):N0} in Keras' convention: one LSTM bias per gate); " +
-            $"activation {spec.Activation}; train {train.Count} records, dev {dev.Count} (seed {split.Seed}), crop {o.Training.Crop}, batch {o.Training.BatchSize}"));
+            $"activation {spec.Activation}; {(model.PackedMaps ? "packed" : "dense")} pair maps; train {train.Count} records, dev {dev.Count} (seed {split.Seed}), crop {o.Training.Crop}, batch {o.Training.BatchSize}"));
         log.WriteLine("  " + string.Join(", ", RnaParameterCounts.ByComponent(model).Select(c => $"{c.Component} {c.Count}")));
 
         var inner = new RnaTrainingTask(model, train, dev, o.Training, o.Device);
@@ -258,3 +275,6 @@ public static class RnaTrainRun
         public override void Write(char value) { }
     }
 }
+
+/// <summary>How a symmetric model stores its pair maps during training.</summary>
+public enum PairMaps { Auto, Dense, Packed }
