@@ -54,30 +54,40 @@ public static class PackedFunctions
             long p = grad.shape[0], b = grad.shape[1], c = grad.shape[2], h = plan.H, cells = plan.Rows * plan.Cols;
             using var scope = NewDisposeScope();
             var dev = grad.device;
-            // adjoint of the ring gather, grouped by source block: every block's incoming ring gradients (P, width, BC),
-            // read before anything is written (with an in-place halo, gx below is the gradient tensor itself)
-            Tensor? vals = null;
-            if (plan.RingQ.Length > 0)
-            {
-                var g3 = grad.reshape(p, b * c, plan.CanvasRows * plan.CanvasCols);
-                vals = g3.index(TensorIndex.Tensor(plan.Idx2(plan.AdjQ, p, dev)), TensorIndex.Colon, TensorIndex.Tensor(plan.Idx2(plan.AdjPos, p, dev)));
-                vals.mul_(plan.AdjW(dev, grad.dtype, p));
-            }
-            var gx = grad.narrow(3, h, plan.Rows).narrow(4, h, plan.Cols).contiguous();
-            var gx3 = gx.view(p, b * c, cells);
-            // centre cells that were overwritten by the ring (non-canonical) or zeroed did not reach the canvas
-            if (plan.DeadQ.Length > 0)
-                gx3.index_put_(0f, TensorIndex.Tensor(plan.Idx(plan.DeadQ, dev)), TensorIndex.Colon, TensorIndex.Tensor(plan.Idx(plan.DeadOff, dev)));
-            if (vals is not null)
-            {
-                // one scatter-add along the offset axis (duplicates accumulate)
-                var offs = plan.Idx2(plan.AdjOff, p, dev).unsqueeze(1).expand(p, b * c, plan.AdjWidth);
-                gx3.scatter_add_(2, offs, vals.permute(0, 2, 1));
-            }
+            var gx = RingAdjoint(grad, plan);
             grad.Dispose(); // the wrapper TorchSharp made for us would otherwise live in the caller's scope
             GradientHandoff.ReleaseHandedOff();
             return new List<Tensor> { GradientHandoff.HandOff(gx), null! };
         }
+    }
+
+    /// <summary>
+    /// Adjoint of the ring gather: (P, B, C, R+2h, C+2h) canvas gradient → (P, B, C, R, C) block gradient. Ring
+    /// gradients (grouped by source block, (P, width, BC)) are read first; with h = 0 the result is the gradient tensor
+    /// itself, modified in place (safe: it is the gradient of an internal canvas that only our convolutions consume): centre cells that did not reach the canvas (overwritten by the ring, or zero) get 0,
+    /// then one scatter-add along the offset axis adds the ring gradients into their sources (duplicates accumulate).
+    /// </summary>
+    internal static Tensor RingAdjoint(Tensor grad, HaloPlan plan)
+    {
+        long p = grad.shape[0], b = grad.shape[1], c = grad.shape[2], h = plan.H, cells = plan.Rows * plan.Cols;
+        var dev = grad.device;
+        Tensor? vals = null;
+        if (plan.RingQ.Length > 0)
+        {
+            var g3 = grad.reshape(p, b * c, plan.CanvasRows * plan.CanvasCols);
+            vals = g3.index(TensorIndex.Tensor(plan.Idx2(plan.AdjQ, p, dev)), TensorIndex.Colon, TensorIndex.Tensor(plan.Idx2(plan.AdjPos, p, dev)));
+            vals.mul_(plan.AdjW(dev, grad.dtype, p));
+        }
+        var gx = grad.narrow(3, h, plan.Rows).narrow(4, h, plan.Cols).contiguous();
+        var gx3 = gx.view(p, b * c, cells);
+        if (plan.DeadQ.Length > 0)
+            gx3.index_put_(0f, TensorIndex.Tensor(plan.Idx(plan.DeadQ, dev)), TensorIndex.Colon, TensorIndex.Tensor(plan.Idx(plan.DeadOff, dev)));
+        if (vals is not null)
+        {
+            var offs = plan.Idx2(plan.AdjOff, p, dev).unsqueeze(1).expand(p, b * c, plan.AdjWidth);
+            gx3.scatter_add_(2, offs, vals.permute(0, 2, 1));
+        }
+        return gx;
     }
 
     /// <summary>
@@ -122,6 +132,12 @@ public static class PackedFunctions
     internal static (Tensor Canvas, long Gathered) Canvas(PackedSymmetricMap x, long halo)
     {
         long g = x.Layout.Margin >= halo ? 0 : halo;
+        if (g == 0 && x.HaloFilled)
+        {
+            // the producer (batch norm, the generating layer) already filled the ring: the data is the canvas
+            var own = x.PendingRelu ? nn.functional.relu(x.Data) : x.Data.alias();
+            return (own.view(x.Layout.BlockCount * x.Batch, x.Channels, x.Layout.BlockRows, x.Layout.BlockCols), 0);
+        }
         using var raw = GatherHalo(x.Data, x.Layout, g);
         if (x.PendingRelu) raw.relu_();
         var canvas = raw.view(x.Layout.BlockCount * x.Batch, x.Channels, x.Layout.BlockRows + 2 * g, x.Layout.BlockCols + 2 * g).DetachFromDisposeScope();
@@ -258,7 +274,7 @@ public static class PackedFunctions
                 var corr = xe.mul(bcoef).add_(c0).mul_(we).addcmul_(ge, a, 1.0);
                 dx.view(p, nb, c, -1).index_put_(corr, TensorIndex.Tensor(eb), TensorIndex.Colon, TensorIndex.Colon, TensorIndex.Tensor(eo));
             }
-            grad.Dispose();
+            grad.Dispose(); // the wrapper TorchSharp made for us would otherwise live in the caller's scope
             GradientHandoff.ReleaseHandedOff();
             Tensor? dg = null, db = null;
             if (affine) { dg = GradientHandoff.HandOff(dgamma); db = GradientHandoff.HandOff(dbeta); }

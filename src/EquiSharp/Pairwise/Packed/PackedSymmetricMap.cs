@@ -17,16 +17,21 @@ public sealed class PackedSymmetricMap
     public PackedLayout Layout { get; }
     /// <summary>True when ReLU is still to be applied to <see cref="Data"/> (relu(0) = 0, so it commutes with zero padding).</summary>
     public bool PendingRelu { get; }
+    /// <summary>
+    /// True when every cell (not only the canonical ones) holds the value of the entry it stands for and cells outside
+    /// the map are zero: with an in-place-halo layout the data is then already a convolution canvas (no gather needed).
+    /// </summary>
+    public bool HaloFilled { get; }
 
     public long Batch => Data.shape[1];
     public long Channels => Data.shape[2];
     public long Length => Layout.Length;
 
-    public PackedSymmetricMap(Tensor data, PackedLayout layout, bool pendingRelu = false)
+    public PackedSymmetricMap(Tensor data, PackedLayout layout, bool pendingRelu = false, bool haloFilled = false)
     {
         if (data.dim() != 5 || data.shape[0] != layout.BlockCount || data.shape[3] != layout.BlockRows || data.shape[4] != layout.BlockCols)
             throw new ArgumentException($"Packed map: expected data (P={layout.BlockCount}, B, C, {layout.BlockRows}, {layout.BlockCols}) for the {layout.Describe()} layout, got [{string.Join(", ", data.shape)}].", nameof(data));
-        Data = data; Layout = layout; PendingRelu = pendingRelu;
+        Data = data; Layout = layout; PendingRelu = pendingRelu; HaloFilled = haloFilled;
     }
 
     /// <summary>Packs a (symmetric) dense batch (B, C, L, L): every stored cell reads its entry. Differentiable.</summary>
@@ -73,10 +78,10 @@ public sealed class PackedSymmetricMap
     public Tensor Materialized() => PendingRelu ? nn.functional.relu(Data) : Data;
 
     /// <summary>The same map with the pending activation applied to the stored cells.</summary>
-    public PackedSymmetricMap Materialize() => PendingRelu ? new PackedSymmetricMap(Materialized(), Layout) : this;
+    public PackedSymmetricMap Materialize() => PendingRelu ? new PackedSymmetricMap(Materialized(), Layout, haloFilled: HaloFilled) : this;
 
     /// <summary>A new map with other data on the same layout.</summary>
-    public PackedSymmetricMap With(Tensor data, bool pendingRelu = false) => new(data, Layout, pendingRelu);
+    public PackedSymmetricMap With(Tensor data, bool pendingRelu = false, bool haloFilled = false) => new(data, Layout, pendingRelu, haloFilled);
 
     /// <summary>Maps concatenated along channels (same layout, batch and pending activation handled).</summary>
     public static PackedSymmetricMap Concat(params PackedSymmetricMap[] maps)
@@ -86,11 +91,11 @@ public sealed class PackedSymmetricMap
         if (maps.Any(x => !ReferenceEquals(x.Layout, layout)))
             throw new ArgumentException("Concat: all maps must share one layout.", nameof(maps));
         bool relu = maps.All(x => x.PendingRelu);
-        return new PackedSymmetricMap(cat(maps.Select(x => relu ? x.Data : x.Materialized()).ToArray(), 2), layout, relu);
+        return new PackedSymmetricMap(cat(maps.Select(x => relu ? x.Data : x.Materialized()).ToArray(), 2), layout, relu, maps.All(x => x.HaloFilled));
     }
 
     /// <summary>Multiplies every map by a packed 0/1 mask (P, B, 1, R, C) (e.g. the valid L_b×L_b block of each sequence).</summary>
-    public PackedSymmetricMap Masked(Tensor? packedMask) => packedMask is null ? this : With(Data.mul(packedMask), PendingRelu);
+    public PackedSymmetricMap Masked(Tensor? packedMask) => packedMask is null ? this : With(Data.mul(packedMask), PendingRelu, HaloFilled);
 
     /// <summary>
     /// The packed (P, B, 1, R, C) 0/1 mask of each sequence's valid block (entries (i, j) with i, j &lt; L_b), or null

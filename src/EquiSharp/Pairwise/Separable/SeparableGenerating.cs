@@ -116,7 +116,8 @@ public static class SeparableGenerating
         var mask = Packed.PackedSymmetricMap.BlockMask(layout, lengths, x.dtype);                  // (P, B, 1, R, C) or null
         var data = z.view(b, f, layout.BlockCount, layout.BlockRows, layout.BlockCols).permute(2, 0, 1, 3, 4);
         data = mask is null ? data.mul(inside.view(layout.BlockCount, 1, 1, layout.BlockRows, layout.BlockCols)) : data.mul(mask);
-        return new Packed.PackedSymmetricMap(data.contiguous(), layout);
+        // every cell (canonical or not) was computed from the entry it stands for, cells outside the map are zero
+        return new Packed.PackedSymmetricMap(data.contiguous(), layout, haloFilled: true);
     }
 
     /// <summary>
