@@ -44,6 +44,35 @@ public sealed class RnaCliTests
         new[] { "rna", "train", "--train", train, "--valid", valid, "--model", model, "--out", outDir, "--size", "small", "--batch", "4",
                 "--crop", "32", "--dev-max-length", "32", "--seed", "3", "--device", "cpu" }.Concat(extra).ToArray();
 
+    /// <summary>--maps: packed maps train the SCNN (and resume), auto picks dense below the measured crossover, the CNN refuses packed.</summary>
+    [Fact]
+    public void TrainOnPackedMapsFromTheCommandLine()
+    {
+        using var dir = new TempDir();
+        string train = Path.Combine(dir.Path, "train.fa");
+        RnaFile.Write(train, SyntheticRna.Generate(12, 16, 40, seed: 21), RnaFileFormat.DotBracketFasta);
+        string packed = Path.Combine(dir.Path, "packed");
+        var r = Run("rna", "train", "--train", train, "--model", "scnn", "--out", packed, "--size", "small", "--batch", "4", "--crop", "40",
+            "--dev-max-length", "32", "--max-steps", "2", "--maps", "packed");
+        Assert.True(r.Code == 0, r.Err + r.Out);
+        Assert.Contains("packed pair maps", r.Out);
+        Assert.Contains("finished: 2 steps", r.Out);
+        r = Run("rna", "train", "--train", train, "--resume", packed, "--epochs", "2", "--maps", "packed");
+        Assert.True(r.Code == 0, r.Err + r.Out);
+        Assert.Contains("resumed from", r.Out);
+        Assert.True(r.Out.Contains("finished: 5 steps, 2 epochs"), r.Out); // epoch 1 was cut at step 2 of 3, epoch 2 runs in full
+        r = Run("rna", "train", "--train", train, "--model", "scnn", "--out", Path.Combine(dir.Path, "auto"), "--size", "small", "--batch", "4",
+            "--crop", "40", "--max-steps", "1");
+        Assert.True(r.Code == 0, r.Err + r.Out);
+        Assert.Contains("dense pair maps", r.Out); // crop 40 < RnaTrainRunOptions.PackedFromCrop
+        r = Run("rna", "train", "--train", train, "--model", "cnn", "--out", Path.Combine(dir.Path, "cnn"), "--size", "small", "--max-steps", "1", "--maps", "packed");
+        Assert.Equal(1, r.Code);
+        Assert.Contains("--maps packed needs the symmetric model", r.Err);
+        r = Run("rna", "train", "--train", train, "--model", "scnn", "--out", Path.Combine(dir.Path, "bad"), "--maps", "folded");
+        Assert.Equal(1, r.Code);
+        Assert.Contains("--maps folded", r.Err);
+    }
+
     [Fact]
     public void TrainEvalPredictResumeOnSmallFilesInSeveralFormats()
     {
