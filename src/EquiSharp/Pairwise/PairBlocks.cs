@@ -153,7 +153,7 @@ public sealed class PairConvStage : nn.Module<Tensor, Tensor>
         y = norm is null ? y.Masked(mask) : PackedBatchNorm2d.Apply(norm, y, mask);
         return activation switch
         {
-            PairActivation.ReLU => y.With(y.Data, pendingRelu: true),                     // applied by the next convolution
+            PairActivation.ReLU => y.With(y.Data, pendingRelu: true, haloFilled: y.HaloFilled),// applied by the next convolution
             PairActivation.Sigmoid => y.With(y.Materialized().sigmoid()).Masked(mask),   // sigmoid(0) ≠ 0: re-mask
             _ => y,
         };

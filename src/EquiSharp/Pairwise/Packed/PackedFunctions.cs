@@ -166,8 +166,29 @@ public static class PackedFunctions
     /// each sequence's valid L_b×L_b block with a mask): canonical off-diagonal cells count twice (the entry and its
     /// mirror), canonical diagonal cells once, every other cell not at all. Output is masked when a mask is given.
     /// </summary>
-    internal static Tensor BatchNormTrain(Tensor x, Tensor? gamma, Tensor? beta, Tensor mean, Tensor invstd, Tensor? mask, PackedLayout layout, double count) =>
-        BatchNormFunction.apply(x, gamma, beta, mean, invstd, mask, layout, count);
+    /// <param name="fillRing">Also fill the output's non-canonical cells from their canonical cells (and zero outside the
+    /// map), so the output is a ready canvas for the next convolution (no gather copy). The backward folds the adjoint
+    /// of the fill into its sums with ring-sized gathers and never modifies the incoming gradient.</param>
+    internal static Tensor BatchNormTrain(Tensor x, Tensor? gamma, Tensor? beta, Tensor mean, Tensor invstd, Tensor? mask, PackedLayout layout, double count, bool fillRing) =>
+        BatchNormFunction.apply(x, gamma, beta, mean, invstd, mask, layout, count, fillRing);
+
+    /// <summary>
+    /// Fills, in place, every non-canonical cell of blocks (P, B, C, R, C) with its canonical value and every cell outside
+    /// the map with zero (the ring of a halo-0 plan): afterwards the data is <see cref="PackedSymmetricMap.HaloFilled"/>.
+    /// </summary>
+    internal static void FillRing(Tensor y, HaloPlan plan0)
+    {
+        long p = y.shape[0], b = y.shape[1], c = y.shape[2];
+        var dev = y.device;
+        var y3 = y.view(p, b * c, plan0.Rows * plan0.Cols);
+        if (plan0.RingQ.Length > 0)
+        {
+            var ring = y3.index(TensorIndex.Tensor(plan0.Idx(plan0.RingBlock, dev)), TensorIndex.Colon, TensorIndex.Tensor(plan0.Idx(plan0.RingOff, dev)));
+            y3.index_put_(ring, TensorIndex.Tensor(plan0.Idx(plan0.RingQ, dev)), TensorIndex.Colon, TensorIndex.Tensor(plan0.Idx(plan0.RingPos, dev)));
+        }
+        if (plan0.ZeroQ.Length > 0)
+            y3.index_put_(0f, TensorIndex.Tensor(plan0.Idx(plan0.ZeroQ, dev)), TensorIndex.Colon, TensorIndex.Tensor(plan0.Idx(plan0.ZeroPos, dev)));
+    }
 
     /// <summary>x at the weight-exception cells: (E, B, C).</summary>
     private static Tensor AtExceptions(Tensor x, Tensor block, Tensor offset)
@@ -223,6 +244,7 @@ public static class PackedFunctions
             var mask = vars[5] as Tensor;
             var layout = (PackedLayout)vars[6];
             double count = (double)vars[7];
+            bool fill = (bool)vars[8];
             long c = x.shape[2];
             var saved = new List<Tensor> { x, gamma ?? ones(c, dtype: x.dtype, device: x.device), mean, invstd };
             if (mask is not null) saved.Add(mask);
@@ -230,12 +252,14 @@ public static class PackedFunctions
             ctx.save_data("count", count);
             ctx.save_data("affine", gamma is not null);
             ctx.save_data("layout", layout);
+            ctx.save_data("fill", fill);
             GradientHandoff.ReleaseHandedOff();
             using var scope = NewDisposeScope();
             var scale = gamma is null ? invstd : invstd.mul(gamma);
             var shift = (beta is null ? zeros_like(mean) : beta).sub(mean.mul(scale));
             var y = addcmul(shift.view(1, 1, c, 1, 1), x, scale.view(1, 1, c, 1, 1), 1.0);
             if (mask is not null) y.mul_(mask);
+            if (fill) FillRing(y, layout.Halo(0));
             return GradientHandoff.HandOff(y);
         }
 
@@ -249,12 +273,57 @@ public static class PackedFunctions
             bool affine = (bool)ctx.get_data("affine");
             var layout = (PackedLayout)ctx.get_data("layout");
             long p = x.shape[0], nb = x.shape[1], c = x.shape[2];
-            var g = (mask is null ? grad : grad.mul(mask)).contiguous();                           // g' = M·g
+            bool fill = (bool)ctx.get_data("fill");
+            var dev = x.device;
+            // The fill's adjoint G ↦ G_eff (non-canonical cells' gradients moved onto their canonical cells): with a mask,
+            // M·g is our own tensor and takes it in place; without, g is the caller's gradient (possibly shared with other
+            // nodes), so it is never written: the sums below get ring-sized corrections and dx a final scatter-add.
+            HaloPlan? plan0 = fill ? layout.Halo(0) : null;
+            Tensor g;
+            Tensor? ringVals = null;
+            if (mask is not null)
+            {
+                g = grad.mul(mask).contiguous();                                                       // g' = M·g
+                if (plan0 is not null) g = RingAdjoint(g, plan0);
+            }
+            else
+            {
+                g = grad.contiguous();
+                if (plan0 is not null && plan0.RingQ.Length > 0)
+                    ringVals = g.view(p, nb * c, -1).index(TensorIndex.Tensor(plan0.Idx2(plan0.AdjQ, p, dev)), TensorIndex.Colon,
+                        TensorIndex.Tensor(plan0.Idx2(plan0.AdjPos, p, dev))).mul_(plan0.AdjW(dev, g.dtype, p));   // (P, width, BC)
+            }
             var g3 = g.view(p * nb, c, -1);
             var x3 = x.reshape(p * nb, c, -1);
             // gradients reach canonical cells only, each standing for its entry and the mirror: plain sums are the dense sums
             var dbeta = g3.sum(2).sum(new long[] { 0 });                                                 // Σ g
             var sgx = einsum("nce,nce->nc", g3, x3).sum(new long[] { 0 });                               // Σ g·x without a g·x buffer
+            Tensor? srcIdx = null;
+            if (mask is null && plan0 is not null)
+            {
+                // Σ G_eff = Σ g − Σ_dead g + Σ_ring g,  Σ G_eff·x = Σ g·x − Σ_dead g·x + Σ_ring g·x[source]
+                var gp = g.view(p, nb * c, -1);
+                var xp = x.view(p, nb * c, -1);
+                if (plan0.DeadQ.Length > 0)
+                {
+                    var dq = TensorIndex.Tensor(plan0.Idx(plan0.DeadQ, dev));
+                    var doff = TensorIndex.Tensor(plan0.Idx(plan0.DeadOff, dev));
+                    var gd = gp.index(dq, TensorIndex.Colon, doff).view(-1, nb, c);
+                    var xd = x.view(p, nb * c, -1).index(dq, TensorIndex.Colon, doff).view(-1, nb, c);
+                    dbeta = dbeta.sub(gd.sum(new long[] { 0, 1 }));
+                    sgx = sgx.sub(einsum("dbc,dbc->c", gd, xd));
+                }
+                if (ringVals is not null)
+                {
+                    long width = plan0.AdjWidth;
+                    srcIdx = plan0.Idx2(plan0.AdjOff, p, dev);
+                    var blocks = arange(p, dtype: ScalarType.Int64, device: dev).view(p, 1).expand(p, width);
+                    var xs = xp.index(TensorIndex.Tensor(blocks), TensorIndex.Colon, TensorIndex.Tensor(srcIdx)).view(p, width, nb, c);
+                    var rv = ringVals.view(p, width, nb, c);
+                    dbeta = dbeta.add(rv.sum(new long[] { 0, 1, 2 }));
+                    sgx = sgx.add(einsum("pwbc,pwbc->c", rv, xs));
+                }
+            }
             var dgamma = sgx.sub(mean.mul(dbeta)).mul(invstd);                                           // Σ g·x̂
             // dx = γ·invstd·(g − w·M·(dβ + x̂·dγ)/N) = a·g + w·M·(b·x + c0), w = 2 except at the layout's exceptions
             var a = gamma.mul(invstd);
@@ -271,14 +340,22 @@ public static class PackedFunctions
                 var ge = AtExceptions(g, eb, eo);
                 var we = ew.view(-1, 1, 1);
                 if (mask is not null) we = we.mul(AtExceptions(mask, eb, eo));                        // (E, B, 1)
+                if (ringVals is not null) ge = ge.mul(ew.gt(0).to(ge.dtype).view(-1, 1, 1));              // G_eff = 0 at dead cells (all weight 0)
                 var corr = xe.mul(bcoef).add_(c0).mul_(we).addcmul_(ge, a, 1.0);
                 dx.view(p, nb, c, -1).index_put_(corr, TensorIndex.Tensor(eb), TensorIndex.Colon, TensorIndex.Colon, TensorIndex.Tensor(eo));
+            }
+            if (ringVals is not null)
+            {
+                // the ring gradients land on their canonical sources: dx += a·g_ring there (linear in g)
+                var scaled = ringVals.mul(a.repeat(nb).view(1, 1, nb * c));
+                var offs = srcIdx!.unsqueeze(1).expand(p, nb * c, plan0!.AdjWidth);
+                dx.view(p, nb * c, -1).scatter_add_(2, offs, scaled.permute(0, 2, 1));
             }
             grad.Dispose(); // the wrapper TorchSharp made for us would otherwise live in the caller's scope
             GradientHandoff.ReleaseHandedOff();
             Tensor? dg = null, db = null;
             if (affine) { dg = GradientHandoff.HandOff(dgamma); db = GradientHandoff.HandOff(dbeta); }
-            return new List<Tensor> { GradientHandoff.HandOff(dx), dg!, db!, null!, null!, null!, null!, null! };
+            return new List<Tensor> { GradientHandoff.HandOff(dx), dg!, db!, null!, null!, null!, null!, null!, null! };
         }
     }
 }

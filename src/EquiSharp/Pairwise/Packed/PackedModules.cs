@@ -126,7 +126,8 @@ public sealed class PackedBatchNorm2d : PackedModule
                     tracked?.add_(1);
                 }
             var invstd = var_.add(eps).rsqrt();
-            return input.With(PackedFunctions.BatchNormTrain(x, g, b, mean, invstd, mask, input.Layout, count));
+            bool fill = input.Layout.Margin > 0; // in-place-halo layout: hand the next convolution a ready canvas (no gather copy)
+            return input.With(PackedFunctions.BatchNormTrain(x, g, b, mean, invstd, mask, input.Layout, count, fill), haloFilled: fill);
         }
         var inv = rv.add(eps).rsqrt();
         var scale = g is null ? inv : inv.mul(g);
@@ -140,7 +141,7 @@ public sealed class PackedBatchNorm2d : PackedModule
 public sealed class PackedReLU : PackedModule
 {
     public PackedReLU() : base(nameof(PackedReLU)) { }
-    public override PackedSymmetricMap forward(PackedSymmetricMap x) => x.PendingRelu ? x : x.With(x.Data, pendingRelu: true);
+    public override PackedSymmetricMap forward(PackedSymmetricMap x) => x.PendingRelu ? x : x.With(x.Data, pendingRelu: true, haloFilled: x.HaloFilled);
 }
 
 /// <summary>Sigmoid on packed maps (elementwise on the stored tiles).</summary>
