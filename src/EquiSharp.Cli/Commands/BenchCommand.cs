@@ -105,7 +105,7 @@ public sealed class BenchCommand : ICliCommand
         var batch = Opt("--batch", "B: batch size.", 2);
         var layoutOpt = new Option<string>("--layout") { Description = "Packed layout: folded (default), folded-nomargin or tiled.", DefaultValueFactory = _ => "folded" };
         var tile = Opt("--tile", "Tile side of the tiled layout (0 = default for L).", 0);
-        var repeats = Opt("--repeats", "Timed repeats per variant (median reported).", 5);
+        var repeats = Opt("--repeats", "Timed repeats per variant (median reported).", 9);
         var warmup = Opt("--warmup", "Untimed warm-up runs per variant.", 1);
         var noMemory = new Option<bool>("--no-memory") { Description = "Skip the child-process peak-memory measurement." };
         var threads = Opt("--threads", "Intra-op threads (0 = TorchSharp's default).", 0);
