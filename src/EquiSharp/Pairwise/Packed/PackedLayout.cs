@@ -26,6 +26,9 @@ public abstract class PackedLayout
     private readonly DeviceTensorCache cache = new();
     private long[]? canonicalOf;
 
+    /// <summary>Layouts (with their index tensors) kept per kind before the cache starts over; a layout in use stays valid.</summary>
+    protected const int MaxCachedLayouts = 32;
+
     /// <summary>Side L of the symmetric map.</summary>
     public long Length { get; }
     /// <summary>Stored blocks P.</summary>
@@ -244,6 +247,7 @@ public sealed class FoldedLayout : PackedLayout
     {
         if (length <= 0) throw new ArgumentException($"Folded layout: length must be positive, got {length}.", nameof(length));
         if (maxHalo < 0) throw new ArgumentException($"Folded layout: the reach must be ≥ 0, got {maxHalo}.", nameof(maxHalo));
+        if (ByMargin.Count >= MaxCachedLayouts) ByMargin.Clear(); // each layout keeps its index tensors; many distinct lengths must not pile up
         return ByMargin.GetOrAdd((length, maxHalo, withMargin), k => new FoldedLayout(k.Item1, k.Item2, k.Item3));
     }
 
@@ -304,6 +308,7 @@ public sealed class TiledLayout : PackedLayout
     {
         if (length <= 0) throw new ArgumentException($"Tiled layout: length must be positive, got {length}.", nameof(length));
         if (tile <= 0) throw new ArgumentException($"Tiled layout: tile must be positive, got {tile}.", nameof(tile));
+        if (Cache.Count >= MaxCachedLayouts) Cache.Clear();
         return Cache.GetOrAdd((length, Math.Min(tile, length)), k => new TiledLayout(k.Item1, k.Item2));
     }
 
