@@ -1,4 +1,5 @@
 using System.CommandLine;
+using EquiSharp.Rna.Formats;
 using TorchSharp;
 
 namespace EquiSharp.Cli;
@@ -33,6 +34,23 @@ public static class CommonOptions
         catch (Exception e) when (e is not ArgumentException)
         {
             throw new ArgumentException($"--device {text}: not a device name (expected cpu, cuda or cuda:N).", e);
+        }
+    }
+
+    /// <summary>
+    /// Runs a command's action and turns bad input (options, files, formats) into "error: …" on stderr and exit code 1,
+    /// instead of a stack trace; anything else is a bug and propagates.
+    /// </summary>
+    public static int Guarded(Func<int> action)
+    {
+        try
+        {
+            return action();
+        }
+        catch (Exception e) when (e is ArgumentException or IOException or InvalidDataException or RnaFormatException or UnauthorizedAccessException)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return 1;
         }
     }
 }

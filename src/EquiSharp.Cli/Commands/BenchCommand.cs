@@ -120,8 +120,7 @@ public sealed class BenchCommand : ICliCommand
             int reps = parse.GetValue(repeats), warm = parse.GetValue(warmup);
             var dev = CommonOptions.ParseDevice(spec.Device);
             if (parse.GetValue(threads) > 0) torch.set_num_threads(parse.GetValue(threads));
-            try { spec.MakeLayout(); }
-            catch (ArgumentException e) { Console.Error.WriteLine($"error: {e.Message}"); return 1; }
+            if (CommonOptions.Guarded(() => { spec.MakeLayout(); return 0; }) != 0) return 1;
             var work = new SymConvWork(spec, dev, SymConvWork.Keep.Both);
             Console.WriteLine(Inv($"bench symconv: L={spec.Length} channels={spec.Channels} kernel={spec.Kernel} layers={spec.Layers} batch={spec.Batch} layout={work.Layout.Describe()} device={dev.type} threads={torch.get_num_threads()} repeats={reps} warmup={warm} load={LoadAverage()}"));
             var variants = new List<(string Name, Action Run)> { ("dense", work.RunDense), ("packed", work.RunPacked) };

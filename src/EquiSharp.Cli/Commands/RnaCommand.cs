@@ -44,12 +44,6 @@ public sealed class RnaCommand : ICliCommand
 
     private static Option<int> TileOption() => new("--tile") { Description = "Tile size of full-length inference (memory per convolution call grows with its square); 0 = the plain untiled forward (eval only, for comparison).", DefaultValueFactory = _ => 256 };
 
-    private static int Fail(Exception e)
-    {
-        Console.Error.WriteLine($"error: {e.Message}");
-        return 1;
-    }
-
     private static Command Train()
     {
         var train = new Option<string>("--train") { Description = "Training records: a file in any supported format (plain or gzip) or a directory of such files." };
@@ -79,48 +73,41 @@ public sealed class RnaCommand : ICliCommand
         var command = new Command("train", "Train an RNA pair model (SCNN or CNN) with random crops, dev-set selection and checkpoints.")
             { train, valid, model, outDir, size, activation, epochs, crop, batch, lr, l2, posWeight, patience, maxSteps, resume, devFraction, devSplit, devMax, validMax, tile, maps, seed, device };
         decoder.AddTo(command);
-        command.SetAction(parse =>
+        command.SetAction(parse => CommonOptions.Guarded(() =>
         {
-            try
+            string? trainPath = parse.GetValue(train) ?? throw new ArgumentException("--train is required.");
+            string? resumeDir = parse.GetValue(resume), outPath = parse.GetValue(outDir);
+            if (resumeDir is not null && outPath is not null && Path.GetFullPath(resumeDir) != Path.GetFullPath(outPath))
+                throw new ArgumentException($"--resume {resumeDir} and --out {outPath} differ; a resumed run continues in its own directory.");
+            string dir = resumeDir ?? outPath ?? throw new ArgumentException("--out (or --resume DIR) is required.");
+            var config = ParseSize(parse.GetValue(size)!) with { Activation = ParseActivation(parse.GetValue(activation)!) };
+            int p = parse.GetValue(patience);
+            var options = new RnaTrainRunOptions
             {
-                string? trainPath = parse.GetValue(train) ?? throw new ArgumentException("--train is required.");
-                string? resumeDir = parse.GetValue(resume), outPath = parse.GetValue(outDir);
-                if (resumeDir is not null && outPath is not null && Path.GetFullPath(resumeDir) != Path.GetFullPath(outPath))
-                    throw new ArgumentException($"--resume {resumeDir} and --out {outPath} differ; a resumed run continues in its own directory.");
-                string dir = resumeDir ?? outPath ?? throw new ArgumentException("--out (or --resume DIR) is required.");
-                var config = ParseSize(parse.GetValue(size)!) with { Activation = ParseActivation(parse.GetValue(activation)!) };
-                int p = parse.GetValue(patience);
-                var options = new RnaTrainRunOptions
+                TrainPath = trainPath, ValidPath = parse.GetValue(valid), OutDir = dir,
+                Model = RnaModelSpec.ParseVariant(parse.GetValue(model)!), Config = config,
+                Training = new RnaTrainingOptions
                 {
-                    TrainPath = trainPath, ValidPath = parse.GetValue(valid), OutDir = dir,
-                    Model = RnaModelSpec.ParseVariant(parse.GetValue(model)!), Config = config,
-                    Training = new RnaTrainingOptions
-                    {
-                        Crop = Positive(parse.GetValue(crop), "--crop"), BatchSize = Positive(parse.GetValue(batch), "--batch"),
-                        LearningRate = parse.GetValue(lr), L2 = parse.GetValue(l2), PositiveWeight = parse.GetValue(posWeight),
-                        DevMaxLength = Positive(parse.GetValue(devMax), "--dev-max-length"), Decoder = decoder.Get(parse),
-                    },
-                    Epochs = Positive(parse.GetValue(epochs), "--epochs"), MaxSteps = parse.GetValue(maxSteps), Patience = p <= 0 ? null : p,
-                    Seed = parse.GetValue(seed), DevFraction = parse.GetValue(devFraction), DevSplitFile = parse.GetValue(devSplit), Resume = resumeDir is not null,
-                    ValidMaxLength = parse.GetValue(validMax), TileSize = Positive(parse.GetValue(tile), "--tile"),
-                    Maps = parse.GetValue(maps)!.Trim().ToLowerInvariant() switch
-                    {
-                        "auto" => PairMaps.Auto, "dense" => PairMaps.Dense, "packed" => PairMaps.Packed,
-                        var m => throw new ArgumentException($"--maps {m}: expected auto, dense or packed."),
-                    },
-                    Device = CommonOptions.ParseDevice(parse.GetValue(device)!),
-                };
-                var result = ProgressDisplay.Run(progress => RnaTrainRun.Run(options, progress));
-                var s = result.Fit.State;
-                Console.WriteLine(FormattableString.Invariant(
-                    $"finished: {s.Step} steps, {s.History.Count} epochs, {s.TrainSeconds:0} s, best dev acc={(s.BestEpoch > 0 ? s.BestScore : double.NaN):0.0000} at epoch {s.BestEpoch}, stop: {(result.Fit.Interrupted ? "interrupted" : result.Fit.ReachedMaxSteps ? "max-steps" : s.StopReason)}; model in {Path.GetFullPath(dir)}"));
-                return result.Fit.Interrupted ? 130 : 0;
-            }
-            catch (Exception e) when (e is ArgumentException or IOException or InvalidDataException or RnaFormatException or UnauthorizedAccessException)
-            {
-                return Fail(e);
-            }
-        });
+                    Crop = Positive(parse.GetValue(crop), "--crop"), BatchSize = Positive(parse.GetValue(batch), "--batch"),
+                    LearningRate = parse.GetValue(lr), L2 = parse.GetValue(l2), PositiveWeight = parse.GetValue(posWeight),
+                    DevMaxLength = Positive(parse.GetValue(devMax), "--dev-max-length"), Decoder = decoder.Get(parse),
+                },
+                Epochs = Positive(parse.GetValue(epochs), "--epochs"), MaxSteps = parse.GetValue(maxSteps), Patience = p <= 0 ? null : p,
+                Seed = parse.GetValue(seed), DevFraction = parse.GetValue(devFraction), DevSplitFile = parse.GetValue(devSplit), Resume = resumeDir is not null,
+                ValidMaxLength = parse.GetValue(validMax), TileSize = Positive(parse.GetValue(tile), "--tile"),
+                Maps = parse.GetValue(maps)!.Trim().ToLowerInvariant() switch
+                {
+                    "auto" => PairMaps.Auto, "dense" => PairMaps.Dense, "packed" => PairMaps.Packed,
+                    var m => throw new ArgumentException($"--maps {m}: expected auto, dense or packed."),
+                },
+                Device = CommonOptions.ParseDevice(parse.GetValue(device)!),
+            };
+            var result = ProgressDisplay.Run(progress => RnaTrainRun.Run(options, progress));
+            var s = result.Fit.State;
+            Console.WriteLine(FormattableString.Invariant(
+                $"finished: {s.Step} steps, {s.History.Count} epochs, {s.TrainSeconds:0} s, best dev acc={(s.BestEpoch > 0 ? s.BestScore : double.NaN):0.0000} at epoch {s.BestEpoch}, stop: {(result.Fit.Interrupted ? "interrupted" : result.Fit.ReachedMaxSteps ? "max-steps" : s.StopReason)}; model in {Path.GetFullPath(dir)}"));
+            return result.Fit.Interrupted ? 130 : 0;
+        }));
         return command;
     }
 
@@ -136,36 +123,29 @@ public sealed class RnaCommand : ICliCommand
         var command = new Command("eval", "Score a trained model: per-sequence and mean PPV, sensitivity, accuracy, F1 (full length, one sequence at a time).")
             { modelDir, data, maxLength, limit, tile, device };
         decoder.AddTo(command);
-        command.SetAction(parse =>
+        command.SetAction(parse => CommonOptions.Guarded(() =>
         {
-            try
+            string dir = parse.GetValue(modelDir) ?? throw new ArgumentException("--model DIR is required.");
+            string path = parse.GetValue(data) ?? throw new ArgumentException("--data is required.");
+            var dev = CommonOptions.ParseDevice(parse.GetValue(device)!);
+            RnaModelSpec.Load(dir); // fail fast on a wrong model directory
+            var dataset = RnaDataSet.Load(path);
+            dataset.Report(Console.Out);
+            IEnumerable<RnaStructure> records = dataset.Records;
+            if (parse.GetValue(limit) is int n) records = records.Take(Positive(n, "--limit"));
+            var list = records.ToList();
+            if (list.Count == 0) throw new InvalidDataException($"{path}: no records to evaluate.");
+            var (model, spec, weights) = RnaModelSpec.LoadModel(dir, dev);
+            using (model)
             {
-                string dir = parse.GetValue(modelDir) ?? throw new ArgumentException("--model DIR is required.");
-                string path = parse.GetValue(data) ?? throw new ArgumentException("--data is required.");
-                var dev = CommonOptions.ParseDevice(parse.GetValue(device)!);
-                RnaModelSpec.Load(dir); // fail fast on a wrong model directory
-                var dataset = RnaDataSet.Load(path);
-                dataset.Report(Console.Out);
-                IEnumerable<RnaStructure> records = dataset.Records;
-                if (parse.GetValue(limit) is int n) records = records.Take(Positive(n, "--limit"));
-                var list = records.ToList();
-                if (list.Count == 0) throw new InvalidDataException($"{path}: no records to evaluate.");
-                var (model, spec, weights) = RnaModelSpec.LoadModel(dir, dev);
-                using (model)
-                {
-                    Console.WriteLine($"{(spec.Symmetric ? "SCNN" : "CNN")} from {weights}, {model.ParameterCount} free parameters; {list.Count} records from {path}");
-                    Console.WriteLine(RnaTrainRun.Header);
-                    var preds = RnaPredictor.Evaluate(model, list, decoder.Get(parse), dev, parse.GetValue(maxLength),
-                        new TiledInferenceOptions { TileSize = parse.GetValue(tile) == 0 ? 0 : Positive(parse.GetValue(tile), "--tile") }, (p, _) => Console.WriteLine(RnaTrainRun.FormatRow(p)));
-                    Console.WriteLine(RnaTrainRun.FormatMean(PairMetrics.Average(preds.Select(p => p.Scores))));
-                }
-                return 0;
+                Console.WriteLine($"{(spec.Symmetric ? "SCNN" : "CNN")} from {weights}, {model.ParameterCount} free parameters; {list.Count} records from {path}");
+                Console.WriteLine(RnaTrainRun.Header);
+                var preds = RnaPredictor.Evaluate(model, list, decoder.Get(parse), dev, parse.GetValue(maxLength),
+                    new TiledInferenceOptions { TileSize = parse.GetValue(tile) == 0 ? 0 : Positive(parse.GetValue(tile), "--tile") }, (p, _) => Console.WriteLine(RnaTrainRun.FormatRow(p)));
+                Console.WriteLine(RnaTrainRun.FormatMean(PairMetrics.Average(preds.Select(p => p.Scores))));
             }
-            catch (Exception e) when (e is ArgumentException or IOException or InvalidDataException or RnaFormatException or UnauthorizedAccessException)
-            {
-                return Fail(e);
-            }
-        });
+            return 0;
+        }));
         return command;
     }
 
@@ -181,54 +161,47 @@ public sealed class RnaCommand : ICliCommand
         var command = new Command("predict", "Predict secondary structures: dot-bracket on stdout, a CT file and a heatmap PNG per sequence.")
             { modelDir, seq, fasta, outDir, tile, device };
         decoder.AddTo(command);
-        command.SetAction(parse =>
+        command.SetAction(parse => CommonOptions.Guarded(() =>
         {
-            try
+            string dir = parse.GetValue(modelDir) ?? throw new ArgumentException("--model DIR is required.");
+            string? s = parse.GetValue(seq), f = parse.GetValue(fasta);
+            if ((s is null) == (f is null)) throw new ArgumentException("give exactly one of --seq ACGU… or --fasta FILE.");
+            var queries = s is not null ? new List<RnaQuery> { RnaQueries.FromSequence(s) } : RnaQueries.FromFile(f!);
+            var dev = CommonOptions.ParseDevice(parse.GetValue(device)!);
+            var greedy = new GreedyPairDecoder(decoder.Get(parse));
+            var tiles = new TiledInferenceOptions { TileSize = Positive(parse.GetValue(tile), "--tile") };
+            string output = parse.GetValue(outDir)!;
+            Directory.CreateDirectory(output);
+            var (model, spec, _) = RnaModelSpec.LoadModel(dir, dev);
+            using (model)
             {
-                string dir = parse.GetValue(modelDir) ?? throw new ArgumentException("--model DIR is required.");
-                string? s = parse.GetValue(seq), f = parse.GetValue(fasta);
-                if ((s is null) == (f is null)) throw new ArgumentException("give exactly one of --seq ACGU… or --fasta FILE.");
-                var queries = s is not null ? new List<RnaQuery> { RnaQueries.FromSequence(s) } : RnaQueries.FromFile(f!);
-                var dev = CommonOptions.ParseDevice(parse.GetValue(device)!);
-                var greedy = new GreedyPairDecoder(decoder.Get(parse));
-                var tiles = new TiledInferenceOptions { TileSize = Positive(parse.GetValue(tile), "--tile") };
-                string output = parse.GetValue(outDir)!;
-                Directory.CreateDirectory(output);
-                var (model, spec, _) = RnaModelSpec.LoadModel(dir, dev);
-                using (model)
+                var used = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+                foreach (var q in queries)
                 {
-                    var used = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
-                    foreach (var q in queries)
+                    var probs = TiledPairInference.Probabilities(model, q.Sequence, dev, tiles);
+                    var partners = greedy.Decode(RnaEvaluation.DecodingMap(model, probs, q.Sequence.Length), q.Sequence.Length, q.Sequence);
+                    var predicted = new RnaStructure(q.Name, q.Sequence, partners);
+                    string file = UniqueFileName(q.Name, used);
+                    RnaFile.Write(Path.Combine(output, file + ".ct"), new[] { predicted }, RnaFileFormat.Ct);
+                    Plots.PairHeatmap(Path.Combine(output, file + ".png"), probs, q.Sequence.Length,
+                        q.Truth is null ? $"{q.Name}: {(spec.Symmetric ? "SCNN" : "CNN")} pair probabilities"
+                                        : $"{q.Name}: pair probabilities (upper) vs true structure (lower)",
+                        q.Truth is null ? null : RnaFeatures.PairingMatrix(q.Truth));
+                    Console.WriteLine($">{q.Name}");
+                    Console.WriteLine(q.Sequence);
+                    Console.WriteLine(PredictionDotBracket.Format(partners, out int dropped));
+                    if (dropped > 0)
+                        Console.Error.WriteLine($"{q.Name}: {dropped} pair(s) need more than {DotBracket.MaxLevels} pseudoknot levels and are shown as '.' (the CT file has them)");
+                    if (q.Truth is not null)
                     {
-                        var probs = TiledPairInference.Probabilities(model, q.Sequence, dev, tiles);
-                        var partners = greedy.Decode(RnaEvaluation.DecodingMap(model, probs, q.Sequence.Length), q.Sequence.Length, q.Sequence);
-                        var predicted = new RnaStructure(q.Name, q.Sequence, partners);
-                        string file = UniqueFileName(q.Name, used);
-                        RnaFile.Write(Path.Combine(output, file + ".ct"), new[] { predicted }, RnaFileFormat.Ct);
-                        Plots.PairHeatmap(Path.Combine(output, file + ".png"), probs, q.Sequence.Length,
-                            q.Truth is null ? $"{q.Name}: {(spec.Symmetric ? "SCNN" : "CNN")} pair probabilities"
-                                            : $"{q.Name}: pair probabilities (upper) vs true structure (lower)",
-                            q.Truth is null ? null : RnaFeatures.PairingMatrix(q.Truth));
-                        Console.WriteLine($">{q.Name}");
-                        Console.WriteLine(q.Sequence);
-                        Console.WriteLine(PredictionDotBracket.Format(partners, out int dropped));
-                        if (dropped > 0)
-                            Console.Error.WriteLine($"{q.Name}: {dropped} pair(s) need more than {DotBracket.MaxLevels} pseudoknot levels and are shown as '.' (the CT file has them)");
-                        if (q.Truth is not null)
-                        {
-                            var sc = PairMetrics.Compute(partners, q.Truth.Partners);
-                            Console.Error.WriteLine(FormattableString.Invariant($"{q.Name}: ppv={sc.Ppv:0.0000} sen={sc.Sensitivity:0.0000} acc={sc.Accuracy:0.0000} f1={sc.F1:0.0000}"));
-                        }
+                        var sc = PairMetrics.Compute(partners, q.Truth.Partners);
+                        Console.Error.WriteLine(FormattableString.Invariant($"{q.Name}: ppv={sc.Ppv:0.0000} sen={sc.Sensitivity:0.0000} acc={sc.Accuracy:0.0000} f1={sc.F1:0.0000}"));
                     }
                 }
-                Console.Error.WriteLine($"wrote {queries.Count} CT file(s) and heatmap(s) to {Path.GetFullPath(output)}");
-                return 0;
             }
-            catch (Exception e) when (e is ArgumentException or IOException or InvalidDataException or RnaFormatException or UnauthorizedAccessException)
-            {
-                return Fail(e);
-            }
-        });
+            Console.Error.WriteLine($"wrote {queries.Count} CT file(s) and heatmap(s) to {Path.GetFullPath(output)}");
+            return 0;
+        }));
         return command;
     }
 

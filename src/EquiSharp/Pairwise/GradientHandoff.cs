@@ -11,21 +11,25 @@ namespace EquiSharp.Pairwise;
 /// </summary>
 internal static class GradientHandoff
 {
-    private static readonly List<Tensor> Pending = new();
+    // Per thread: libtorch runs a CPU graph's backward on the thread that called it, so "the next custom call" must be
+    // the next one on the same thread. A process-wide list let a test (or a user's second model) on another thread
+    // dispose a gradient before this thread's engine had taken it (seen as an intermittent null gradient in parallel tests).
+    [ThreadStatic] private static List<Tensor>? pending;
 
-    /// <summary>Disposes the wrappers of gradients handed to the engine by earlier calls.</summary>
+    /// <summary>Disposes the wrappers of gradients this thread handed to the engine in earlier calls.</summary>
     public static void ReleaseHandedOff()
     {
-        List<Tensor> done;
-        lock (Pending) { done = new List<Tensor>(Pending); Pending.Clear(); }
+        if (pending is null || pending.Count == 0) return;
+        var done = pending;
+        pending = new List<Tensor>();
         foreach (var t in done) t.Dispose();
     }
 
-    /// <summary>Takes a gradient out of every dispose scope; its wrapper is disposed by a later <see cref="ReleaseHandedOff"/>.</summary>
+    /// <summary>Takes a gradient out of every dispose scope; its wrapper is disposed by a later <see cref="ReleaseHandedOff"/> on this thread.</summary>
     public static Tensor HandOff(Tensor t)
     {
         t.DetachFromDisposeScope();
-        lock (Pending) Pending.Add(t);
+        (pending ??= new List<Tensor>()).Add(t);
         return t;
     }
 }

@@ -24,7 +24,9 @@ public abstract class PackedLayout
 {
     private readonly ConcurrentDictionary<long, HaloPlan> halos = new();
     private readonly DeviceTensorCache cache = new();
-    private long[]? canonicalOf;
+    private long[]? canonicalOf, packIndex;
+    private (long[] Block, long[] Offset, float[] Weight)? exceptions;
+    private (long[] I, long[] J, float[] Inside)? coordinates;
 
     /// <summary>Layouts (with their index tensors) kept per kind before the cache starts over; a layout in use stays valid.</summary>
     protected const int MaxCachedLayouts = 32;
@@ -98,6 +100,7 @@ public abstract class PackedLayout
     /// <summary>Flat dense index i·L + j of every stored cell's entry (−1 outside the map).</summary>
     internal long[] PackIndex()
     {
+        if (packIndex is not null) return packIndex;
         var idx = new long[Cells];
         for (long q = 0; q < BlockCount; q++)
             for (long r = 0; r < BlockRows; r++)
@@ -106,7 +109,7 @@ public abstract class PackedLayout
                     var (i, j) = MapCoordinate(q, r, c);
                     idx[q * BlockCells + r * BlockCols + c] = i < 0 || j < 0 || i >= Length || j >= Length ? -1 : i * Length + j;
                 }
-        return idx;
+        return packIndex = idx;
     }
 
     /// <summary>Canonical storage cell of every dense entry, row-major.</summary>
@@ -125,6 +128,7 @@ public abstract class PackedLayout
     /// </summary>
     internal (long[] Block, long[] Offset, float[] Weight) WeightExceptions()
     {
+        if (exceptions is { } done) return done;
         var canon = CanonicalOf();
         var b = new List<long>(); var o = new List<long>(); var w = new List<float>();
         for (long cell = 0; cell < Cells; cell++)
@@ -139,7 +143,7 @@ public abstract class PackedLayout
             }
             if (weight != 2f) { b.Add(cell / BlockCells); o.Add(cell % BlockCells); w.Add(weight); }
         }
-        return (b.ToArray(), o.ToArray(), w.ToArray());
+        return (exceptions = (b.ToArray(), o.ToArray(), w.ToArray())).Value;
     }
 
     /// <summary>The halo plan for a convolution reach of <paramref name="halo"/> on each side.</summary>
@@ -171,14 +175,11 @@ public abstract class PackedLayout
     }
 
     /// <summary>Weight exceptions on a device: block and offset index tensors, and (2 − weight) per exception.</summary>
-    internal (Tensor Block, Tensor Offset, Tensor Deficit, Tensor Weight) WeightExceptionsOn(Device device, ScalarType dtype)
-    {
-        var (b, o, w) = WeightExceptions();
-        return (cache.Get("exb", device, () => tensor(b, dtype: ScalarType.Int64)),
-                cache.Get("exo", device, () => tensor(o, dtype: ScalarType.Int64)),
-                cache.Get(("exd", dtype), device, () => tensor(w.Select(v => 2f - v).ToArray()).to(dtype)),
-                cache.Get(("exw", dtype), device, () => tensor(w).to(dtype)));
-    }
+    internal (Tensor Block, Tensor Offset, Tensor Deficit, Tensor Weight) WeightExceptionsOn(Device device, ScalarType dtype) =>
+        (cache.Get("exb", device, () => tensor(WeightExceptions().Block, dtype: ScalarType.Int64)),
+         cache.Get("exo", device, () => tensor(WeightExceptions().Offset, dtype: ScalarType.Int64)),
+         cache.Get(("exd", dtype), device, () => tensor(WeightExceptions().Weight.Select(v => 2f - v).ToArray()).to(dtype)),
+         cache.Get(("exw", dtype), device, () => tensor(WeightExceptions().Weight).to(dtype)));
 
     /// <summary>
     /// (P, 1, 1, R, C) weight of every stored cell in whole-map sums: Σ over the dense map of f(entry) equals
@@ -195,8 +196,9 @@ public abstract class PackedLayout
     /// <summary>Map-coordinate tensors (i and j, clamped to [0, L)) of every stored cell, and the 0/1 mask of cells inside the map.</summary>
     internal (Tensor I, Tensor J, Tensor Inside) CoordinatesOn(Device device, ScalarType dtype)
     {
-        (long[] I, long[] J, float[] M) Make()
+        (long[] I, long[] J, float[] Inside) Make()
         {
+            if (coordinates is { } done) return done;
             var ii = new long[Cells]; var jj = new long[Cells]; var mm = new float[Cells];
             for (long q = 0; q < BlockCount; q++)
                 for (long r = 0; r < BlockRows; r++)
@@ -207,11 +209,11 @@ public abstract class PackedLayout
                         bool inside = i >= 0 && j >= 0 && i < Length && j < Length;
                         ii[cell] = inside ? i : 0; jj[cell] = inside ? j : 0; mm[cell] = inside ? 1f : 0f;
                     }
-            return (ii, jj, mm);
+            return (coordinates = (ii, jj, mm)).Value;
         }
         return (cache.Get("ci", device, () => tensor(Make().I, dtype: ScalarType.Int64)),
                 cache.Get("cj", device, () => tensor(Make().J, dtype: ScalarType.Int64)),
-                cache.Get(("cm", dtype), device, () => tensor(Make().M).to(dtype)));
+                cache.Get(("cm", dtype), device, () => tensor(Make().Inside).to(dtype)));
     }
 
     public override string ToString() => Describe();

@@ -77,9 +77,6 @@ public sealed class PackedSymmetricMap
     /// <summary>Data with the pending activation applied.</summary>
     public Tensor Materialized() => PendingRelu ? nn.functional.relu(Data) : Data;
 
-    /// <summary>The same map with the pending activation applied to the stored cells.</summary>
-    public PackedSymmetricMap Materialize() => PendingRelu ? new PackedSymmetricMap(Materialized(), Layout, haloFilled: HaloFilled) : this;
-
     /// <summary>A new map with other data on the same layout.</summary>
     public PackedSymmetricMap With(Tensor data, bool pendingRelu = false, bool haloFilled = false) => new(data, Layout, pendingRelu, haloFilled);
 
