@@ -106,6 +106,7 @@ public class TrainerTests
         Thread.Sleep(1500);
         Process.Start("kill", new[] { "-INT", child.Id.ToString() })!.WaitForExit();
         Assert.True(child.WaitForExit(60_000), "the child did not exit after SIGINT");
+        child.WaitForExit(); // the timed overload returns before the asynchronous output handlers have drained
         string text; lock (output) text = output.ToString();
         Assert.True(child.ExitCode == 0, $"exit code {child.ExitCode}:\n{text}");
         Assert.Contains("interrupted: checkpoint saved", text);

@@ -166,6 +166,14 @@ public static class PackedFunctions
     /// each sequence's valid L_b×L_b block with a mask): canonical off-diagonal cells count twice (the entry and its
     /// mirror), canonical diagonal cells once, every other cell not at all. Output is masked when a mask is given.
     /// </summary>
+    /// <param name="x">Packed data (blocks, batch, channels, rows, cols) in the layout's block form.</param>
+    /// <param name="gamma">Per-channel scale, or null for none.</param>
+    /// <param name="beta">Per-channel shift, or null for none.</param>
+    /// <param name="mean">Per-channel mean of the weighted statistics.</param>
+    /// <param name="invstd">Per-channel 1/sqrt(var + eps) of the weighted statistics.</param>
+    /// <param name="mask">Packed block mask of valid cells (per sequence length), or null when every cell is valid.</param>
+    /// <param name="layout">The packed layout the data is stored in.</param>
+    /// <param name="count">The dense element count per channel the statistics stand for (B·L² or Σ L_b²).</param>
     /// <param name="fillRing">Also fill the output's non-canonical cells from their canonical cells (and zero outside the
     /// map), so the output is a ready canvas for the next convolution (no gather copy). The backward folds the adjoint
     /// of the fill into its sums with ring-sized gathers and never modifies the incoming gradient.</param>
