@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -225,17 +226,24 @@ public static class PackedFunctions
         var d = deficit.to(ScalarType.Float64);
         var e1 = einsum("e,ebc->c", d, xe);
         var e2 = einsum("e,ebc->c", d, xe.square());
-        double count;
-        if (mask is null) count = (double)b * layout.Length * layout.Length;
-        else
-        {
-            var me = AtExceptions(mask, eb, eo).to(ScalarType.Float64);                             // (E, B, 1)
-            count = 2 * mask.sum().to(ScalarType.Float64).item<double>() - einsum("e,ebc->", d, me).item<double>();
-        }
+        double count = mask is null ? (double)b * layout.Length * layout.Length
+            // a model builds one mask per forward and every BN layer reuses it: one host read per forward, not per layer
+            : MaskCounts.GetValue(mask, m => new StrongBox<double>(WeightedCount(m, layout))).Value;
         double n = Math.Max(count, 1);
         var mean = s1.mul(2).sub(e1).div(n);
         var var_ = s2.mul(2).sub(e2).div(n).sub(mean.square()).clamp_min(0);
         return (mean.to(x.dtype).MoveToOuterDisposeScope(), var_.to(x.dtype).MoveToOuterDisposeScope(), count);
+    }
+
+    private static readonly ConditionalWeakTable<Tensor, StrongBox<double>> MaskCounts = new();
+
+    /// <summary>Σ w·M over a packed block mask: the number of dense entries (Σ_b L_b²) the mask stands for.</summary>
+    private static double WeightedCount(Tensor mask, PackedLayout layout)
+    {
+        using var scope = NewDisposeScope();
+        var (eb, eo, deficit, _) = layout.WeightExceptionsOn(mask.device, mask.dtype);
+        var me = AtExceptions(mask, eb, eo).to(ScalarType.Float64);                                 // (E, B, 1)
+        return 2 * mask.sum().to(ScalarType.Float64).item<double>() - einsum("e,ebc->", deficit.to(ScalarType.Float64), me).item<double>();
     }
 
     internal sealed class BatchNormFunction : autograd.SingleTensorFunction<BatchNormFunction>
