@@ -1,9 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
-using EquiSharp.Pairwise;
-using EquiSharp.Pairwise.Packed;
-using EquiSharp.Pairwise.Separable;
+using EquiSharp.Performance;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -51,47 +49,18 @@ public sealed class BenchCommand : ICliCommand
             if (parse.GetValue(threads) > 0) torch.set_num_threads(parse.GetValue(threads));
             long l = parse.GetValue(length), n = parse.GetValue(inF), f = parse.GetValue(outF), k = parse.GetValue(kernel), b = parse.GetValue(batch);
             int reps = parse.GetValue(repeats), warm = parse.GetValue(warmup);
-            torch.manual_seed(parse.GetValue(seed));
-            var layer = new SeparableSymmetryGeneratingConv2d(n, f, k, device: dev);
-            var dense = layer.ToDense();
-            var x = randn(new[] { b, l, n }, device: dev);
-            var upstream = randn(new[] { b, f, l, l }, device: dev);
-            var cartesian = PairLayers.SelfCartesian();
-
-            var variants = new List<(string Name, Action Run)>
-            {
-                ("dense", () => Step(xv => dense.forward(cartesian.forward(xv)), x, upstream, dense)),
-                ("separable", () => { layer.Engine = SeparableGenerating.Engine.Fused; Step(xv => layer.forward(xv), x, upstream, layer); }),
-            };
-            if (parse.GetValue(plain))
-                variants.Add(("separable-plain", () => { layer.Engine = SeparableGenerating.Engine.Plain; Step(xv => layer.forward(xv), x, upstream, layer); }));
-            if (parse.GetValue(packedOut))
-            {
-                // packed output; upstream gradient in packed form, weighted by what each stored cell stands for
-                var layout = PackedLayout.Default(l, 0);
-                var up = upstream.add(upstream.transpose(2, 3)).mul(0.5);
-                var packedUp = PackedSymmetricMap.Pack(up, layout).Data.mul(layout.CellWeightsOn(dev, up.dtype));
-                up.Dispose();
-                variants.Add(("separable-packed", () => Step(xv => layer.ForwardPacked(xv, null, layout).Data, x, packedUp, layer)));
-            }
+            var work = new GeneratingWorkload(l, n, f, k, b, dev, parse.GetValue(seed));
+            var variants = new List<(string Name, Action Run)> { ("dense", work.RunDense), ("separable", work.RunSeparable) };
+            if (parse.GetValue(plain)) variants.Add(("separable-plain", work.RunSeparablePlain));
+            if (parse.GetValue(packedOut)) variants.Add(("separable-packed", work.RunSeparablePacked));
 
             Console.WriteLine($"bench generating: L={l} n={n} (2n={2 * n} channels) F={f} kernel={k} batch={b} device={dev.type} threads={torch.get_num_threads()} repeats={reps} warmup={warm} load={LoadAverage()}");
-            var med = TimeAlternating(variants, reps, warm, dev);
-            PrintTimeTable(variants.Select(v => v.Name).ToList(), med);
-            Console.WriteLine(Inv($"speedup={med["dense"] / med["separable"]:0.00}"));
+            var timing = SideBySideTimer.Run(variants, reps, warm, dev);
+            PrintTimeTable(variants.Select(v => v.Name).ToList(), timing);
+            Console.WriteLine(Inv($"speedup={timing["dense"].MedianSeconds / timing["separable"].MedianSeconds:0.00}"));
             return 0;
         });
         return cmd;
-    }
-
-    /// <summary>One forward+backward with a fixed upstream gradient; everything it allocates is disposed.</summary>
-    private static void Step(Func<Tensor, Tensor> f, Tensor x, Tensor upstream, nn.Module module)
-    {
-        using var scope = NewDisposeScope();
-        module.zero_grad();
-        var xv = x.detach().requires_grad_(true);
-        var z = f(xv);
-        z.backward(new[] { upstream });
     }
 
     // ------------------------------------------------------------------ symconv (packed maps)
@@ -115,16 +84,17 @@ public sealed class BenchCommand : ICliCommand
             { length, channels, kernel, layers, batch, layoutOpt, tile, repeats, warmup, noMemory, threads, device, seed };
         cmd.SetAction(parse =>
         {
-            var spec = new SymConvSpec(parse.GetValue(length), parse.GetValue(channels), parse.GetValue(kernel), parse.GetValue(layers),
-                parse.GetValue(batch), parse.GetValue(layoutOpt)!, parse.GetValue(tile), parse.GetValue(device)!, parse.GetValue(seed));
+            var run = new SymConvRun(new SymmetricConvSpec(parse.GetValue(length), parse.GetValue(channels), parse.GetValue(kernel), parse.GetValue(layers),
+                parse.GetValue(batch), parse.GetValue(layoutOpt)!, parse.GetValue(tile)), parse.GetValue(device)!, parse.GetValue(seed));
+            var spec = run.Spec;
             int reps = parse.GetValue(repeats), warm = parse.GetValue(warmup);
-            var dev = CommonOptions.ParseDevice(spec.Device);
+            var dev = CommonOptions.ParseDevice(run.Device);
             if (parse.GetValue(threads) > 0) torch.set_num_threads(parse.GetValue(threads));
             if (CommonOptions.Guarded(() => { spec.MakeLayout(); return 0; }) != 0) return 1;
-            var work = new SymConvWork(spec, dev, SymConvWork.Keep.Both);
+            var work = new SymmetricConvWorkload(spec, dev, SymmetricConvWorkload.Keep.Both, run.Seed);
             Console.WriteLine(Inv($"bench symconv: L={spec.Length} channels={spec.Channels} kernel={spec.Kernel} layers={spec.Layers} batch={spec.Batch} layout={work.Layout.Describe()} device={dev.type} threads={torch.get_num_threads()} repeats={reps} warmup={warm} load={LoadAverage()}"));
             var variants = new List<(string Name, Action Run)> { ("dense", work.RunDense), ("packed", work.RunPacked) };
-            var med = TimeAlternating(variants, reps, warm, dev);
+            var timing = SideBySideTimer.Run(variants, reps, warm, dev);
             // Memory: each variant alone in a child process, under glibc's default allocator (freed memory is returned, so
             // VmHWM is the work's own peak), and again under the CLI's retaining allocator (faster, but freed blocks stay
             // resident and fragment, which inflates VmHWM differently per variant) — both printed, the first is the ratio.
@@ -135,15 +105,15 @@ public sealed class BenchCommand : ICliCommand
                 retained = new Dictionary<string, long>();
                 foreach (var v in new[] { "idle", "dense", "packed" })
                 {
-                    peak[v] = ChildPeakKb(spec, v, retainingAllocator: false);
-                    retained[v] = ChildPeakKb(spec, v, retainingAllocator: true);
+                    peak[v] = ChildPeakKb(run, v, retainingAllocator: false);
+                    retained[v] = ChildPeakKb(run, v, retainingAllocator: true);
                 }
             }
             Console.WriteLine($"{"variant",-8}  {"median_ms",10}  {"min_ms",8}  {"peak_MB",9}  {"work_MB",9}  {"work_MB_retaining",17}");
             foreach (var v in new[] { "dense", "packed" })
             {
                 string mem = peak is null ? $"{"-",9}  {"-",9}  {"-",17}" : Inv($"{peak[v] / 1024.0,9:0.0}  {(peak[v] - peak["idle"]) / 1024.0,9:0.0}  {(retained![v] - retained["idle"]) / 1024.0,17:0.0}");
-                Console.WriteLine(Inv($"{v,-8}  {med[v] * 1e3,10:0.0}  {LastMinimum[v] * 1e3,8:0.0}  ") + mem);
+                Console.WriteLine(Inv($"{v,-8}  {timing[v].MedianSeconds * 1e3,10:0.0}  {timing[v].MinSeconds * 1e3,8:0.0}  ") + mem);
             }
             if (peak is not null)
             {
@@ -151,94 +121,21 @@ public sealed class BenchCommand : ICliCommand
                 Console.WriteLine(Inv($"memory_ratio with the retaining allocator (EQUISHARP_NATIVE_ALLOCATOR unset): {(double)(retained!["packed"] - retained["idle"]) / (retained["dense"] - retained["idle"]):0.000}"));
             }
             string memRatio = peak is null ? "nan" : Inv($"{(double)(peak["packed"] - peak["idle"]) / (peak["dense"] - peak["idle"]):0.000}");
-            Console.WriteLine(Inv($"time_ratio={med["packed"] / med["dense"]:0.000} memory_ratio=") + memRatio);
+            Console.WriteLine(Inv($"time_ratio={timing["packed"].MedianSeconds / timing["dense"].MedianSeconds:0.000} memory_ratio=") + memRatio);
             return 0;
         });
         return cmd;
     }
 
-    internal sealed record SymConvSpec(long Length, long Channels, long Kernel, long Layers, long Batch, string Layout, long Tile, string Device, int Seed)
+    /// <summary>A symconv benchmark as the command line gives it (the child processes get the same arguments).</summary>
+    private sealed record SymConvRun(SymmetricConvSpec Spec, string Device, int Seed)
     {
-        public string[] Args() => new[] { "--length", $"{Length}", "--channels", $"{Channels}", "--kernel", $"{Kernel}", "--layers", $"{Layers}",
-            "--batch", $"{Batch}", "--layout", Layout, "--tile", $"{Tile}", "--device", Device, "--seed", $"{Seed}" };
-
-        /// <summary>The packed layout the spec asks for.</summary>
-        public PackedLayout MakeLayout() => Layout switch
-        {
-            "folded" => PackedLayout.Folded(Length, (Kernel - 1) / 2),
-            "folded-nomargin" => PackedLayout.Folded(Length, (Kernel - 1) / 2, withMargin: false),
-            "tiled" => PackedLayout.Tiled(Length, Tile > 0 ? Tile : TiledLayout.DefaultTile(Length)),
-            _ => throw new ArgumentException($"bench symconv: unknown --layout {Layout} (expected folded or tiled)."),
-        };
-    }
-
-    /// <summary>The dense stack and its packed twin (shared parameters), a symmetric input and upstream gradient in the kept forms.</summary>
-    private sealed class SymConvWork
-    {
-        public enum Keep { Both, Dense, Packed }
-        private readonly nn.Module<Tensor, Tensor> dense;
-        private readonly PackedSequential packed;
-        private readonly Tensor? input, upstream, packedUpstream;
-        private readonly PackedSymmetricMap? packedInput;
-        public PackedLayout Layout { get; }
-
-        public SymConvWork(SymConvSpec s, Device device, Keep keep)
-        {
-            torch.manual_seed(s.Seed);
-            var layers = new List<(string, nn.Module<Tensor, Tensor>)>();
-            for (int i = 0; i < s.Layers; i++)
-            {
-                layers.Add(($"conv{i}", PairLayers.SymmetryPreservingConv2d(s.Channels, s.Channels, s.Kernel, device: device)));
-                layers.Add(($"bn{i}", nn.BatchNorm2d(s.Channels, device: device)));
-                layers.Add(($"relu{i}", nn.ReLU()));
-            }
-            dense = nn.Sequential(layers.ToArray());
-            packed = PackedSequential.From(layers.Select(l => (nn.Module)l.Item2));
-            Layout = s.MakeLayout();
-            using var _ = no_grad();
-            // each variant builds only its own representation, so a child process measures only its own work
-            if (keep != Keep.Packed)
-            {
-                var a = randn(new[] { s.Batch, s.Channels, s.Length, s.Length }, device: device);
-                input = a.add(a.transpose(2, 3)); a.Dispose();
-                var g = randn(new[] { s.Batch, s.Channels, s.Length, s.Length }, device: device);
-                upstream = g.add(g.transpose(2, 3)); g.Dispose();
-            }
-            if (keep == Keep.Both)
-            {
-                // the same maps in both forms; Σ G·Y over the dense map = Σ over stored cells of (cell weight · G · Y)
-                packedInput = PackedSymmetricMap.Pack(input!, Layout);
-                packedUpstream = PackedSymmetricMap.Pack(upstream!, Layout).Data.mul(Layout.CellWeightsOn(device, upstream!.dtype));
-            }
-            else if (keep == Keep.Packed)
-            {
-                packedInput = PackedSymmetricMap.Random(Layout, s.Batch, s.Channels, device);
-                packedUpstream = PackedSymmetricMap.Random(Layout, s.Batch, s.Channels, device).Data;
-            }
-        }
-
-        public void RunDense()
-        {
-            using var scope = NewDisposeScope();
-            dense.zero_grad();
-            var y = dense.forward(input!);
-            y.backward(new[] { upstream! });
-        }
-
-        public void RunPacked()
-        {
-            using var scope = NewDisposeScope();
-            packed.zero_grad();
-            var m = packed.forward(packedInput!);
-            var y = m.Materialized();
-            // like Sequential does for dense intermediates: the pre-activation map is not needed once the final ReLU is applied
-            if (m.PendingRelu) m.Data.Dispose();
-            y.backward(new[] { packedUpstream! });
-        }
+        public string[] Args() => new[] { "--length", $"{Spec.Length}", "--channels", $"{Spec.Channels}", "--kernel", $"{Spec.Kernel}",
+            "--layers", $"{Spec.Layers}", "--batch", $"{Spec.Batch}", "--layout", Spec.Layout, "--tile", $"{Spec.Tile}", "--device", Device, "--seed", $"{Seed}" };
     }
 
     /// <summary>Peak resident memory (kB) of a child process of this executable that runs one variant twice.</summary>
-    private static long ChildPeakKb(SymConvSpec spec, string variant, bool retainingAllocator)
+    private static long ChildPeakKb(SymConvRun run, string variant, bool retainingAllocator)
     {
         var psi = new ProcessStartInfo { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         if (!retainingAllocator) psi.Environment["EQUISHARP_NATIVE_ALLOCATOR"] = "default";
@@ -248,7 +145,7 @@ public sealed class BenchCommand : ICliCommand
         // under `dotnet EquiSharp.Cli.dll` the process is the dotnet host: pass the entry assembly first
         if (Path.GetFileNameWithoutExtension(exe).Equals("dotnet", StringComparison.OrdinalIgnoreCase))
             psi.ArgumentList.Add(System.Reflection.Assembly.GetEntryAssembly()!.Location);
-        foreach (var a in new[] { "bench", "child", "--task", "symconv", "--variant", variant }.Concat(spec.Args())) psi.ArgumentList.Add(a);
+        foreach (var a in new[] { "bench", "child", "--task", "symconv", "--variant", variant }.Concat(run.Args())) psi.ArgumentList.Add(a);
         using var proc = Process.Start(psi)!;
         var stderrTask = proc.StandardError.ReadToEndAsync();
         string stdout = proc.StandardOutput.ReadToEnd();
@@ -280,9 +177,9 @@ public sealed class BenchCommand : ICliCommand
         cmd.Hidden = true;
         cmd.SetAction(parse =>
         {
-            var spec = new SymConvSpec(parse.GetValue(length), parse.GetValue(channels), parse.GetValue(kernel), parse.GetValue(layers),
-                parse.GetValue(batch), parse.GetValue(layoutOpt)!, parse.GetValue(tile), parse.GetValue(device)!, parse.GetValue(seed));
-            var dev = CommonOptions.ParseDevice(spec.Device);
+            var spec = new SymmetricConvSpec(parse.GetValue(length), parse.GetValue(channels), parse.GetValue(kernel), parse.GetValue(layers),
+                parse.GetValue(batch), parse.GetValue(layoutOpt)!, parse.GetValue(tile));
+            var dev = CommonOptions.ParseDevice(parse.GetValue(device)!);
             string v = parse.GetValue(variant)!;
             if (parse.GetValue(task) != "symconv") throw new ArgumentException("bench child: unknown --task (expected symconv).");
             if (v == "idle")
@@ -294,7 +191,7 @@ public sealed class BenchCommand : ICliCommand
             }
             else if (v == "dense" || v == "packed")
             {
-                var work = new SymConvWork(spec, dev, v == "dense" ? SymConvWork.Keep.Dense : SymConvWork.Keep.Packed);
+                var work = new SymmetricConvWorkload(spec, dev, v == "dense" ? SymmetricConvWorkload.Keep.Dense : SymmetricConvWorkload.Keep.Packed, parse.GetValue(seed));
                 for (int i = 0; i < 2; i++) { if (v == "dense") work.RunDense(); else work.RunPacked(); }
             }
             else throw new ArgumentException($"bench child: unknown --variant {v} (expected idle, dense or packed).");
@@ -306,44 +203,12 @@ public sealed class BenchCommand : ICliCommand
 
     // ------------------------------------------------------------------ helpers
 
-    /// <summary>Runs the variants alternately (warm-up rounds first), returns the median seconds per variant.</summary>
-    private static Dictionary<string, double> TimeAlternating(List<(string Name, Action Run)> variants, int repeats, int warmup, Device device)
-    {
-        var times = variants.ToDictionary(v => v.Name, _ => new List<double>());
-        for (int round = 0; round < warmup + repeats; round++)
-            foreach (var (name, run) in variants)
-            {
-                Sync(device);
-                var sw = Stopwatch.StartNew();
-                run();
-                Sync(device);
-                sw.Stop();
-                if (round >= warmup) times[name].Add(sw.Elapsed.TotalSeconds);
-            }
-        LastMinimum = times.ToDictionary(kv => kv.Key, kv => kv.Value.Min());
-        return times.ToDictionary(kv => kv.Key, kv => Median(kv.Value));
-    }
-
-    /// <summary>Fastest run of every variant in the last <see cref="TimeAlternating"/> (printed for context; ratios use medians).</summary>
-    private static Dictionary<string, double> LastMinimum = new();
-
-    private static void Sync(Device device)
-    {
-        if (device.type == DeviceType.CUDA) torch.cuda.synchronize(device);
-    }
-
-    private static double Median(List<double> xs)
-    {
-        var s = xs.OrderBy(v => v).ToArray();
-        return s.Length % 2 == 1 ? s[s.Length / 2] : 0.5 * (s[s.Length / 2 - 1] + s[s.Length / 2]);
-    }
-
-    private static void PrintTimeTable(List<string> names, Dictionary<string, double> median)
+    private static void PrintTimeTable(List<string> names, IReadOnlyDictionary<string, VariantTiming> timing)
     {
         int w = Math.Max(8, names.Max(n => n.Length));
         Console.WriteLine($"{"variant".PadRight(w)}  {"median_ms",10}  {"min_ms",8}  {"vs_" + names[0],10}");
         foreach (var name in names)
-            Console.WriteLine(Inv($"{name.PadRight(w)}  {median[name] * 1e3,10:0.0}  {LastMinimum[name] * 1e3,8:0.0}  {median[names[0]] / median[name],10:0.00}"));
+            Console.WriteLine(Inv($"{name.PadRight(w)}  {timing[name].MedianSeconds * 1e3,10:0.0}  {timing[name].MinSeconds * 1e3,8:0.0}  {timing[names[0]].MedianSeconds / timing[name].MedianSeconds,10:0.00}"));
     }
 
     /// <summary>The 1-minute load average (other processes compete for the cores; printed with every benchmark).</summary>

@@ -52,7 +52,7 @@ public sealed class BenchCommandTests
         Assert.Matches(@"^speedup=\d+\.\d{2}$", LastLine(r.Out));
         var bad = RunCli("bench", "symconv", "--length", "16", "--layout", "diagonal", "--no-memory");
         Assert.Equal(1, bad.Code);
-        Assert.Contains("unknown --layout diagonal", bad.Err);
+        Assert.Contains("unknown packed layout 'diagonal'", bad.Err);
         Assert.DoesNotContain("   at ", bad.Err); // a message, not a stack trace
     }
 }

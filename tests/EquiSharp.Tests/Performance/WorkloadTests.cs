@@ -1,0 +1,57 @@
+using EquiSharp.Performance;
+using EquiSharp.Verification;
+using static TorchSharp.torch;
+
+namespace EquiSharp.Tests.Performance;
+
+/// <summary>
+/// The benchmark workloads compare equal work: both variants of a workload compute the same gradients, so a time ratio
+/// between them is a ratio between two ways of doing one computation.
+/// </summary>
+public sealed class WorkloadTests
+{
+    private static Tensor Gradients(IEnumerable<TorchSharp.Modules.Parameter> ps) => cat(ps.Select(p => p.grad!.flatten()).ToArray());
+
+    [Theory]
+    [InlineData("folded")]
+    [InlineData("folded-nomargin")]
+    [InlineData("tiled")]
+    public void SymmetricConvVariantsComputeTheSameGradients(string layout)
+    {
+        var work = new SymmetricConvWorkload(new SymmetricConvSpec(13, 3, 3, 2, 2, layout, Tile: 5), seed: 7);
+        work.RunDense();
+        var dense = Gradients(work.Parameters()).clone();
+        work.RunPacked();
+        var packed = Gradients(work.Parameters());
+        Assert.True(dense.abs().max().item<float>() > 0);
+        Assert.True(Deviation.Relative(packed, dense) < 1e-4, $"relative deviation {Deviation.Relative(packed, dense)}");
+    }
+
+    [Fact]
+    public void SymmetricConvWorkloadBuiltForOneVariantRefusesTheOther()
+    {
+        var work = new SymmetricConvWorkload(new SymmetricConvSpec(8, 2, 3, 1, 1), keep: SymmetricConvWorkload.Keep.Packed);
+        work.RunPacked();
+        Assert.Throws<InvalidOperationException>(work.RunDense);
+    }
+
+    [Fact]
+    public void UnknownLayoutIsNamedInTheError()
+    {
+        var e = Assert.Throws<ArgumentException>(() => new SymmetricConvSpec(8, 2, 3, 1, 1, "diagonal").MakeLayout());
+        Assert.Contains("'diagonal'", e.Message);
+    }
+
+    [Fact]
+    public void SideBySideTimerAlternatesVariantsAndTakesMedians()
+    {
+        var calls = new List<string>();
+        var timing = SideBySideTimer.Run(new List<(string, Action)> { ("a", () => calls.Add("a")), ("b", () => calls.Add("b")) }, repeats: 3, warmup: 1);
+        Assert.Equal(new[] { "a", "b", "a", "b", "a", "b", "a", "b" }, calls);
+        Assert.Equal(new[] { "a", "b" }, timing.Keys.Order());
+        Assert.True(timing["a"].MinSeconds <= timing["a"].MedianSeconds);
+        Assert.Equal(2.0, SideBySideTimer.Median(new[] { 3.0, 1.0, 2.0 }));
+        Assert.Equal(2.5, SideBySideTimer.Median(new[] { 4.0, 1.0, 2.0, 3.0 }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => SideBySideTimer.Run(new List<(string, Action)> { ("a", () => { }) }, 0, 0));
+    }
+}
