@@ -3,8 +3,9 @@ using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Running;
 using BenchmarkDotNet.Toolchains.InProcess.Emit;
 
-// In-process: BenchmarkDotNet's default toolchain builds a separate copy of this project for every run, and that copy
-// would carry TorchSharp's unpatched native shim (see build/PatchLibTorchSharp.targets); this process has the patched one.
+// In-process: BenchmarkDotNet's default toolchain generates and builds a separate project for every run (minutes on
+// 2 cores), and its output would need the native-shim patch again (build/PatchLibTorchSharp.targets); this process
+// already runs from the patched build output.
 // The same native-memory policy as the CLI (reuse freed blocks instead of page-faulting fresh ones).
 EquiSharp.Runtime.NativeAllocator.RetainFreedMemory();
 // Every class has a Baseline, so the summary's Ratio column is measured side by side in one run.
