@@ -223,9 +223,10 @@ public static class PackedFunctions
         var s1 = x3.sum(2).sum(new long[] { 0 }).to(ScalarType.Float64);
         var s2 = linalg.vector_norm(x3, 2, new long[] { 2 }).square().sum(new long[] { 0 }).to(ScalarType.Float64);
         var xe = AtExceptions(xs, eb, eo).to(ScalarType.Float64);                                  // (E, B, C)
-        var d = deficit.to(ScalarType.Float64);
-        var e1 = einsum("e,ebc->c", d, xe);
-        var e2 = einsum("e,ebc->c", d, xe.square());
+        // elementwise products and sums: a float64 einsum here measured 5× slower than the rest of the statistics together
+        var dxe = xe.mul(deficit.to(ScalarType.Float64).view(-1, 1, 1));
+        var e1 = dxe.sum(new long[] { 0, 1 });
+        var e2 = dxe.mul_(xe).sum(new long[] { 0, 1 });
         double count = mask is null ? (double)b * layout.Length * layout.Length
             // a model builds one mask per forward and every BN layer reuses it: one host read per forward, not per layer
             : MaskCounts.GetValue(mask, m => new StrongBox<double>(WeightedCount(m, layout))).Value;
@@ -327,7 +328,7 @@ public static class PackedFunctions
                     var gd = gp.index(dq, TensorIndex.Colon, doff).view(-1, nb, c);
                     var xd = x.view(p, nb * c, -1).index(dq, TensorIndex.Colon, doff).view(-1, nb, c);
                     dbeta = dbeta.sub(gd.sum(new long[] { 0, 1 }));
-                    sgx = sgx.sub(einsum("dbc,dbc->c", gd, xd));
+                    sgx = sgx.sub(gd.mul(xd).sum(new long[] { 0, 1 }));               // small: elementwise beats einsum here
                 }
                 if (ringVals is not null)
                 {
@@ -337,7 +338,7 @@ public static class PackedFunctions
                     var xs = xp.index(TensorIndex.Tensor(blocks), TensorIndex.Colon, TensorIndex.Tensor(srcIdx)).view(p, width, nb, c);
                     var rv = ringVals.view(p, width, nb, c);
                     dbeta = dbeta.add(rv.sum(new long[] { 0, 1, 2 }));
-                    sgx = sgx.add(einsum("pwbc,pwbc->c", rv, xs));
+                    sgx = sgx.add(rv.mul(xs).sum(new long[] { 0, 1, 2 }));
                 }
             }
             var dgamma = sgx.sub(mean.mul(dbeta)).mul(invstd);                                           // Σ g·x̂
