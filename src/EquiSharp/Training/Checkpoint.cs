@@ -82,8 +82,32 @@ public static class Checkpoint
             using var t = torch.tensor(bytes, dtype: ScalarType.Byte);
             torch.set_rng_state(t);
         }
-        return JsonSerializer.Deserialize<TrainingState>(File.ReadAllText(Path.Combine(dir, "state.json")), Json)
-            ?? throw new InvalidDataException($"{Path.Combine(dir, "state.json")}: empty or invalid training state.");
+        return ReadStateFile(Path.Combine(dir, "state.json"));
+    }
+
+    /// <summary>
+    /// The training state (loop position, history of epochs) of a run directory, without loading a model.
+    /// </summary>
+    /// <exception cref="FileNotFoundException">The directory holds no checkpoint.</exception>
+    /// <exception cref="InvalidDataException">state.json is not a training state (the message names the file).</exception>
+    public static TrainingState ReadState(string outDir, string name = LatestName)
+    {
+        string dir = Locate(outDir, name)
+            ?? throw new FileNotFoundException($"{outDir}: no checkpoint (expected {Path.Combine(outDir, name, "state.json")}).");
+        return ReadStateFile(Path.Combine(dir, "state.json"));
+    }
+
+    private static TrainingState ReadStateFile(string path)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<TrainingState>(File.ReadAllText(path), Json)
+                ?? throw new InvalidDataException($"{path}: empty or invalid training state.");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{path}: not a training state (line {e.LineNumber + 1}: {e.Message})", e);
+        }
     }
 
     /// <summary>Writes a text file atomically (temp file, then rename).</summary>

@@ -27,6 +27,33 @@ public static class Plots
     }
 
     /// <summary>
+    /// Several runs side by side: one line per run of a dev metric (or "loss" for the training loss) per epoch.
+    /// </summary>
+    /// <param name="path">PNG to write (atomically).</param>
+    /// <param name="runs">A legend label and the epoch history of each run.</param>
+    /// <param name="metric">A key of the runs' dev metrics (e.g. "acc"), or "loss".</param>
+    /// <param name="title">Figure title.</param>
+    public static void CompareRuns(string path, IReadOnlyList<(string Label, IReadOnlyList<EpochRecord> History)> runs, string metric, string title)
+    {
+        var plot = new Plot();
+        foreach (var (label, history) in runs)
+        {
+            if (history.Count == 0) continue;
+            var s = plot.Add.Scatter(history.Select(h => (double)h.Epoch).ToArray(), history.Select(h => MetricOf(h, metric)).ToArray());
+            s.LegendText = label;
+        }
+        plot.ShowLegend();
+        plot.Title(title);
+        plot.XLabel("epoch");
+        plot.YLabel(metric == "loss" ? "train loss" : $"dev {metric}");
+        SaveAtomic(plot, path, 900, 550);
+    }
+
+    /// <summary>The value of a dev metric in an epoch record, or its training loss for "loss"; NaN when absent.</summary>
+    public static double MetricOf(EpochRecord record, string metric) =>
+        metric == "loss" ? record.TrainLoss : record.Dev.TryGetValue(metric, out var v) ? v : double.NaN;
+
+    /// <summary>
     /// A heatmap of an L×L map (row-major). With <paramref name="lower"/>, the lower triangle shows that map instead
     /// (e.g. predicted probabilities above the diagonal, the true structure below). The diagonal (a position with
     /// itself, never a pair, and not in the loss) is left blank unless <paramref name="showDiagonal"/>.

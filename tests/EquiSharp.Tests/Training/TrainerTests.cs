@@ -28,7 +28,7 @@ public class TrainerTests
     [Fact]
     public void ResumedRunGivesBitIdenticalParameters()
     {
-        using var dir = new TempFolder();
+        using var dir = new TempDir();
         var options = new TrainerOptions { Epochs = 3, Seed = 5, Patience = null, HandleInterrupt = false };
 
         var (a, taskA, optA) = Setup(7);
@@ -52,7 +52,7 @@ public class TrainerTests
     [Fact]
     public void CheckpointsAreWrittenAtomicallyAndSurviveAnInterruptedSwap()
     {
-        using var dir = new TempFolder();
+        using var dir = new TempDir();
         var (model, task, opt) = Setup(1);
         Trainer.Fit(task, opt, new TrainerOptions { Epochs = 1, Patience = null, OutDir = dir.Path, HandleInterrupt = false }, new PlainLineProgress(TextWriter.Null));
         Assert.NotNull(Checkpoint.Locate(dir.Path));
@@ -92,7 +92,7 @@ public class TrainerTests
     [Fact]
     public void SigintToATrainingChildProcessLeavesALoadableCheckpoint()
     {
-        using var dir = new TempFolder();
+        using var dir = new TempDir();
         string cli = Path.Combine(AppContext.BaseDirectory, "EquiSharp.Cli.dll");
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in new[] { cli, "demo", "--out", dir.Path, "--epochs", "1000" }) psi.ArgumentList.Add(a);
@@ -133,13 +133,6 @@ public class TrainerTests
         public Tensor Loss(EquiSharp.Rna.RnaWindow[] batch) => inner.Loss(batch);
         public EvalResult Evaluate() => new(0.5, new Dictionary<string, double> { ["acc"] = 0.5 });
     }
-}
-
-/// <summary>A temporary folder deleted at the end of a test.</summary>
-internal sealed class TempFolder : IDisposable
-{
-    public string Path { get; } = Directory.CreateTempSubdirectory("equisharp-test-").FullName;
-    public void Dispose() { try { Directory.Delete(Path, true); } catch (IOException) { } }
 }
 
 /// <summary>Trainer tests measure the process's memory and spawn children: they run alone, after the parallel tests.</summary>

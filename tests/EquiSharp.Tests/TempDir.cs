@@ -1,12 +1,12 @@
 using System.IO.Compression;
 using System.Text;
 
-namespace EquiSharp.Tests.Rna;
+namespace EquiSharp.Tests;
 
 /// <summary>A temporary directory deleted on dispose, with helpers to write plain and gzip text files.</summary>
 internal sealed class TempDir : IDisposable
 {
-    public string Path { get; } = Directory.CreateTempSubdirectory("equisharp-rna-").FullName;
+    public string Path { get; } = Directory.CreateTempSubdirectory("equisharp-test-").FullName;
 
     public string Write(string name, string text)
     {
