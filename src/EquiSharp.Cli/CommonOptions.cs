@@ -47,10 +47,20 @@ public static class CommonOptions
         {
             return action();
         }
-        catch (Exception e) when (e is ArgumentException or IOException or InvalidDataException or RnaFormatException or UnauthorizedAccessException)
+        catch (Exception e) when (IsUserError(e))
         {
-            Console.Error.WriteLine($"error: {e.Message}");
-            return 1;
+            return ReportUserError(e);
         }
+    }
+
+    /// <summary>Bad input (options, files, formats) rather than a bug: reported as a one-line message.</summary>
+    public static bool IsUserError(Exception e) =>
+        e is ArgumentException or IOException or InvalidDataException or RnaFormatException or UnauthorizedAccessException;
+
+    /// <summary>Prints "error: …" on stderr; returns the exit code for bad input (1).</summary>
+    public static int ReportUserError(Exception e)
+    {
+        Console.Error.WriteLine($"error: {e.Message}");
+        return 1;
     }
 }

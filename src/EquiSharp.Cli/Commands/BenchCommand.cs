@@ -90,7 +90,6 @@ public sealed class BenchCommand : ICliCommand
             int reps = parse.GetValue(repeats), warm = parse.GetValue(warmup);
             var dev = CommonOptions.ParseDevice(run.Device);
             if (parse.GetValue(threads) > 0) torch.set_num_threads(parse.GetValue(threads));
-            if (CommonOptions.Guarded(() => { spec.MakeLayout(); return 0; }) != 0) return 1;
             var work = new SymmetricConvWorkload(spec, dev, SymmetricConvWorkload.Keep.Both, run.Seed);
             Console.WriteLine(Inv($"bench symconv: L={spec.Length} channels={spec.Channels} kernel={spec.Kernel} layers={spec.Layers} batch={spec.Batch} layout={work.Layout.Describe()} device={dev.type} threads={torch.get_num_threads()} repeats={reps} warmup={warm} load={LoadAverage()}"));
             var variants = new List<(string Name, Action Run)> { ("dense", work.RunDense), ("packed", work.RunPacked) };

@@ -54,5 +54,9 @@ public sealed class BenchCommandTests
         Assert.Equal(1, bad.Code);
         Assert.Contains("unknown packed layout 'diagonal'", bad.Err);
         Assert.DoesNotContain("   at ", bad.Err); // a message, not a stack trace
+        var even = RunCli("bench", "generating", "--length", "8", "--kernel", "2");
+        Assert.Equal(1, even.Code);
+        Assert.Contains("error: SymmetryGeneratingConv2d: kernel_size must be a positive odd number", even.Err);
+        Assert.DoesNotContain("   at ", even.Err);
     }
 }
