@@ -1,4 +1,3 @@
-using System.CommandLine;
 using EquiSharp.Cli.Commands;
 using EquiSharp.Training;
 using TorchSharp;
@@ -9,17 +8,7 @@ namespace EquiSharp.Tests.Cli;
 [Collection("rna-serial")] // redirects Console
 public sealed class CurvesCommandTests
 {
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var root = new RootCommand("test");
-        root.Subcommands.Add(new CurvesCommand().Build());
-        var (oldOut, oldErr) = (Console.Out, Console.Error);
-        var (o, e) = (new StringWriter(), new StringWriter());
-        Console.SetOut(o);
-        Console.SetError(e);
-        try { return (root.Parse(args).Invoke(), o.ToString(), e.ToString()); }
-        finally { Console.SetOut(oldOut); Console.SetError(oldErr); }
-    }
+    private static (int Code, string Out, string Err) Run(params string[] args) => InProcessCli.Run(new CurvesCommand(), args);
 
     private static string WriteRun(string parent, string name, params double[] devAcc)
     {

@@ -1,6 +1,6 @@
-using System.CommandLine;
 using EquiSharp.Cli.Commands;
 using EquiSharp.Sets;
+using EquiSharp.Tests.Cli;
 
 namespace EquiSharp.Tests.Permutation;
 
@@ -46,15 +46,8 @@ public class OrbitsCommandTests
 {
     private static (int Code, string[] Out, string Err) Run(params string[] args)
     {
-        var root = new RootCommand { new OrbitsCommand().Build() };
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        var (o, e) = (Console.Out, Console.Error);
-        Console.SetOut(stdout); Console.SetError(stderr);
-        int code;
-        try { code = root.Parse(args).Invoke(); }
-        finally { Console.SetOut(o); Console.SetError(e); }
-        return (code, stdout.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries), stderr.ToString());
+        var (code, stdout, stderr) = InProcessCli.Run(new OrbitsCommand(), args);
+        return (code, stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries), stderr);
     }
 
     [Theory]

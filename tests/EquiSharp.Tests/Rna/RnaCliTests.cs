@@ -1,8 +1,8 @@
-using System.CommandLine;
 using System.Text.Json;
 using EquiSharp.Cli.Commands;
 using EquiSharp.Rna.Formats;
 using EquiSharp.Rna.Synthetic;
+using EquiSharp.Tests.Cli;
 using EquiSharp.Training;
 
 namespace EquiSharp.Tests.Rna;
@@ -18,25 +18,7 @@ public sealed class RnaSerialCollection { }
 public sealed class RnaCliTests
 {
     /// <summary>Runs <c>equisharp rna …</c> in-process; returns exit code and captured stdout/stderr.</summary>
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var root = new RootCommand("test");
-        root.Subcommands.Add(new RnaCommand().Build());
-        var (oldOut, oldErr) = (Console.Out, Console.Error);
-        var (o, e) = (new StringWriter(), new StringWriter());
-        Console.SetOut(o);
-        Console.SetError(e);
-        try
-        {
-            int code = root.Parse(args).Invoke();
-            return (code, o.ToString(), e.ToString());
-        }
-        finally
-        {
-            Console.SetOut(oldOut);
-            Console.SetError(oldErr);
-        }
-    }
+    private static (int Code, string Out, string Err) Run(params string[] args) => InProcessCli.Run(new RnaCommand(), args);
 
     private static string[] Lines(string text) => text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
