@@ -16,7 +16,7 @@ public static class Plots
             loss.LegendText = "train loss";
             foreach (var key in history[0].Dev.Keys)
             {
-                var s = plot.Add.Scatter(epochs, history.Select(h => h.Dev.TryGetValue(key, out var v) ? v : double.NaN).ToArray());
+                var s = plot.Add.Scatter(epochs, history.Select(h => MetricOf(h, key)).ToArray());
                 s.LegendText = $"dev {key}";
             }
             plot.ShowLegend();
