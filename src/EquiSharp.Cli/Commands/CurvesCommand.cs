@@ -14,7 +14,7 @@ public sealed class CurvesCommand : ICliCommand
     public Command Build()
     {
         var runs = new Argument<string[]>("runs") { Description = "Run directories (each holding checkpoint/state.json).", Arity = ArgumentArity.OneOrMore };
-        var metric = new Option<string>("--metric") { Description = "Dev metric to plot (e.g. acc, ppv, sen, f1, mcc), or loss for the training loss.", DefaultValueFactory = _ => "acc" };
+        var metric = new Option<string>("--metric") { Description = "Dev metric to plot (e.g. acc, ppv, sen, f1, mcc), or train-loss for the mean training loss.", DefaultValueFactory = _ => "acc" };
         var labels = new Option<string[]>("--label") { Description = "Legend label per run, in order (default: the directory names).", AllowMultipleArgumentsPerToken = true };
         var output = new Option<string>("--out") { Description = "PNG to write.", DefaultValueFactory = _ => "curves.png" };
         var title = new Option<string?>("--title") { Description = "Figure title." };
@@ -30,8 +30,8 @@ public sealed class CurvesCommand : ICliCommand
             var loaded = dirs.Select((d, i) => (Label: names.Length > 0 ? names[i] : Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(d))),
                 State: Checkpoint.ReadState(d))).ToList();
             foreach (var (label, state) in loaded)
-                if (m != "loss" && state.History.Count > 0 && !state.History[0].Dev.ContainsKey(m))
-                    throw new ArgumentException($"--metric {m}: run '{label}' has no dev metric '{m}' (it has: {string.Join(", ", state.History[0].Dev.Keys)}, loss).");
+                if (m != Plots.TrainLossMetric && state.History.Count > 0 && !state.History[0].Dev.ContainsKey(m))
+                    throw new ArgumentException($"--metric {m}: run '{label}' has no dev metric '{m}' (it has: {string.Join(", ", state.History[0].Dev.Keys)}, {Plots.TrainLossMetric}).");
 
             var table = new Table().AddColumns("run", "steps", "epochs", "best epoch", $"best dev score", $"last {m}", "train s");
             foreach (var (label, state) in loaded)
@@ -43,7 +43,7 @@ public sealed class CurvesCommand : ICliCommand
             AnsiConsole.Write(table);
             string png = Path.GetFullPath(parse.GetValue(output)!);
             Plots.CompareRuns(png, loaded.Select(r => (r.Label, (IReadOnlyList<EpochRecord>)r.State.History)).ToList(), m,
-                parse.GetValue(title) ?? (m == "loss" ? "training loss per epoch" : $"dev {m} per epoch"));
+                parse.GetValue(title) ?? (m == Plots.TrainLossMetric ? "training loss per epoch" : $"dev {m} per epoch"));
             Console.WriteLine($"curves: {png}");
             return 0;
         }));

@@ -27,11 +27,11 @@ public static class Plots
     }
 
     /// <summary>
-    /// Several runs side by side: one line per run of a dev metric (or "loss" for the training loss) per epoch.
+    /// Several runs side by side: one line per run of a dev metric (or <see cref="TrainLossMetric"/>) per epoch.
     /// </summary>
     /// <param name="path">PNG to write (atomically).</param>
     /// <param name="runs">A legend label and the epoch history of each run.</param>
-    /// <param name="metric">A key of the runs' dev metrics (e.g. "acc"), or "loss".</param>
+    /// <param name="metric">A key of the runs' dev metrics (e.g. "acc"), or <see cref="TrainLossMetric"/>.</param>
     /// <param name="title">Figure title.</param>
     public static void CompareRuns(string path, IReadOnlyList<(string Label, IReadOnlyList<EpochRecord> History)> runs, string metric, string title)
     {
@@ -45,13 +45,16 @@ public static class Plots
         plot.ShowLegend();
         plot.Title(title);
         plot.XLabel("epoch");
-        plot.YLabel(metric == "loss" ? "train loss" : $"dev {metric}");
+        plot.YLabel(metric == TrainLossMetric ? "train loss" : $"dev {metric}");
         SaveAtomic(plot, path, 900, 550);
     }
 
-    /// <summary>The value of a dev metric in an epoch record, or its training loss for "loss"; NaN when absent.</summary>
+    /// <summary>The name that stands for an epoch's mean training loss where dev metrics are named.</summary>
+    public const string TrainLossMetric = "train-loss";
+
+    /// <summary>The value of a dev metric in an epoch record, or its training loss for <see cref="TrainLossMetric"/>; NaN when absent.</summary>
     public static double MetricOf(EpochRecord record, string metric) =>
-        metric == "loss" ? record.TrainLoss : record.Dev.TryGetValue(metric, out var v) ? v : double.NaN;
+        metric == TrainLossMetric ? record.TrainLoss : record.Dev.TryGetValue(metric, out var v) ? v : double.NaN;
 
     /// <summary>
     /// A heatmap of an L×L map (row-major). With <paramref name="lower"/>, the lower triangle shows that map instead

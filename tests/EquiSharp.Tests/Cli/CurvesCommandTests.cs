@@ -37,7 +37,7 @@ public sealed class CurvesCommandTests
         var bytes = File.ReadAllBytes(png);
         Assert.True(bytes.Length > 1000 && bytes[1] == 'P' && bytes[2] == 'N' && bytes[3] == 'G');
 
-        Assert.Equal(new[] { 1.0, 0.5 }, Checkpoint.ReadState(a).History.Take(2).Select(h => Plots.MetricOf(h, "loss")));
+        Assert.Equal(new[] { 1.0, 0.5 }, Checkpoint.ReadState(a).History.Take(2).Select(h => Plots.MetricOf(h, Plots.TrainLossMetric)));
     }
 
     [Fact]
@@ -48,7 +48,7 @@ public sealed class CurvesCommandTests
         var r = Run("curves", a, "--metric", "auroc", "--out", Path.Combine(tmp.Path, "x.png"));
         Assert.Equal(1, r.Code);
         Assert.Contains("no dev metric 'auroc'", r.Err);
-        Assert.Contains("acc, f1, loss", r.Err);
+        Assert.Contains("acc, f1, train-loss", r.Err);
 
         r = Run("curves", a, Path.Combine(tmp.Path, "missing"));
         Assert.Equal(1, r.Code);
