@@ -19,10 +19,8 @@ public static class Plots
                 var s = plot.Add.Scatter(epochs, history.Select(h => MetricOf(h, key)).ToArray());
                 s.LegendText = $"dev {key}";
             }
-            plot.ShowLegend();
         }
-        plot.Title(title);
-        plot.XLabel("epoch");
+        EpochAxis(plot, title);
         SaveAtomic(plot, path, 900, 550);
     }
 
@@ -42,11 +40,18 @@ public static class Plots
             var s = plot.Add.Scatter(history.Select(h => (double)h.Epoch).ToArray(), history.Select(h => MetricOf(h, metric)).ToArray());
             s.LegendText = label;
         }
-        plot.ShowLegend();
-        plot.Title(title);
-        plot.XLabel("epoch");
+        EpochAxis(plot, title);
         plot.YLabel(metric == TrainLossMetric ? "train loss" : $"dev {metric}");
         SaveAtomic(plot, path, 900, 550);
+    }
+
+    /// <summary>Title, an "epoch" axis with whole-number ticks, and the legend outside the data (curves rise and fall everywhere).</summary>
+    private static void EpochAxis(Plot plot, string title)
+    {
+        plot.Title(title);
+        plot.XLabel("epoch");
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
+        plot.ShowLegend(Edge.Right);
     }
 
     /// <summary>The name that stands for an epoch's mean training loss where dev metrics are named.</summary>
