@@ -15,6 +15,10 @@ public sealed class InfoCommand : ICliCommand
             Console.WriteLine($"TorchSharp   {typeof(torch).Assembly.GetName().Version}");
             Console.WriteLine($"libtorch     {torch.__version__}");
             Console.WriteLine($"threads      {torch.get_num_threads()}");
+            long? top = EquiSharp.Runtime.NativeAllocator.FreeHeapTopBytes();
+            Console.WriteLine("allocator    " + (EquiSharp.Runtime.NativeAllocator.Retaining
+                ? $"retaining freed memory (free heap top {(top ?? 0) >> 20} MiB)"
+                : "platform default (EQUISHARP_NATIVE_ALLOCATOR=default, or not glibc)"));
             Console.WriteLine($"cuda         {(torch.cuda.is_available() ? $"available ({torch.cuda.device_count()} devices)" : "not available")}");
             Console.WriteLine($"device       {(torch.cuda.is_available() ? "cuda" : "cpu")}");
             return 0;

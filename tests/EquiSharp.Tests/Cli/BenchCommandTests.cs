@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
 
@@ -12,18 +11,7 @@ namespace EquiSharp.Tests.Cli;
 [Collection("rna-serial")]
 public sealed class BenchCommandTests
 {
-    private static (int Code, string Out, string Err) RunCli(params string[] args)
-    {
-        string cli = Path.Combine(AppContext.BaseDirectory, "EquiSharp.Cli.dll");
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        psi.ArgumentList.Add(cli);
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        var err = p.StandardError.ReadToEndAsync();
-        string o = p.StandardOutput.ReadToEnd();
-        Assert.True(p.WaitForExit(300_000), "bench did not finish");
-        return (p.ExitCode, o, err.Result);
-    }
+    private static (int Code, string Out, string Err) RunCli(params string[] args) => ChildCli.Run(args);
 
     private static string LastLine(string text) => text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)[^1];
 
