@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using EquiSharp.Performance;
+using EquiSharp.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -56,7 +57,11 @@ public sealed class BenchCommand : ICliCommand
             if (parse.GetValue(packedOut)) variants.Add(("separable-packed", work.RunSeparablePacked));
 
             Console.WriteLine($"bench generating: L={l} n={n} (2n={2 * n} channels) F={f} kernel={k} batch={b} device={dev.type} threads={torch.get_num_threads()} repeats={reps} warmup={warm} load={LoadAverage()}");
-            var timing = SideBySideTimer.Run(variants, reps, warm, dev);
+            var timing = ProgressDisplay.Run(progress =>
+            {
+                progress.Start("bench generating", SideBySideTimer.RunCount(variants.Count, reps, warm));
+                return SideBySideTimer.Run(variants, reps, warm, dev, progress);
+            });
             PrintTimeTable(variants.Select(v => v.Name).ToList(), timing);
             Console.WriteLine(Inv($"speedup={timing["dense"].MedianSeconds / timing["separable"].MedianSeconds:0.00}"));
             return 0;
@@ -94,21 +99,28 @@ public sealed class BenchCommand : ICliCommand
             var work = new SymmetricConvWorkload(spec, dev, SymmetricConvWorkload.Keep.Both, run.Seed);
             Console.WriteLine(Inv($"bench symconv: L={spec.Length} channels={spec.Channels} kernel={spec.Kernel} layers={spec.Layers} batch={spec.Batch} layout={work.Layout.Describe()} device={dev.type} threads={torch.get_num_threads()} repeats={reps} warmup={warm} load={LoadAverage()}"));
             var variants = new List<(string Name, Action Run)> { ("dense", work.RunDense), ("packed", work.RunPacked) };
-            var timing = SideBySideTimer.Run(variants, reps, warm, dev);
-            // Memory: each variant alone in a child process, under glibc's default allocator (freed memory is returned, so
-            // VmHWM is the work's own peak), and again under the CLI's retaining allocator (faster, but freed blocks stay
-            // resident and fragment, which inflates VmHWM differently per variant) — both printed, the first is the ratio.
-            Dictionary<string, long>? peak = null, retained = null;
-            if (!parse.GetValue(noMemory))
+            bool measureMemory = !parse.GetValue(noMemory);
+            var memoryVariants = new[] { "idle", "dense", "packed" };
+            Dictionary<string, long>? peak = measureMemory ? new() : null, retained = measureMemory ? new() : null;
+            var timing = ProgressDisplay.Run(progress =>
             {
-                peak = new Dictionary<string, long>();
-                retained = new Dictionary<string, long>();
-                foreach (var v in new[] { "idle", "dense", "packed" })
-                {
-                    peak[v] = ChildPeakKb(run, v, retainingAllocator: false);
-                    retained[v] = ChildPeakKb(run, v, retainingAllocator: true);
-                }
-            }
+                long timedRuns = SideBySideTimer.RunCount(variants.Count, reps, warm);
+                progress.Start("bench symconv", timedRuns + (measureMemory ? 2 * memoryVariants.Length : 0));
+                var t = SideBySideTimer.Run(variants, reps, warm, dev, progress);
+                // Memory: each variant alone in a child process, under glibc's default allocator (freed memory is returned,
+                // so VmHWM is the work's own peak), and again under the CLI's retaining allocator (faster, but freed blocks
+                // stay resident and fragment, which inflates VmHWM differently per variant) — both printed, the first is the ratio.
+                long step = timedRuns;
+                if (measureMemory)
+                    foreach (var v in memoryVariants)
+                    {
+                        peak![v] = ChildPeakKb(run, v, retainingAllocator: false);
+                        progress.Step(++step, double.NaN);
+                        retained![v] = ChildPeakKb(run, v, retainingAllocator: true);
+                        progress.Step(++step, double.NaN);
+                    }
+                return t;
+            });
             Console.WriteLine($"{"variant",-8}  {"median_ms",10}  {"min_ms",8}  {"peak_MB",9}  {"work_MB",9}  {"work_MB_retaining",17}");
             foreach (var v in new[] { "dense", "packed" })
             {

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using EquiSharp.Training;
 using TorchSharp;
 
 namespace EquiSharp.Performance;
@@ -12,8 +13,16 @@ public sealed record VariantTiming(string Name, double MedianSeconds, double Min
 /// </summary>
 public static class SideBySideTimer
 {
-    public static IReadOnlyDictionary<string, VariantTiming> Run(IReadOnlyList<(string Name, Action Run)> variants, int repeats, int warmup, torch.Device? device = null)
+    /// <param name="variants">Named actions, each one complete run of a variant.</param>
+    /// <param name="repeats">Timed rounds (the median is taken over them).</param>
+    /// <param name="warmup">Untimed rounds first.</param>
+    /// <param name="device">Synchronised around each run when it is a CUDA device.</param>
+    /// <param name="progress">Told of every finished run as one step (steps 1 … (warmup + repeats) · variants; the caller
+    /// starts it, so it can count further work of its own).</param>
+    public static IReadOnlyDictionary<string, VariantTiming> Run(IReadOnlyList<(string Name, Action Run)> variants, int repeats, int warmup,
+        torch.Device? device = null, ITrainingProgress? progress = null)
     {
+        long done = 0;
         if (repeats < 1) throw new ArgumentOutOfRangeException(nameof(repeats), repeats, "At least one timed repeat is needed.");
         var times = variants.ToDictionary(v => v.Name, _ => new List<double>());
         for (int round = 0; round < warmup + repeats; round++)
@@ -25,6 +34,7 @@ public static class SideBySideTimer
                 Sync(device);
                 sw.Stop();
                 if (round >= warmup) times[name].Add(sw.Elapsed.TotalSeconds);
+                progress?.Step(++done, double.NaN);
             }
         return times.ToDictionary(kv => kv.Key, kv => new VariantTiming(kv.Key, Median(kv.Value), kv.Value.Min()));
     }
@@ -33,6 +43,9 @@ public static class SideBySideTimer
     {
         if (device?.type == DeviceType.CUDA) torch.cuda.synchronize(device);
     }
+
+    /// <summary>Number of timed and warm-up runs <see cref="Run"/> makes.</summary>
+    public static long RunCount(int variants, int repeats, int warmup) => (long)variants * (repeats + warmup);
 
     public static double Median(IReadOnlyCollection<double> xs)
     {

@@ -9,7 +9,7 @@ public interface ITrainingProgress
 {
     /// <summary>Sets the total number of steps (for rate and ETA) and the step to start from.</summary>
     void Start(string title, long totalSteps, long startStep = 0);
-    /// <summary>Reports a finished step with its loss.</summary>
+    /// <summary>Reports a finished step with its loss (NaN for work that has no loss, e.g. a benchmark round).</summary>
     void Step(long step, double loss);
     /// <summary>Prints a message line (epoch summaries, warnings) without breaking the bar.</summary>
     void Message(string text);
@@ -56,7 +56,10 @@ internal sealed class ProgressClock
     public double Seconds => watch.Elapsed.TotalSeconds;
 
     public string Describe(long step, double loss) => string.Create(CultureInfo.InvariantCulture,
-        $"step {step}/{Total} loss={loss:0.0000} rate={Rate(step):0.00} steps/s eta={Eta(step):hh\\:mm\\:ss}");
+        $"step {step}/{Total}{LossText(loss)} rate={Rate(step):0.00} steps/s eta={Eta(step):hh\\:mm\\:ss}");
+
+    /// <summary>" loss=…", or nothing for work without a loss (NaN).</summary>
+    public static string LossText(double loss) => double.IsNaN(loss) ? "" : string.Create(CultureInfo.InvariantCulture, $" loss={loss:0.0000}");
 }
 
 /// <summary>Plain, line-per-update progress for logs and CI: at most one line every few seconds, plus the last step.</summary>
@@ -109,7 +112,7 @@ internal sealed class SpectreProgress : ITrainingProgress
         if (task is null) return;
         task.Value = step;
         task.Description = Markup.Escape(string.Create(CultureInfo.InvariantCulture,
-            $"{title} loss={loss:0.0000} {clock.Rate(step):0.00} steps/s"));
+            $"{title}{ProgressClock.LossText(loss)} {clock.Rate(step):0.00} steps/s"));
     }
 
     public void Message(string text) => AnsiConsole.MarkupLine(Markup.Escape(text));
