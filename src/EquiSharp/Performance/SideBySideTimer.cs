@@ -22,8 +22,8 @@ public static class SideBySideTimer
     public static IReadOnlyDictionary<string, VariantTiming> Run(IReadOnlyList<(string Name, Action Run)> variants, int repeats, int warmup,
         torch.Device? device = null, ITrainingProgress? progress = null)
     {
-        long done = 0;
         if (repeats < 1) throw new ArgumentOutOfRangeException(nameof(repeats), repeats, "At least one timed repeat is needed.");
+        long done = 0;
         var times = variants.ToDictionary(v => v.Name, _ => new List<double>());
         for (int round = 0; round < warmup + repeats; round++)
             foreach (var (name, run) in variants)
@@ -47,6 +47,7 @@ public static class SideBySideTimer
     /// <summary>Number of timed and warm-up runs <see cref="Run"/> makes.</summary>
     public static long RunCount(int variants, int repeats, int warmup) => (long)variants * (repeats + warmup);
 
+    /// <summary>The median (mean of the middle two for an even count).</summary>
     public static double Median(IReadOnlyCollection<double> xs)
     {
         if (xs.Count == 0) throw new ArgumentException("No values.", nameof(xs));
