@@ -24,9 +24,7 @@ public abstract class PackedLayout
 {
     private readonly ConcurrentDictionary<long, HaloPlan> halos = new();
     private readonly DeviceTensorCache cache = new();
-    private long[]? canonicalOf, packIndex;
-    private (long[] Block, long[] Offset, float[] Weight)? exceptions;
-    private (long[] I, long[] J, float[] Inside)? coordinates;
+    private readonly Lazy<CellTables> tables;
 
     /// <summary>Layouts (with their index tensors) kept per kind before the cache starts over; a layout in use stays valid.</summary>
     protected const int MaxCachedLayouts = 32;
@@ -59,6 +57,7 @@ public abstract class PackedLayout
     {
         if (length <= 0) throw new ArgumentException($"Packed layout: length must be positive, got {length}.", nameof(length));
         Length = length;
+        tables = new Lazy<CellTables>(() => new CellTables(this)); // thread-safe; built on first use, after construction
     }
 
     /// <summary>The map entry (i, j) that position (r, c) of block q stands for; (r, c) may lie outside the block (halo).</summary>
@@ -86,30 +85,37 @@ public abstract class PackedLayout
     /// </summary>
     public static PackedLayout Default(long length, long maxHalo) => Folded(length, maxHalo);
 
-    /// <summary>For every stored cell, the flat index of the canonical cell of its entry (itself when canonical); −1 when outside the map.</summary>
-    internal long[] CanonicalOf()
+    /// <summary>
+    /// Everything the layout's two functions say about its stored cells, computed in one pass: the entry (i, j) of every
+    /// cell (clamped to 0 outside the map) and whether it is inside, its dense index i·L + j and the flat index of its
+    /// canonical cell (−1 outside), and the batch-norm weight exceptions (weight 2 for a canonical off-diagonal cell, 1
+    /// for a canonical diagonal cell, 0 for every other cell; stored as the cells whose weight is not 2).
+    /// </summary>
+    private sealed class CellTables
     {
-        if (canonicalOf is not null) return canonicalOf;
-        var idx = new long[Cells];
-        for (long q = 0; q < BlockCount; q++)
-            for (long r = 0; r < BlockRows; r++)
-                for (long c = 0; c < BlockCols; c++) idx[q * BlockCells + r * BlockCols + c] = Source(q, r, c);
-        return canonicalOf = idx;
-    }
+        public readonly long[] I, J, PackIndex, CanonicalOf;
+        public readonly float[] Inside;
+        public readonly long[] ExceptionBlock, ExceptionOffset;
+        public readonly float[] ExceptionWeight;
 
-    /// <summary>Flat dense index i·L + j of every stored cell's entry (−1 outside the map).</summary>
-    internal long[] PackIndex()
-    {
-        if (packIndex is not null) return packIndex;
-        var idx = new long[Cells];
-        for (long q = 0; q < BlockCount; q++)
-            for (long r = 0; r < BlockRows; r++)
-                for (long c = 0; c < BlockCols; c++)
-                {
-                    var (i, j) = MapCoordinate(q, r, c);
-                    idx[q * BlockCells + r * BlockCols + c] = i < 0 || j < 0 || i >= Length || j >= Length ? -1 : i * Length + j;
-                }
-        return packIndex = idx;
+        public CellTables(PackedLayout layout)
+        {
+            long cells = layout.Cells, blockCells = layout.BlockCells, cols = layout.BlockCols, l = layout.Length;
+            I = new long[cells]; J = new long[cells]; PackIndex = new long[cells]; CanonicalOf = new long[cells]; Inside = new float[cells];
+            var eb = new List<long>(); var eo = new List<long>(); var ew = new List<float>();
+            for (long cell = 0; cell < cells; cell++)
+            {
+                long q = cell / blockCells, rc = cell % blockCells;
+                var (i, j) = layout.MapCoordinate(q, rc / cols, rc % cols);
+                bool inside = i >= 0 && j >= 0 && i < l && j < l;
+                I[cell] = inside ? i : 0; J[cell] = inside ? j : 0; Inside[cell] = inside ? 1f : 0f;
+                PackIndex[cell] = inside ? i * l + j : -1;
+                CanonicalOf[cell] = inside ? layout.CanonicalCell(i, j) : -1;
+                float weight = CanonicalOf[cell] != cell ? 0f : i == j ? 1f : 2f;
+                if (weight != 2f) { eb.Add(q); eo.Add(rc); ew.Add(weight); }
+            }
+            ExceptionBlock = eb.ToArray(); ExceptionOffset = eo.ToArray(); ExceptionWeight = ew.ToArray();
+        }
     }
 
     /// <summary>Canonical storage cell of every dense entry, row-major.</summary>
@@ -119,31 +125,6 @@ public abstract class PackedLayout
         for (long i = 0; i < Length; i++)
             for (long j = 0; j < Length; j++) idx[i * Length + j] = CanonicalCell(i, j);
         return idx;
-    }
-
-    /// <summary>
-    /// Weight of each stored cell in whole-map sums (batch norm): 2 for a canonical off-diagonal cell (it stands for
-    /// (i, j) and (j, i)), 1 for a canonical diagonal cell, 0 for every other cell. Returned as the exceptions to the
-    /// common weight 2: (block, offset in block, weight).
-    /// </summary>
-    internal (long[] Block, long[] Offset, float[] Weight) WeightExceptions()
-    {
-        if (exceptions is { } done) return done;
-        var canon = CanonicalOf();
-        var b = new List<long>(); var o = new List<long>(); var w = new List<float>();
-        for (long cell = 0; cell < Cells; cell++)
-        {
-            float weight;
-            if (canon[cell] != cell) weight = 0f;
-            else
-            {
-                long q = cell / BlockCells, rc = cell % BlockCells;
-                var (i, j) = MapCoordinate(q, rc / BlockCols, rc % BlockCols);
-                weight = i == j ? 1f : 2f;
-            }
-            if (weight != 2f) { b.Add(cell / BlockCells); o.Add(cell % BlockCells); w.Add(weight); }
-        }
-        return (exceptions = (b.ToArray(), o.ToArray(), w.ToArray())).Value;
     }
 
     /// <summary>The halo plan for a convolution reach of <paramref name="halo"/> on each side.</summary>
@@ -159,27 +140,23 @@ public abstract class PackedLayout
     /// <summary>Dense index of every stored cell, clamped to 0 outside the map, with the matching 0/1 mask (P, 1, 1, R, C).</summary>
     internal (Tensor Index, Tensor Mask) PackIndexOn(Device device, ScalarType dtype)
     {
-        var idx = cache.Get("pack", device, () => tensor(PackIndex().Select(v => Math.Max(v, 0)).ToArray(), dtype: ScalarType.Int64));
-        var mask = cache.Get(("packmask", dtype), device, () =>
-            tensor(PackIndex().Select(v => v >= 0 ? 1f : 0f).ToArray(), new[] { BlockCount, 1, 1, BlockRows, BlockCols }).to(dtype));
-        return (idx, mask);
+        var idx = cache.Get("pack", device, () => tensor(tables.Value.PackIndex.Select(v => Math.Max(v, 0)).ToArray(), dtype: ScalarType.Int64));
+        return (idx, InsideOn(device, dtype));
     }
 
     /// <summary>Canonical source of every stored cell (clamped) and the mask of cells inside the map, as for <see cref="PackIndexOn"/>.</summary>
     internal (Tensor Index, Tensor Mask) CanonicalOfOn(Device device, ScalarType dtype)
     {
-        var idx = cache.Get("canon", device, () => tensor(CanonicalOf().Select(v => Math.Max(v, 0)).ToArray(), dtype: ScalarType.Int64));
-        var mask = cache.Get(("canonmask", dtype), device, () =>
-            tensor(CanonicalOf().Select(v => v >= 0 ? 1f : 0f).ToArray(), new[] { BlockCount, 1, 1, BlockRows, BlockCols }).to(dtype));
-        return (idx, mask);
+        var idx = cache.Get("canon", device, () => tensor(tables.Value.CanonicalOf.Select(v => Math.Max(v, 0)).ToArray(), dtype: ScalarType.Int64));
+        return (idx, InsideOn(device, dtype));
     }
 
     /// <summary>Weight exceptions on a device: block and offset index tensors, and (2 − weight) per exception.</summary>
     internal (Tensor Block, Tensor Offset, Tensor Deficit, Tensor Weight) WeightExceptionsOn(Device device, ScalarType dtype) =>
-        (cache.Get("exb", device, () => tensor(WeightExceptions().Block, dtype: ScalarType.Int64)),
-         cache.Get("exo", device, () => tensor(WeightExceptions().Offset, dtype: ScalarType.Int64)),
-         cache.Get(("exd", dtype), device, () => tensor(WeightExceptions().Weight.Select(v => 2f - v).ToArray()).to(dtype)),
-         cache.Get(("exw", dtype), device, () => tensor(WeightExceptions().Weight).to(dtype)));
+        (cache.Get("exb", device, () => tensor(tables.Value.ExceptionBlock, dtype: ScalarType.Int64)),
+         cache.Get("exo", device, () => tensor(tables.Value.ExceptionOffset, dtype: ScalarType.Int64)),
+         cache.Get(("exd", dtype), device, () => tensor(tables.Value.ExceptionWeight.Select(v => 2f - v).ToArray()).to(dtype)),
+         cache.Get(("exw", dtype), device, () => tensor(tables.Value.ExceptionWeight).to(dtype)));
 
     /// <summary>
     /// (P, 1, 1, R, C) weight of every stored cell in whole-map sums: Σ over the dense map of f(entry) equals
@@ -188,33 +165,20 @@ public abstract class PackedLayout
     public Tensor CellWeightsOn(Device device, ScalarType dtype) => cache.Get(("cellw", dtype), device, () =>
     {
         var w = Enumerable.Repeat(2f, (int)Cells).ToArray();
-        var (b, o, ew) = WeightExceptions();
-        for (int e = 0; e < b.Length; e++) w[b[e] * BlockCells + o[e]] = ew[e];
+        var t = tables.Value;
+        for (int e = 0; e < t.ExceptionBlock.Length; e++) w[t.ExceptionBlock[e] * BlockCells + t.ExceptionOffset[e]] = t.ExceptionWeight[e];
         return tensor(w, new[] { BlockCount, 1, 1, BlockRows, BlockCols }).to(dtype);
     });
 
     /// <summary>Map-coordinate tensors (i and j, clamped to [0, L)) of every stored cell, and the 0/1 mask of cells inside the map.</summary>
-    internal (Tensor I, Tensor J, Tensor Inside) CoordinatesOn(Device device, ScalarType dtype)
-    {
-        (long[] I, long[] J, float[] Inside) Make()
-        {
-            if (coordinates is { } done) return done;
-            var ii = new long[Cells]; var jj = new long[Cells]; var mm = new float[Cells];
-            for (long q = 0; q < BlockCount; q++)
-                for (long r = 0; r < BlockRows; r++)
-                    for (long c = 0; c < BlockCols; c++)
-                    {
-                        long cell = q * BlockCells + r * BlockCols + c;
-                        var (i, j) = MapCoordinate(q, r, c);
-                        bool inside = i >= 0 && j >= 0 && i < Length && j < Length;
-                        ii[cell] = inside ? i : 0; jj[cell] = inside ? j : 0; mm[cell] = inside ? 1f : 0f;
-                    }
-            return (coordinates = (ii, jj, mm)).Value;
-        }
-        return (cache.Get("ci", device, () => tensor(Make().I, dtype: ScalarType.Int64)),
-                cache.Get("cj", device, () => tensor(Make().J, dtype: ScalarType.Int64)),
-                cache.Get(("cm", dtype), device, () => tensor(Make().Inside).to(dtype)));
-    }
+    internal (Tensor I, Tensor J, Tensor Inside) CoordinatesOn(Device device, ScalarType dtype) =>
+        (cache.Get("ci", device, () => tensor(tables.Value.I, dtype: ScalarType.Int64)),
+         cache.Get("cj", device, () => tensor(tables.Value.J, dtype: ScalarType.Int64)),
+         cache.Get(("cm", dtype), device, () => tensor(tables.Value.Inside).to(dtype)));
+
+    /// <summary>The (P, 1, 1, R, C) 0/1 mask of stored cells inside the map.</summary>
+    private Tensor InsideOn(Device device, ScalarType dtype) =>
+        cache.Get(("inside", dtype), device, () => tensor(tables.Value.Inside, new[] { BlockCount, 1, 1, BlockRows, BlockCols }).to(dtype));
 
     public override string ToString() => Describe();
 }
