@@ -117,6 +117,27 @@ public class PackedMapTests
         Assert.True(Deviation.Relative(pk.gb, dense.gb) <= Tol, $"bias grad {Deviation.Relative(pk.gb, dense.gb)}");
     }
 
+    /// <summary>
+    /// GatherHalo is public: its gradient must not be written in place even when the gathered canvas is used next to
+    /// another tensor (autograd then hands both nodes the same gradient tensor), also for a halo of 0.
+    /// </summary>
+    [Theory]
+    [InlineData("folded:2", 0)] [InlineData("folded:2", 1)] [InlineData("tiled:4", 0)] [InlineData("folded-nomargin:2", 0)]
+    public void GatherHaloLeavesAGradientItSharesUntouched(string spec, long halo)
+    {
+        var g = new Generator(17);
+        var layout = Layout(spec, 9);
+        var blocks = PackedSymmetricMap.Pack(Sym(g, 2, 3, 9, 9), layout).Data.detach().requires_grad_(true);
+        var shape = new[] { layout.BlockCount, 2, 3, layout.BlockRows + 2 * halo, layout.BlockCols + 2 * halo };
+        var leaf = randn(shape, generator: g).requires_grad_(true);
+        var other = leaf.mul(3);                                      // created first, so its backward runs after ours
+        var canvas = PackedFunctions.GatherHalo(blocks, layout, halo);
+        var w = randn(shape, generator: g);
+        canvas.add(other).mul(w).sum().backward();
+        Assert.Equal(0.0, (leaf.grad! - w.mul(3)).abs().max().item<float>());
+        Assert.NotNull(blocks.grad);
+    }
+
     [Fact]
     public void ReachBeyondTheLayoutIsRejected()
     {

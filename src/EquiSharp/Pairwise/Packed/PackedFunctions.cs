@@ -8,10 +8,9 @@ namespace EquiSharp.Pairwise.Packed;
 public static class PackedFunctions
 {
     /// <summary>
-    /// Every stored tile with a halo of <paramref name="halo"/> on each side: (P, B, C, T+2h, T+2h), zero outside the
-    /// L×L map. Halo parts below the diagonal come from transposed upper tiles. The backward pass is the adjoint
-    /// (halo gradients are added back into their source tiles, transposed where they were read transposed); nothing
-    /// is saved for it.
+    /// Every stored block with a halo of <paramref name="halo"/> on each side: (P, B, C, R+2h, C+2h), every halo position
+    /// (and every non-canonical centre cell) holding the canonical cell of its entry, zero outside the L×L map. The
+    /// backward pass is the adjoint (ring gradients are added back into their source cells); nothing is saved for it.
     /// </summary>
     public static Tensor GatherHalo(Tensor blocks, PackedLayout layout, long halo) =>
         HaloGather.apply(blocks, new HaloArgs(layout, layout.Halo(halo)));
@@ -36,26 +35,15 @@ public static class PackedFunctions
             // a handful of large ops (few ops matter on a busy 2-core machine): centre copy, one gather and one scatter of
             // the ring (halo and non-canonical centre cells), one zero fill of the positions outside the map
             canvas.narrow(3, h, plan.Rows).narrow(4, h, plan.Cols).copy_(x);
-            var x3 = x.reshape(p, b * c, plan.Rows * plan.Cols);
-            var c3 = canvas.view(p, b * c, plan.CanvasRows * plan.CanvasCols);
-            if (plan.RingQ.Length > 0)
-            {
-                var ring = x3.index(TensorIndex.Tensor(plan.Idx(plan.RingBlock, dev)), TensorIndex.Colon, TensorIndex.Tensor(plan.Idx(plan.RingOff, dev)));   // (Q, BC)
-                c3.index_put_(ring, TensorIndex.Tensor(plan.Idx(plan.RingQ, dev)), TensorIndex.Colon, TensorIndex.Tensor(plan.Idx(plan.RingPos, dev)));
-            }
-            if (plan.ZeroQ.Length > 0)
-                c3.index_put_(0f, TensorIndex.Tensor(plan.Idx(plan.ZeroQ, dev)), TensorIndex.Colon, TensorIndex.Tensor(plan.Idx(plan.ZeroPos, dev)));
+            CopyRing(x.reshape(p, b * c, plan.Rows * plan.Cols), canvas.view(p, b * c, plan.CanvasRows * plan.CanvasCols), plan);
             return GradientHandoff.HandOff(canvas);
         }
 
         public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor grad)
         {
-            var args = (HaloArgs)ctx.get_data("args");
-            var plan = args.Plan;
-            long p = grad.shape[0], b = grad.shape[1], c = grad.shape[2], h = plan.H, cells = plan.Rows * plan.Cols;
+            var plan = ((HaloArgs)ctx.get_data("args")).Plan;
             using var scope = NewDisposeScope();
-            var dev = grad.device;
-            var gx = RingAdjoint(grad, plan);
+            var gx = RingAdjoint(grad, plan, gradIsOwned: false);
             grad.Dispose(); // the wrapper TorchSharp made for us would otherwise live in the caller's scope
             GradientHandoff.ReleaseHandedOff();
             return new List<Tensor> { GradientHandoff.HandOff(gx), null! };
@@ -63,12 +51,33 @@ public static class PackedFunctions
     }
 
     /// <summary>
-    /// Adjoint of the ring gather: (P, B, C, R+2h, C+2h) canvas gradient → (P, B, C, R, C) block gradient. Ring
-    /// gradients (grouped by source block, (P, width, BC)) are read first; with h = 0 the result is the gradient tensor
-    /// itself, modified in place (safe: it is the gradient of an internal canvas that only our convolutions consume): centre cells that did not reach the canvas (overwritten by the ring, or zero) get 0,
-    /// then one scatter-add along the offset axis adds the ring gradients into their sources (duplicates accumulate).
+    /// Copies the ring of a plan from <paramref name="source3"/> (P, BC, R·C) into <paramref name="target3"/>
+    /// (P, BC, positions): every ring position gets the canonical cell of its entry, every position outside the map 0.
+    /// One gather, one scatter and one fill (few large ops matter on a busy 2-core machine).
     /// </summary>
-    internal static Tensor RingAdjoint(Tensor grad, HaloPlan plan)
+    private static void CopyRing(Tensor source3, Tensor target3, HaloPlan plan)
+    {
+        var dev = source3.device;
+        if (plan.RingQ.Length > 0)
+        {
+            var ring = source3.index(TensorIndex.Tensor(plan.Idx(plan.RingBlock, dev)), TensorIndex.Colon, TensorIndex.Tensor(plan.Idx(plan.RingOff, dev)));   // (Q, BC)
+            target3.index_put_(ring, TensorIndex.Tensor(plan.Idx(plan.RingQ, dev)), TensorIndex.Colon, TensorIndex.Tensor(plan.Idx(plan.RingPos, dev)));
+        }
+        if (plan.ZeroQ.Length > 0)
+            target3.index_put_(0f, TensorIndex.Tensor(plan.Idx(plan.ZeroQ, dev)), TensorIndex.Colon, TensorIndex.Tensor(plan.Idx(plan.ZeroPos, dev)));
+    }
+
+    /// <summary>
+    /// Adjoint of the ring gather: (P, B, C, R+2h, C+2h) canvas gradient → (P, B, C, R, C) block gradient. Ring
+    /// gradients (grouped by source block, (P, width, BC)) are read first; centre cells that did not reach the canvas
+    /// (overwritten by the ring, or zero) get 0, then one scatter-add along the offset axis adds the ring gradients into
+    /// their sources (duplicates accumulate).
+    /// </summary>
+    /// <param name="grad">Canvas gradient (P, B, C, R+2h, C+2h).</param>
+    /// <param name="plan">The plan the canvas was gathered with.</param>
+    /// <param name="gradIsOwned">True when <paramref name="grad"/> is the caller's own tensor: with h = 0 it is then
+    /// modified in place and returned. Otherwise (a gradient autograd may also hand to other nodes) it is never written.</param>
+    internal static Tensor RingAdjoint(Tensor grad, HaloPlan plan, bool gradIsOwned)
     {
         long p = grad.shape[0], b = grad.shape[1], c = grad.shape[2], h = plan.H, cells = plan.Rows * plan.Cols;
         var dev = grad.device;
@@ -79,7 +88,9 @@ public static class PackedFunctions
             vals = g3.index(TensorIndex.Tensor(plan.Idx2(plan.AdjQ, p, dev)), TensorIndex.Colon, TensorIndex.Tensor(plan.Idx2(plan.AdjPos, p, dev)));
             vals.mul_(plan.AdjW(dev, grad.dtype, p));
         }
-        var gx = grad.narrow(3, h, plan.Rows).narrow(4, h, plan.Cols).contiguous();
+        var centre = grad.narrow(3, h, plan.Rows).narrow(4, h, plan.Cols);
+        // a halo > 0 makes the centre a strided view, so contiguous() copies; with h = 0 it would be grad itself
+        var gx = h == 0 && !gradIsOwned ? centre.clone() : centre.contiguous();
         var gx3 = gx.view(p, b * c, cells);
         if (plan.DeadQ.Length > 0)
             gx3.index_put_(0f, TensorIndex.Tensor(plan.Idx(plan.DeadQ, dev)), TensorIndex.Colon, TensorIndex.Tensor(plan.Idx(plan.DeadOff, dev)));
@@ -187,16 +198,8 @@ public static class PackedFunctions
     /// </summary>
     internal static void FillRing(Tensor y, HaloPlan plan0)
     {
-        long p = y.shape[0], b = y.shape[1], c = y.shape[2];
-        var dev = y.device;
-        var y3 = y.view(p, b * c, plan0.Rows * plan0.Cols);
-        if (plan0.RingQ.Length > 0)
-        {
-            var ring = y3.index(TensorIndex.Tensor(plan0.Idx(plan0.RingBlock, dev)), TensorIndex.Colon, TensorIndex.Tensor(plan0.Idx(plan0.RingOff, dev)));
-            y3.index_put_(ring, TensorIndex.Tensor(plan0.Idx(plan0.RingQ, dev)), TensorIndex.Colon, TensorIndex.Tensor(plan0.Idx(plan0.RingPos, dev)));
-        }
-        if (plan0.ZeroQ.Length > 0)
-            y3.index_put_(0f, TensorIndex.Tensor(plan0.Idx(plan0.ZeroQ, dev)), TensorIndex.Colon, TensorIndex.Tensor(plan0.Idx(plan0.ZeroPos, dev)));
+        var y3 = y.view(y.shape[0], y.shape[1] * y.shape[2], plan0.Rows * plan0.Cols);
+        CopyRing(y3, y3, plan0);
     }
 
     /// <summary>x at the weight-exception cells: (E, B, C).</summary>
@@ -301,7 +304,7 @@ public static class PackedFunctions
             if (mask is not null)
             {
                 g = grad.mul(mask).contiguous();                                                       // g' = M·g
-                if (plan0 is not null) g = RingAdjoint(g, plan0);
+                if (plan0 is not null) g = RingAdjoint(g, plan0, gradIsOwned: true);
             }
             else
             {
