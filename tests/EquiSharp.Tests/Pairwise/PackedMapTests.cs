@@ -333,4 +333,17 @@ public class PackedPipelineTests
         Assert.Equal(0f, (dense.narrow(1, 3, 2) - b.Unpack()).abs().max().item<float>());
         Assert.True(b.Unpack().min().item<float>() >= 0);
     }
+
+    [Fact]
+    public void LayoutsAreEqualByKindAndParametersAndConcatRefusesAnother()
+    {
+        Assert.Equal(PackedLayout.Folded(10, 2), PackedLayout.Folded(10, 2));
+        Assert.NotEqual(PackedLayout.Folded(10, 2), PackedLayout.Folded(10, 2, withMargin: false));
+        Assert.NotEqual(PackedLayout.Folded(10, 2), PackedLayout.Folded(10, 1));
+        Assert.NotEqual<PackedLayout>(PackedLayout.Folded(10, 2), PackedLayout.Tiled(10, 2));
+        Assert.Equal(PackedLayout.Tiled(10, 4).GetHashCode(), PackedLayout.Tiled(10, 4).GetHashCode());
+        var a = PackedSymmetricMap.Random(PackedLayout.Folded(10, 2), 1, 1);
+        var b = PackedSymmetricMap.Random(PackedLayout.Folded(10, 2, withMargin: false), 1, 1);
+        Assert.Throws<ArgumentException>(() => PackedSymmetricMap.Concat(a, b));
+    }
 }

@@ -329,7 +329,7 @@ public static class PackedFunctions
                     var dq = TensorIndex.Tensor(plan0.Idx(plan0.DeadQ, dev));
                     var doff = TensorIndex.Tensor(plan0.Idx(plan0.DeadOff, dev));
                     var gd = gp.index(dq, TensorIndex.Colon, doff).view(-1, nb, c);
-                    var xd = x.view(p, nb * c, -1).index(dq, TensorIndex.Colon, doff).view(-1, nb, c);
+                    var xd = xp.index(dq, TensorIndex.Colon, doff).view(-1, nb, c);
                     dbeta = dbeta.sub(gd.sum(new long[] { 0, 1 }));
                     sgx = sgx.sub(gd.mul(xd).sum(new long[] { 0, 1 }));               // small: elementwise beats einsum here
                 }

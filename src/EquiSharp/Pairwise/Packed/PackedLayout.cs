@@ -180,6 +180,13 @@ public abstract class PackedLayout
     private Tensor InsideOn(Device device, ScalarType dtype) =>
         cache.Get(("inside", dtype), device, () => tensor(tables.Value.Inside, new[] { BlockCount, 1, 1, BlockRows, BlockCols }).to(dtype));
 
+    /// <summary>What identifies the layout among others of its kind (its construction parameters).</summary>
+    protected abstract object Key { get; }
+
+    /// <summary>Layouts are equal when they are of one kind with the same parameters (the caches may hold two instances).</summary>
+    public override bool Equals(object? obj) => obj is PackedLayout other && (ReferenceEquals(this, other) || (other.GetType() == GetType() && other.Key.Equals(Key)));
+    public override int GetHashCode() => HashCode.Combine(GetType(), Key);
+
     public override string ToString() => Describe();
 }
 
@@ -217,6 +224,7 @@ public sealed class FoldedLayout : PackedLayout
         return ByMargin.GetOrAdd((length, maxHalo, withMargin), k => new FoldedLayout(k.Item1, k.Item2, k.Item3));
     }
 
+    protected override object Key => (Length, h, margin);
     public override long BlockCount => 1;
     public override long BlockRows => rows + 2 * margin;
     public override long BlockCols => Length + 2 * margin;
@@ -281,6 +289,7 @@ public sealed class TiledLayout : PackedLayout
     /// <summary>Default tile side measured on a 2-core CPU (docs/performance.md): 64 from L = 256 on, 32 for L in [96, 256), else L.</summary>
     public static long DefaultTile(long length) => length >= 256 ? 64 : length >= 96 ? 32 : length;
 
+    protected override object Key => (Length, Tile);
     public override long BlockCount => Tiles.Length;
     public override long BlockRows => Tile;
     public override long BlockCols => Tile;

@@ -85,7 +85,7 @@ public sealed class PackedSymmetricMap
     {
         if (maps.Length == 0) throw new ArgumentException("Concat: no maps.", nameof(maps));
         var layout = maps[0].Layout;
-        if (maps.Any(x => !ReferenceEquals(x.Layout, layout) && (x.Layout.GetType() != layout.GetType() || x.Layout.Describe() != layout.Describe())))
+        if (maps.Any(x => !x.Layout.Equals(layout)))
             throw new ArgumentException("Concat: all maps must share one layout.", nameof(maps));
         bool relu = maps.All(x => x.PendingRelu);
         return new PackedSymmetricMap(cat(maps.Select(x => relu ? x.Data : x.Materialized()).ToArray(), 2), layout, relu, maps.All(x => x.HaloFilled));
