@@ -16,6 +16,8 @@ public sealed class MultiKernelSymmetricConv2d : nn.Module<Tensor, Tensor>
     public long OutChannels { get; }
     public IReadOnlyList<SymmetryPreservingConv2d> Branches => branches.ToList();
     public long FreeParameterCount => branches.Sum(b => b.FreeParameterCount);
+    /// <summary>The widest branch's reach (<see cref="SymmetricConv2d.Reach"/>).</summary>
+    public long Reach => branches.Max(b => b.Reach);
 
     internal MultiKernelSymmetricConv2d(long inChannels, (long KernelSize, long OutChannels)[] spec, bool bias, Device? device, ScalarType? dtype)
         : base(nameof(MultiKernelSymmetricConv2d))

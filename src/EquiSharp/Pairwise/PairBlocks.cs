@@ -132,7 +132,7 @@ public sealed class PairConvStage : nn.Module<Tensor, Tensor>
     }
 
     /// <summary>How far the widest branch reads around an entry ((k−1)/2).</summary>
-    public long Reach => convs.Max(c => c is SymmetricConv2d s ? s.Dilation * (s.KernelSize - 1) / 2 : (((Conv2d)c).weight!.shape[2] - 1) / 2);
+    public long Reach => convs.Max(c => c is SymmetricConv2d s ? s.Reach : SymmetricConv2d.ReachOf(((Conv2d)c).weight!.shape[2], 1));
 
     /// <summary>
     /// The same stage on packed symmetric maps (symmetric stages only): one haloed gather, every branch convolves it,

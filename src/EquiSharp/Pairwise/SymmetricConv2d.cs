@@ -18,6 +18,11 @@ public abstract class SymmetricConv2d : nn.Module<Tensor, Tensor>, IMaterialized
     public long OutChannels { get; }
     public long KernelSize { get; }
     public long Dilation { get; }
+    /// <summary>How far the kernel reads around an entry, dilation·(k−1)/2: the 'same' padding, and the halo a packed map needs.</summary>
+    public long Reach => ReachOf(KernelSize, Dilation);
+
+    /// <summary>dilation·(k−1)/2 for an odd kernel size k.</summary>
+    public static long ReachOf(long kernelSize, long dilation) => dilation * (kernelSize - 1) / 2;
     /// <summary>The kernel symmetry, as a group acting on the weight's index space.</summary>
     public WeightSymmetry Symmetry { get; }
     /// <summary>Trainable parameters: the kernel's orbits plus the bias.</summary>
@@ -71,7 +76,7 @@ public abstract class SymmetricConv2d : nn.Module<Tensor, Tensor>, IMaterialized
     {
         if (input.dim() != 4 || input.shape[1] != InChannels)
             throw new ArgumentException($"{GetName()}: expected input (B, {InChannels}, L, L), got [{string.Join(", ", input.shape)}].");
-        long pad = Dilation * (KernelSize - 1) / 2;
+        long pad = Reach;
         return nn.functional.conv2d(input, weight.Materialize(), bias,
             strides: new long[] { 1, 1 }, padding: new long[] { pad, pad }, dilation: new long[] { Dilation, Dilation });
     }
@@ -79,7 +84,7 @@ public abstract class SymmetricConv2d : nn.Module<Tensor, Tensor>, IMaterialized
     /// <summary>Exports a plain <see cref="Conv2d"/> with the materialised weight (for interoperability and baselines).</summary>
     public Conv2d ToDense()
     {
-        long pad = Dilation * (KernelSize - 1) / 2;
+        long pad = Reach;
         var w = weight.Materialize();
         var conv = nn.Conv2d(InChannels, OutChannels, KernelSize, stride: 1, padding: pad, dilation: Dilation, bias: bias is not null,
             device: w.device, dtype: w.dtype);

@@ -109,9 +109,7 @@ public static class PackedFunctions
     /// </summary>
     public static PackedSymmetricMap Conv(PackedSymmetricMap x, Tensor weight, Tensor? bias, long dilation = 1)
     {
-        long k = weight.shape[2];
-        long halo = dilation * (k - 1) / 2;
-        var (canvas, gathered) = Canvas(x, halo);
+        var (canvas, gathered) = Canvas(x, SymmetricConv2d.ReachOf(weight.shape[2], dilation));
         var y = ConvOnCanvas(x, canvas, gathered, weight, bias, dilation);
         canvas.Dispose(); // the convolution keeps its own reference for backward; our wrapper must not pin it until scope end
         return y;
@@ -127,7 +125,7 @@ public static class PackedFunctions
         foreach (var b in branches)
             if (b.InChannels != x.Channels)
                 throw new ArgumentException($"Packed conv: a branch expects {b.InChannels} channels, the map has {x.Channels}.", nameof(x));
-        long halo = branches.Max(b => b.Dilation * (b.KernelSize - 1) / 2);
+        long halo = branches.Max(b => b.Reach);
         var (canvas, gathered) = Canvas(x, halo);
         var outs = branches.Select(b => ConvOnCanvas(x, canvas, gathered, b.Weight(), b.Bias, b.Dilation).Data).ToArray();
         canvas.Dispose(); // the branch convolutions keep their own references
@@ -159,7 +157,7 @@ public static class PackedFunctions
     /// <summary>Convolution on a canvas gathered with halo <paramref name="canvasHalo"/> ≥ the kernel's reach (centre crop).</summary>
     internal static PackedSymmetricMap ConvOnCanvas(PackedSymmetricMap x, Tensor canvas, long canvasHalo, Tensor weight, Tensor? bias, long dilation)
     {
-        long k = weight.shape[2], halo = dilation * (k - 1) / 2, rows = x.Layout.BlockRows, cols = x.Layout.BlockCols;
+        long halo = SymmetricConv2d.ReachOf(weight.shape[2], dilation), rows = x.Layout.BlockRows, cols = x.Layout.BlockCols;
         if (canvasHalo == 0 && halo > 0)
         {
             // in-place halo (the layout's margin holds it): 'same' padding keeps the block's shape; margin outputs are never read

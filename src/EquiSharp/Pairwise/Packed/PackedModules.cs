@@ -36,7 +36,7 @@ public sealed class PackedSymmetryPreservingConv2d : PackedModule
         return PackedFunctions.Conv(x, conv.Weight(), conv.Bias, conv.Dilation);
     }
 
-    public override long Reach => conv.Dilation * (conv.KernelSize - 1) / 2;
+    public override long Reach => conv.Reach;
 }
 
 /// <summary>
@@ -54,7 +54,7 @@ public sealed class PackedMultiKernelSymmetricConv2d : PackedModule
         RegisterComponents();
     }
 
-    public override long Reach => block.Branches.Max(b => b.Dilation * (b.KernelSize - 1) / 2);
+    public override long Reach => block.Reach;
 
     public override PackedSymmetricMap forward(PackedSymmetricMap x) => PackedFunctions.MultiConv(x, block.Branches);
 }
