@@ -38,29 +38,29 @@ public static class CommonOptions
     }
 
     /// <summary>
-    /// Runs a command's action and turns bad input (options, files, formats) into "error: …" on stderr and exit code 1,
-    /// instead of a stack trace; anything else is a bug and propagates.
+    /// Parses and runs a command line — the one place errors are handled for every command: bad input (options, files,
+    /// formats) ends as "error: …" on stderr and exit code 1; anything else is a bug, printed with its stack trace, exit
+    /// code 70 (EX_SOFTWARE). Used by Program and by the in-process command tests.
     /// </summary>
-    public static int Guarded(Func<int> action)
+    public static int Invoke(Command root, string[] args)
     {
         try
         {
-            return action();
+            return root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
         catch (Exception e) when (IsUserError(e))
         {
-            return ReportUserError(e);
+            Console.Error.WriteLine($"error: {e.Message}");
+            return 1;
+        }
+        catch (Exception e)
+        {
+            Console.Error.WriteLine($"internal error (a bug in EquiSharp; please report it with this trace): {e}");
+            return 70;
         }
     }
 
-    /// <summary>Bad input (options, files, formats) rather than a bug: reported as a one-line message.</summary>
-    public static bool IsUserError(Exception e) =>
+    /// <summary>Bad input (options, files, formats) rather than a bug.</summary>
+    private static bool IsUserError(Exception e) =>
         e is ArgumentException or IOException or InvalidDataException or RnaFormatException or UnauthorizedAccessException;
-
-    /// <summary>Prints "error: …" on stderr; returns the exit code for bad input (1).</summary>
-    public static int ReportUserError(Exception e)
-    {
-        Console.Error.WriteLine($"error: {e.Message}");
-        return 1;
-    }
 }

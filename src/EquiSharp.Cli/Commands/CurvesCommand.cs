@@ -20,7 +20,7 @@ public sealed class CurvesCommand : ICliCommand
         var title = new Option<string?>("--title") { Description = "Figure title." };
         var command = new Command("curves", "Compare training runs: best epoch and score per run, and one PNG with a curve per run.")
             { runs, metric, labels, output, title };
-        command.SetAction(parse => CommonOptions.Guarded(() =>
+        command.SetAction(parse =>
         {
             var dirs = parse.GetValue(runs)!;
             var names = parse.GetValue(labels) ?? Array.Empty<string>();
@@ -46,7 +46,7 @@ public sealed class CurvesCommand : ICliCommand
                 parse.GetValue(title) ?? (m == Plots.TrainLossMetric ? "training loss per epoch" : $"dev {m} per epoch"));
             Console.WriteLine($"curves: {png}");
             return 0;
-        }));
+        });
         return command;
     }
 

@@ -73,7 +73,7 @@ public sealed class RnaCommand : ICliCommand
         var command = new Command("train", "Train an RNA pair model (SCNN or CNN) with random crops, dev-set selection and checkpoints.")
             { train, valid, model, outDir, size, activation, epochs, crop, batch, lr, l2, posWeight, patience, maxSteps, resume, devFraction, devSplit, devMax, validMax, tile, maps, seed, device };
         decoder.AddTo(command);
-        command.SetAction(parse => CommonOptions.Guarded(() =>
+        command.SetAction(parse =>
         {
             string? trainPath = parse.GetValue(train) ?? throw new ArgumentException("--train is required.");
             string? resumeDir = parse.GetValue(resume), outPath = parse.GetValue(outDir);
@@ -107,7 +107,7 @@ public sealed class RnaCommand : ICliCommand
             Console.WriteLine(FormattableString.Invariant(
                 $"finished: {s.Step} steps, {s.History.Count} epochs, {s.TrainSeconds:0} s, best dev acc={(s.BestEpoch > 0 ? s.BestScore : double.NaN):0.0000} at epoch {s.BestEpoch}, stop: {(result.Fit.Interrupted ? "interrupted" : result.Fit.ReachedMaxSteps ? "max-steps" : s.StopReason)}; model in {Path.GetFullPath(dir)}"));
             return result.Fit.Interrupted ? 130 : 0;
-        }));
+        });
         return command;
     }
 
@@ -123,7 +123,7 @@ public sealed class RnaCommand : ICliCommand
         var command = new Command("eval", "Score a trained model: per-sequence and mean PPV, sensitivity, accuracy, F1 (full length, one sequence at a time).")
             { modelDir, data, maxLength, limit, tile, device };
         decoder.AddTo(command);
-        command.SetAction(parse => CommonOptions.Guarded(() =>
+        command.SetAction(parse =>
         {
             string dir = parse.GetValue(modelDir) ?? throw new ArgumentException("--model DIR is required.");
             string path = parse.GetValue(data) ?? throw new ArgumentException("--data is required.");
@@ -145,7 +145,7 @@ public sealed class RnaCommand : ICliCommand
                 Console.WriteLine(RnaTrainRun.FormatMean(PairMetrics.Average(preds.Select(p => p.Scores))));
             }
             return 0;
-        }));
+        });
         return command;
     }
 
@@ -161,7 +161,7 @@ public sealed class RnaCommand : ICliCommand
         var command = new Command("predict", "Predict secondary structures: dot-bracket on stdout, a CT file and a heatmap PNG per sequence.")
             { modelDir, seq, fasta, outDir, tile, device };
         decoder.AddTo(command);
-        command.SetAction(parse => CommonOptions.Guarded(() =>
+        command.SetAction(parse =>
         {
             string dir = parse.GetValue(modelDir) ?? throw new ArgumentException("--model DIR is required.");
             string? s = parse.GetValue(seq), f = parse.GetValue(fasta);
@@ -201,7 +201,7 @@ public sealed class RnaCommand : ICliCommand
             }
             Console.Error.WriteLine($"wrote {queries.Count} CT file(s) and heatmap(s) to {Path.GetFullPath(output)}");
             return 0;
-        }));
+        });
         return command;
     }
 

@@ -19,7 +19,7 @@ internal static class InProcessCli
         Console.SetError(e);
         try
         {
-            int code = root.Parse(args).Invoke();
+            int code = CommonOptions.Invoke(root, args);   // the CLI's own error handling, as in Program
             return (code, o.ToString(), e.ToString());
         }
         finally
