@@ -73,25 +73,17 @@ public sealed class BenchCommand : ICliCommand
 
     private static Command SymConv()
     {
-        var length = Opt("--length", "L: side of the symmetric maps.", 512);
-        var channels = Opt("--channels", "Channels of every layer.", 32);
-        var kernel = Opt("--kernel", "Odd kernel size of every preserving conv.", 5);
-        var layers = Opt("--layers", "Number of conv+BN+ReLU layers.", 4);
-        var batch = Opt("--batch", "B: batch size.", 2);
-        var layoutOpt = new Option<string>("--layout") { Description = "Packed layout: folded (default), folded-nomargin or tiled.", DefaultValueFactory = _ => "folded" };
-        var tile = Opt("--tile", "Tile side of the tiled layout (0 = default for L).", 0);
+        var shape = new SymConvOptions();
         var repeats = Opt("--repeats", "Timed repeats per variant (median reported).", 9);
         var warmup = Opt("--warmup", "Untimed warm-up runs per variant.", 1);
         var noMemory = new Option<bool>("--no-memory") { Description = "Skip the child-process peak-memory measurement." };
         var threads = Opt("--threads", "Intra-op threads (0 = TorchSharp's default).", 0);
-        var device = CommonOptions.Device();
-        var seed = CommonOptions.Seed();
         var cmd = new Command("symconv", "Stack of symmetry-preserving convs with BN and ReLU, forward+backward: packed vs dense (alternating runs; peak memory of each in its own child process). Last line: time_ratio=<packed/dense> memory_ratio=<packed/dense>.")
-            { length, channels, kernel, layers, batch, layoutOpt, tile, repeats, warmup, noMemory, threads, device, seed };
+            { repeats, warmup, noMemory, threads };
+        shape.AddTo(cmd);
         cmd.SetAction(parse =>
         {
-            var run = new SymConvRun(new SymmetricConvSpec(parse.GetValue(length), parse.GetValue(channels), parse.GetValue(kernel), parse.GetValue(layers),
-                parse.GetValue(batch), parse.GetValue(layoutOpt)!, parse.GetValue(tile)), parse.GetValue(device)!, parse.GetValue(seed));
+            var run = shape.Read(parse);
             var spec = run.Spec;
             int reps = parse.GetValue(repeats), warm = parse.GetValue(warmup);
             var dev = CommonOptions.ParseDevice(run.Device);
@@ -139,6 +131,28 @@ public sealed class BenchCommand : ICliCommand
         return cmd;
     }
 
+    /// <summary>The options that define a symconv workload, shared by <c>bench symconv</c> and its memory children.</summary>
+    private sealed class SymConvOptions
+    {
+        private readonly Option<int> length = Opt("--length", "L: side of the symmetric maps.", 512);
+        private readonly Option<int> channels = Opt("--channels", "Channels of every layer.", 32);
+        private readonly Option<int> kernel = Opt("--kernel", "Odd kernel size of every preserving conv.", 5);
+        private readonly Option<int> layers = Opt("--layers", "Number of conv+BN+ReLU layers.", 4);
+        private readonly Option<int> batch = Opt("--batch", "B: batch size.", 2);
+        private readonly Option<string> layout = new("--layout") { Description = "Packed layout: folded (default), folded-nomargin or tiled.", DefaultValueFactory = _ => "folded" };
+        private readonly Option<int> tile = Opt("--tile", "Tile side of the tiled layout (0 = default for L).", 0);
+        private readonly Option<string> device = CommonOptions.Device();
+        private readonly Option<int> seed = CommonOptions.Seed();
+
+        public void AddTo(Command command)
+        {
+            foreach (var o in new Option[] { length, channels, kernel, layers, batch, layout, tile, device, seed }) command.Options.Add(o);
+        }
+
+        public SymConvRun Read(ParseResult parse) => new(new SymmetricConvSpec(parse.GetValue(length), parse.GetValue(channels), parse.GetValue(kernel),
+            parse.GetValue(layers), parse.GetValue(batch), parse.GetValue(layout)!, parse.GetValue(tile)), parse.GetValue(device)!, parse.GetValue(seed));
+    }
+
     /// <summary>A symconv benchmark as the command line gives it (the child processes get the same arguments).</summary>
     private sealed record SymConvRun(SymmetricConvSpec Spec, string Device, int Seed)
     {
@@ -175,23 +189,15 @@ public sealed class BenchCommand : ICliCommand
     {
         var task = new Option<string>("--task") { Description = "What to run (internal): symconv.", DefaultValueFactory = _ => "symconv" };
         var variant = new Option<string>("--variant") { Description = "idle, dense or packed.", DefaultValueFactory = _ => "idle" };
-        var length = Opt("--length", "L.", 512);
-        var channels = Opt("--channels", "Channels.", 32);
-        var kernel = Opt("--kernel", "Kernel.", 5);
-        var layers = Opt("--layers", "Layers.", 4);
-        var batch = Opt("--batch", "Batch.", 2);
-        var tile = Opt("--tile", "Tile.", 0);
-        var layoutOpt = new Option<string>("--layout") { Description = "Layout.", DefaultValueFactory = _ => "folded" };
-        var device = CommonOptions.Device();
-        var seed = CommonOptions.Seed();
+        var shape = new SymConvOptions();
         var cmd = new Command("child", "Internal: runs one benchmark variant in this process and prints its peak resident memory (VmHWM).")
-            { task, variant, length, channels, kernel, layers, batch, layoutOpt, tile, device, seed };
+            { task, variant };
+        shape.AddTo(cmd);
         cmd.Hidden = true;
         cmd.SetAction(parse =>
         {
-            var spec = new SymmetricConvSpec(parse.GetValue(length), parse.GetValue(channels), parse.GetValue(kernel), parse.GetValue(layers),
-                parse.GetValue(batch), parse.GetValue(layoutOpt)!, parse.GetValue(tile));
-            var dev = CommonOptions.ParseDevice(parse.GetValue(device)!);
+            var run = shape.Read(parse);
+            var dev = CommonOptions.ParseDevice(run.Device);
             string v = parse.GetValue(variant)!;
             if (parse.GetValue(task) != "symconv") throw new ArgumentException("bench child: unknown --task (expected symconv).");
             if (v == "idle")
@@ -203,7 +209,7 @@ public sealed class BenchCommand : ICliCommand
             }
             else if (v == "dense" || v == "packed")
             {
-                var work = new SymmetricConvWorkload(spec, dev, v == "dense" ? SymmetricConvWorkload.Keep.Dense : SymmetricConvWorkload.Keep.Packed, parse.GetValue(seed));
+                var work = new SymmetricConvWorkload(run.Spec, dev, v == "dense" ? SymmetricConvWorkload.Keep.Dense : SymmetricConvWorkload.Keep.Packed, run.Seed);
                 for (int i = 0; i < 2; i++) { if (v == "dense") work.RunDense(); else work.RunPacked(); }
             }
             else throw new ArgumentException($"bench child: unknown --variant {v} (expected idle, dense or packed).");
