@@ -33,7 +33,7 @@ public sealed class CurvesCommand : ICliCommand
                 if (m != Plots.TrainLossMetric && state.History.Count > 0 && !state.History[0].Dev.ContainsKey(m))
                     throw new ArgumentException($"--metric {m}: run '{label}' has no dev metric '{m}' (it has: {string.Join(", ", state.History[0].Dev.Keys)}, {Plots.TrainLossMetric}).");
 
-            var table = new Table().AddColumns("run", "steps", "epochs", "best epoch", $"best dev score", $"last {m}", "train s");
+            var table = new Table().AddColumns("run", "steps", "epochs", "best epoch", "best dev score", $"last {m}", "train s");
             foreach (var (label, state) in loaded)
             {
                 var last = state.History.Count > 0 ? Plots.MetricOf(state.History[^1], m) : double.NaN;
