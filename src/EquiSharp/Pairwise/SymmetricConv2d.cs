@@ -1,3 +1,4 @@
+using EquiSharp.Layers;
 using EquiSharp.Symmetry;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -6,18 +7,15 @@ using static TorchSharp.torch;
 namespace EquiSharp.Pairwise;
 
 /// <summary>
-/// Shared machinery of the SCNN convolutions: a stride-1, 'same'-padded 2-D convolution whose weight is a
-/// <see cref="TiedWeight"/> over a symmetry of the kernel. Subclasses only choose the symmetry.
+/// The SCNN convolutions: a stride-1, 'same'-padded 2-D <see cref="TiedConvolution"/> with a square odd kernel whose
+/// tying is a symmetry of the kernel. Subclasses only choose the symmetry and say how to check it.
 /// </summary>
-public abstract class SymmetricConv2d : nn.Module<Tensor, Tensor>, IMaterializedWeightCache
+public abstract class SymmetricConv2d : TiedConvolution, IEquivariantModule
 {
-    private readonly TiedWeight weight;
-    private readonly Parameter? bias;
-
-    public long InChannels { get; }
-    public long OutChannels { get; }
-    public long KernelSize { get; }
-    public long Dilation { get; }
+    /// <summary>Side of the square kernel.</summary>
+    public long KernelSize => KernelSizes[0];
+    /// <summary>Dilation along both axes.</summary>
+    public long Dilation => Dilations[0];
     /// <summary>How far the kernel reads around an entry, dilation·(k−1)/2: the 'same' padding, and the halo a packed map needs.</summary>
     public long Reach => ReachOf(KernelSize, Dilation);
 
@@ -25,22 +23,12 @@ public abstract class SymmetricConv2d : nn.Module<Tensor, Tensor>, IMaterialized
     public static long ReachOf(long kernelSize, long dilation) => dilation * (kernelSize - 1) / 2;
     /// <summary>The kernel symmetry, as a group acting on the weight's index space.</summary>
     public WeightSymmetry Symmetry { get; }
-    /// <summary>Trainable parameters: the kernel's orbits plus the bias.</summary>
-    public long FreeParameterCount => weight.FreeParameterCount + (bias is null ? 0 : OutChannels);
-    /// <summary>The tied kernel.</summary>
-    public TiedWeight TiedKernel => weight;
-    /// <summary>The conv bias, if any.</summary>
-    public Parameter? Bias => bias;
 
-    protected SymmetricConv2d(string name, long inChannels, long outChannels, long kernelSize, long dilation, bool hasBias,
-        WeightSymmetry symmetry, Device? device, ScalarType? dtype) : base(name)
+    protected SymmetricConv2d(string name, long kernelSize, long dilation, bool hasBias, WeightSymmetry symmetry,
+        KernelInitialisation? initialisation, Device? device, ScalarType? dtype)
+        : base(name, 2, new OrbitTying(symmetry), new[] { 1L }, ConvolutionPadding.Same, new[] { dilation }, hasBias, null, initialisation, device, dtype)
     {
-        InChannels = inChannels; OutChannels = outChannels; KernelSize = kernelSize; Dilation = dilation;
         Symmetry = symmetry;
-        weight = new TiedWeight(new OrbitTying(symmetry), device, dtype);
-        bias = hasBias ? new Parameter(zeros(outChannels, dtype: dtype ?? ScalarType.Float32, device: device)) : null;
-        RegisterComponents();
-        ResetParameters();
     }
 
     /// <summary>Validates the arguments every symmetric convolution shares; messages say what was expected.</summary>
@@ -53,50 +41,14 @@ public abstract class SymmetricConv2d : nn.Module<Tensor, Tensor>, IMaterialized
         if (dilation <= 0) throw new ArgumentException($"{layer}: dilation must be positive, got {dilation}.", "dilation");
     }
 
-    /// <summary>
-    /// Half-Glorot initialisation (SCNN III-B), made precise: Glorot's variance σ² = 2/(fan_in + fan_out) is shared
-    /// among the entries a free parameter fills, so a parameter appearing m times gets variance σ²/m (uniform,
-    /// bound sqrt(3σ²/m)). Each orbit thus carries the variance budget of one Glorot entry — the paper's "half" for
-    /// the off-diagonal entries of a preserving kernel (m = 2); m = 1 on its diagonal, and m = 4 / 2 off / on the
-    /// diagonal of a generating kernel. The materialised kernel's entries of multiplicity m have variance σ²/m.
-    /// </summary>
-    public void ResetParameters(Generator? generator = null)
-    {
-        double receptive = KernelSize * KernelSize;
-        double glorotVariance = 2.0 / (InChannels * receptive + OutChannels * receptive);
-        var m = weight.Tying.Multiplicities;
-        weight.InitUniform(o => glorotVariance / m[o], generator);
-        if (bias is not null) using (no_grad()) bias.zero_();
-    }
-
-    /// <summary>The materialised dense kernel (out, in, k, k).</summary>
-    public Tensor Weight() => weight.Materialize();
-
-    public override Tensor forward(Tensor input)
-    {
-        if (input.dim() != 4 || input.shape[1] != InChannels)
-            throw new ArgumentException($"{GetName()}: expected input (B, {InChannels}, L, L), got [{string.Join(", ", input.shape)}].");
-        long pad = Reach;
-        return nn.functional.conv2d(input, weight.Materialize(), bias,
-            strides: new long[] { 1, 1 }, padding: new long[] { pad, pad }, dilation: new long[] { Dilation, Dilation });
-    }
-
     /// <summary>Exports a plain <see cref="Conv2d"/> with the materialised weight (for interoperability and baselines).</summary>
-    public Conv2d ToDense()
-    {
-        long pad = Reach;
-        var w = weight.Materialize();
-        var conv = nn.Conv2d(InChannels, OutChannels, KernelSize, stride: 1, padding: pad, dilation: Dilation, bias: bias is not null,
-            device: w.device, dtype: w.dtype);
-        using (no_grad())
-        {
-            conv.weight!.copy_(w);
-            if (bias is not null) conv.bias!.copy_(bias);
-        }
-        return conv;
-    }
+    public new Conv2d ToDense() => (Conv2d)base.ToDense();
 
-    public void InvalidateCache() => weight.InvalidateCache();
+    public nn.Module<Tensor, Tensor> ToDenseModule() => ToDense();
+    public abstract string InputDescription { get; }
+    public string OutputDescription => $"(B, {OutChannels}, L, L), symmetric: Y[b,f,s,t] = Y[b,f,t,s]";
+    public string SymmetryDescription => Symmetry.Description;
+    public abstract double MeasureEquivariance(long size, Generator? generator = null);
 
     /// <summary>A line that says what the layer maps from and to and what symmetry it has.</summary>
     public override string ToString() =>
@@ -113,10 +65,22 @@ public sealed class SymmetryGeneratingConv2d : SymmetricConv2d
     public bool Wide { get; }
 
     internal SymmetryGeneratingConv2d(long inChannels, long outChannels, long kernelSize, bool bias, bool wide, Device? device, ScalarType? dtype)
-        : base(nameof(SymmetryGeneratingConv2d), inChannels, outChannels, kernelSize, 1, bias,
-               Validate(inChannels, outChannels, kernelSize, wide), device, dtype)
+        : base(nameof(SymmetryGeneratingConv2d), kernelSize, 1, bias,
+               Validate(inChannels, outChannels, kernelSize, wide), null, device, dtype)
     {
         Wide = wide;
+    }
+
+    public override string InputDescription => $"(B, {InChannels}, L, L): a self-Cartesian product [x_i; x_j] of a (B, L, {InChannels / 2}) sequence";
+
+    /// <summary>Asymmetry of the output on the self-Cartesian product of a random sequence (Theorem 1).</summary>
+    public override double MeasureEquivariance(long size, Generator? generator = null)
+    {
+        using var scope = NewDisposeScope();
+        var w = Weight();
+        var x = randn(new[] { 2, size, InChannels / 2 }, dtype: w.dtype, device: w.device, generator: generator);
+        using var _ = no_grad();
+        return Verification.Deviation.Asymmetry(forward(new SelfCartesian().forward(x)));
     }
 
     private static WeightSymmetry Validate(long inChannels, long outChannels, long kernelSize, bool wide)
@@ -136,8 +100,20 @@ public sealed class SymmetryGeneratingConv2d : SymmetricConv2d
 public sealed class SymmetryPreservingConv2d : SymmetricConv2d
 {
     internal SymmetryPreservingConv2d(long inChannels, long outChannels, long kernelSize, long dilation, bool bias, Device? device, ScalarType? dtype)
-        : base(nameof(SymmetryPreservingConv2d), inChannels, outChannels, kernelSize, dilation, bias,
-               Validate(inChannels, outChannels, kernelSize, dilation), device, dtype) { }
+        : base(nameof(SymmetryPreservingConv2d), kernelSize, dilation, bias,
+               Validate(inChannels, outChannels, kernelSize, dilation), null, device, dtype) { }
+
+    public override string InputDescription => $"(B, {InChannels}, L, L), symmetric in the last two axes";
+
+    /// <summary>Asymmetry of the output on a random symmetric input (eq. 4).</summary>
+    public override double MeasureEquivariance(long size, Generator? generator = null)
+    {
+        using var scope = NewDisposeScope();
+        var w = Weight();
+        var x = randn(new[] { 2, InChannels, size, size }, dtype: w.dtype, device: w.device, generator: generator);
+        using var _ = no_grad();
+        return Verification.Deviation.Asymmetry(forward(x + x.transpose(2, 3)));
+    }
 
     private static WeightSymmetry Validate(long inChannels, long outChannels, long kernelSize, long dilation)
     {

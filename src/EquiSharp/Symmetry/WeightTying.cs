@@ -16,6 +16,14 @@ public abstract class WeightTying
     /// <summary>How many weight entries each free parameter fills (for initialisation and documentation).</summary>
     public abstract int[] Multiplicities { get; }
 
+    /// <summary>
+    /// For each free parameter, the largest number of entries it fills inside one slice of the weight along
+    /// <paramref name="axis"/> (for a conv kernel and axis 0: inside one output channel's filter). Ties inside a
+    /// filter make the entries of one receptive field correlated (the SCNN kernels); ties across filters (p4, reverse
+    /// complement) do not — initialisation scales by this count, not by the orbit size.
+    /// </summary>
+    public abstract int[] MultiplicitiesWithinSlices(int axis);
+
     protected WeightTying(long[] shape) { Shape = (long[])shape.Clone(); }
 }
 
@@ -35,6 +43,28 @@ public sealed class OrbitTying : WeightTying
         Symmetry = symmetry;
         Partition = symmetry.Orbits();
         Multiplicities = Partition.Multiplicities();
+    }
+
+    public override int[] MultiplicitiesWithinSlices(int axis)
+    {
+        if (axis < 0 || axis >= Shape.Length)
+            throw new ArgumentOutOfRangeException(nameof(axis), $"Axis {axis} is outside a weight of rank {Shape.Length}.");
+        long inner = 1;
+        for (int a = axis + 1; a < Shape.Length; a++) inner *= Shape[a];
+        long extent = Shape[axis];
+        var best = new int[FreeParameterCount];
+        var countInSlice = new Dictionary<(int Orbit, long Slice), int>();
+        var orbitOf = Partition.OrbitOf;
+        for (int e = 0; e < orbitOf.Length; e++)
+        {
+            int o = orbitOf[e];
+            if (o < 0) continue;
+            var key = (o, e / inner % extent);
+            int c = countInSlice.TryGetValue(key, out var n) ? n + 1 : 1;
+            countInSlice[key] = c;
+            if (c > best[o]) best[o] = c;
+        }
+        return best;
     }
 }
 
@@ -62,6 +92,9 @@ public sealed class LinearConstraintTying : WeightTying
         Basis = NullSpace(constraints, n, tolerance);
         Multiplicities = Enumerable.Repeat(1, FreeParameterCount).ToArray();
     }
+
+    /// <summary>A basis vector may fill many entries with different weights; initialisation treats each as one entry.</summary>
+    public override int[] MultiplicitiesWithinSlices(int axis) => (int[])Multiplicities.Clone();
 
     private static double[,] NullSpace(double[][] rows, int n, double tolerance)
     {
