@@ -1,5 +1,5 @@
 using System.CommandLine;
-using EquiSharp.Rna.Formats;
+using EquiSharp.IO;
 using TorchSharp;
 
 namespace EquiSharp.Cli;
@@ -62,5 +62,5 @@ public static class CommonOptions
 
     /// <summary>Bad input (options, files, formats) rather than a bug.</summary>
     private static bool IsUserError(Exception e) =>
-        e is ArgumentException or IOException or InvalidDataException or RnaFormatException or UnauthorizedAccessException;
+        e is ArgumentException or IOException or InvalidDataException or InputFormatException or UnauthorizedAccessException;
 }

@@ -1,3 +1,4 @@
+using EquiSharp.IO;
 using System.Text;
 
 namespace EquiSharp.Rna.Formats;

@@ -1,3 +1,4 @@
+using EquiSharp.IO;
 using System.Text;
 using System.Text.RegularExpressions;
 

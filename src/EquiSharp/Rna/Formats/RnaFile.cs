@@ -1,3 +1,4 @@
+using EquiSharp.IO;
 using System.IO.Compression;
 using System.Text;
 

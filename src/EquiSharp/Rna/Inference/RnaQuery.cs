@@ -1,3 +1,4 @@
+using EquiSharp.IO;
 using EquiSharp.Rna.Formats;
 
 namespace EquiSharp.Rna.Inference;
