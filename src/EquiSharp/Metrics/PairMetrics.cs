@@ -78,6 +78,24 @@ public static class PairMetrics
         return Compute(PairsOf(predictedPartners), PairsOf(truePartners), truePartners.Length);
     }
 
+    /// <summary>
+    /// Scores one (predicted, true) outcome per candidate pair, for when only some pairs count (e.g. contacts at
+    /// |i − j| ≥ 6 between mapped residues): TN counts the candidates neither predicted nor true.
+    /// </summary>
+    public static PairScores FromOutcomes(IEnumerable<(bool Predicted, bool True)> outcomes)
+    {
+        ArgumentNullException.ThrowIfNull(outcomes);
+        long tp = 0, fp = 0, fn = 0, tn = 0;
+        foreach (var (p, t) in outcomes)
+        {
+            if (p && t) tp++;
+            else if (p) fp++;
+            else if (t) fn++;
+            else tn++;
+        }
+        return new PairScores(tp, fp, fn, tn);
+    }
+
     /// <summary>Averages per-sequence scores (macro average, as in the SCNN paper) and pools the counts.</summary>
     public static PairScoreSummary Average(IEnumerable<PairScores> scores)
     {
