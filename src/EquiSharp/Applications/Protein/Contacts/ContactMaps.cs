@@ -54,7 +54,12 @@ public static class ContactMaps
         return map;
     }
 
-    /// <summary>True for residues whose distances are all known (the chosen atom or its fallback exists).</summary>
+    /// <summary>
+    /// True for residues with coordinates: a residue lacking its atom has NaN to every other residue, while a residue
+    /// that has one sees NaN only towards the residues that lack theirs.
+    /// </summary>
     public static bool[] HasCoordinates(float[] distances, int length) =>
-        Enumerable.Range(0, length).Select(i => Enumerable.Range(0, length).All(j => !float.IsNaN(distances[i * length + j]))).ToArray();
+        Enumerable.Range(0, length)
+            .Select(i => length == 1 || Enumerable.Range(0, length).Any(j => j != i && !float.IsNaN(distances[i * length + j])))
+            .ToArray();
 }
