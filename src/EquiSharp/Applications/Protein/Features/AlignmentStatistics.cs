@@ -65,7 +65,7 @@ public sealed class AlignmentStatistics
     /// w_n = 1 / (number of rows, itself included, with identity above <paramref name="threshold"/>); a row pair stops
     /// being compared once its mismatches rule the threshold out.
     /// </summary>
-    internal static double[] SequenceWeights(byte[] states, int n, int w, double threshold)
+    public static double[] SequenceWeights(byte[] states, int n, int w, double threshold)
     {
         // identity > threshold  ⇔  mismatches < (1 - threshold)·W
         // (the tolerance keeps 0.2·100 = 20.000000000000004 from admitting 20 mismatches)

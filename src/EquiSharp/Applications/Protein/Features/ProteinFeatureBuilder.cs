@@ -57,7 +57,7 @@ public static class ProteinFeatureBuilder
     }
 
     /// <summary>The 1-D features, L × 45 row-major (see the class summary).</summary>
-    internal static float[] OneDimensional(string sequence, int[] columnOf, AlignmentStatistics stats)
+    public static float[] OneDimensional(string sequence, int[] columnOf, AlignmentStatistics stats)
     {
         int n = sequence.Length, d = OneDNames.Length, q = AlignmentStatistics.Q;
         var x = new float[n * d];
@@ -82,7 +82,7 @@ public static class ProteinFeatureBuilder
     }
 
     /// <summary>Column-pair scores (W × W) as residue-pair scores (L × L): 0 for unmapped residues and on the diagonal.</summary>
-    internal static float[] ToResidues(double[] columnScores, int width, int[] columnOf)
+    public static float[] ToResidues(double[] columnScores, int width, int[] columnOf)
     {
         int n = columnOf.Length;
         var map = new float[n * n];
