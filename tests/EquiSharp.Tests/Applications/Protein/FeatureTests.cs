@@ -64,7 +64,7 @@ public class FeatureTests
     {
         var stats = new AlignmentStatistics(Coupled());
         int w = stats.Width;
-        foreach (var scores in new[] { MutualInformation.Compute(stats), MeanFieldDca.Compute(stats, CPU) })
+        foreach (var scores in new[] { MutualInformation.Compute(stats), MutualInformation.Compute(stats, 0.5), MeanFieldDca.Compute(stats, CPU) })
         {
             AssertSymmetric(scores, w);
             int best = Enumerable.Range(0, w * w).MaxBy(k => scores[k]);
