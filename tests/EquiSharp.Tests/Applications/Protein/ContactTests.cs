@@ -55,6 +55,10 @@ public class ContactTests
         var w = new StringWriter();
         ContactWriters.WriteRr(w, "T1", "ACD", p);
         Assert.Equal("PFRMAT RR\nTARGET T1\nMODEL 1\nACD\n1 3 0 8 0.800\n1 2 0 8 0.200\nEND\n", w.ToString());
+        using var dir = new TempDir();
+        string file = Path.Combine(dir.Path, "t.rr");
+        ContactWriters.WriteRr(file, "T1", "ACD", p, minSeparation: 2);   // (0,1) is too near
+        Assert.Equal("PFRMAT RR\nTARGET T1\nMODEL 1\nACD\n1 3 0 8 0.800\nEND\n", File.ReadAllText(file));
     }
 
     [Fact]

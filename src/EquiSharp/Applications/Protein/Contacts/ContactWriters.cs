@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using EquiSharp.Training;
 
 namespace EquiSharp.Applications.Protein.Contacts;
@@ -36,10 +35,9 @@ public static class ContactWriters
     /// <summary>Writes a CASP RR file atomically (temporary file, then rename).</summary>
     public static void WriteRr(string path, string target, string sequence, float[] probabilities, int minSeparation = 1, double minProbability = 0)
     {
-        string full = Path.GetFullPath(path), temp = full + ".tmp";
-        using (var w = new StreamWriter(temp, false, new UTF8Encoding(false)))
-            WriteRr(w, target, sequence, probabilities, minSeparation, minProbability);
-        File.Move(temp, full, overwrite: true);
+        var text = new StringWriter { NewLine = "\n" };
+        WriteRr(text, target, sequence, probabilities, minSeparation, minProbability);
+        Checkpoint.WriteTextAtomic(path, text.ToString());
     }
 
     /// <summary>A PNG of one contact (or score) map, L × L row-major.</summary>
