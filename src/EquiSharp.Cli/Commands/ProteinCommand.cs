@@ -10,7 +10,7 @@ using EquiSharp.Training;
 
 namespace EquiSharp.Cli.Commands;
 
-/// <summary><c>equisharp protein features|baseline</c>: contact-map features from structures and alignments, and the coevolution baseline.</summary>
+/// <summary><c>equisharp protein features|baseline|contacts</c>: contact-map features from structures and alignments, and the coevolution baseline.</summary>
 public sealed partial class ProteinCommand : ICliCommand
 {
     public Command Build()
@@ -18,6 +18,7 @@ public sealed partial class ProteinCommand : ICliCommand
         var command = new Command("protein", "Protein contact maps: features from PDB structures and Pfam alignments, coevolution baselines.");
         command.Subcommands.Add(Features());
         command.Subcommands.Add(Baseline());
+        command.Subcommands.Add(Contacts());
         return command;
     }
 
@@ -112,6 +113,32 @@ public sealed partial class ProteinCommand : ICliCommand
                 Console.WriteLine(string.Create(inv, $"{name}\t{s.Length}\t{s.TopL5Long:0.0000}\t{s.TopL2Long:0.0000}\t{s.TopPrecision["top_l_long"]:0.0000}\t{s.TopPrecision["top_l5_medium"]:0.0000}\t{s.TopPrecision["top_l5_short"]:0.0000}"));
             double Mean(string key) => rows.Select(r => r.Scores.TopPrecision[key]).Where(v => !double.IsNaN(v)).DefaultIfEmpty(double.NaN).Average();
             Console.WriteLine(string.Create(inv, $"mean top_l5_long={Mean("top_l5_long"):0.0000} top_l2_long={Mean("top_l2_long"):0.0000} top_l_long={Mean("top_l_long"):0.0000} n={rows.Count}"));
+        });
+        return command;
+    }
+
+    private static Command Contacts()
+    {
+        var pdb = new Option<string>("--pdb") { Description = "A PDB file (plain or .gz).", Required = true };
+        var outDir = new Option<string>("--out") { Description = "Directory for <name>.rr (CASP RR contact list) and <name>.png (the map).", Required = true };
+        var atom = new Option<string>("--atom") { Description = "Contact atom: cb (Cβ, Cα for glycine) or ca (Cα, the paper's definition).", DefaultValueFactory = _ => "cb" };
+        var chainOption = new Option<string?>("--chain") { Description = "Chain identifier (default: the first chain in the file)." };
+        var command = new Command("contacts", "Write a structure's true contact map (< 8 Å) as a CASP RR list and a PNG.") { pdb, outDir, atom, chainOption };
+        command.SetAction(parse =>
+        {
+            string path = parse.GetValue(pdb)!, output = parse.GetValue(outDir)!;
+            string? chainText = parse.GetValue(chainOption);
+            if (chainText is { Length: not 1 }) throw new ArgumentException($"--chain {chainText}: expected one character.");
+            var contactAtom = ContactMaps.ParseAtom(parse.GetValue(atom)!);
+            var chain = PdbReader.Read(path, chainText?[0]);
+            foreach (var warning in chain.Warnings) Console.Error.WriteLine($"warning: {warning}");
+            var map = ContactMaps.FromDistances(ContactMaps.Distances(chain, contactAtom), chain.Length);
+            string file = Path.GetFileName(path), name = Path.GetFileNameWithoutExtension(file.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? file[..^3] : file);
+            Directory.CreateDirectory(output);
+            ContactWriters.WriteRr(Path.Combine(output, name + ".rr"), name, chain.Sequence, map);
+            ContactWriters.MapPng(Path.Combine(output, name + ".png"), map, chain.Length, $"{name} contacts ({(contactAtom == ContactAtom.Beta ? "Cβ" : "Cα")} < 8 Å)");
+            int contacts = (int)(map.Sum() / 2);
+            Console.WriteLine($"{name} L={chain.Length} contacts={contacts} wrote {name}.rr and {name}.png to {output}");
         });
         return command;
     }

@@ -56,4 +56,21 @@ public class ProteinCommandTests
         Assert.Contains("error: ", err);
         Assert.Contains("no alignment for PF00001", err);
     }
+
+    [Fact]
+    public void Contacts_writes_an_rr_list_and_a_png()
+    {
+        using var dir = new TempDir();
+        WriteProtein(dir, "PF00001");
+        string output = Path.Combine(dir.Path, "maps");
+        var (code, stdout, err) = InProcessCli.Run(new ProteinCommand(), "protein", "contacts",
+            "--pdb", Path.Combine(dir.Path, "pdb", "PF00001_1ABC_A.pdb.gz"), "--out", output, "--atom", "ca");
+        Assert.True(code == 0, err);
+        Assert.Contains("PF00001_1ABC_A L=20 contacts=", stdout);
+        var rr = File.ReadAllLines(Path.Combine(output, "PF00001_1ABC_A.rr"));
+        Assert.Equal(["PFRMAT RR", "TARGET PF00001_1ABC_A", "MODEL 1", "ACDEFGHIKLMNPQRSTVWY"], rr[..4]);
+        Assert.Equal("END", rr[^1]);
+        Assert.Contains("1 2 0 8 1.000", rr);   // neighbours along a helix are closer than 8 Å
+        Assert.True(new FileInfo(Path.Combine(output, "PF00001_1ABC_A.png")).Length > 1000);
+    }
 }
