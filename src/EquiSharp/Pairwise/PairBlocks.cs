@@ -187,6 +187,11 @@ public sealed class PairEncoder : nn.Module<Tensor, Tensor>
     private readonly PairBatchNorm2d? norm;
     public PairActivation? Activation { get; }
     public long OutChannels { get; }
+    /// <summary>
+    /// Compute the dense forward of a symmetric encoder with the separable generating layer (no self-Cartesian
+    /// product); the same output, cheaper. Ignored by a plain (CNN baseline) encoder.
+    /// </summary>
+    public bool Separable { get; set; }
 
     public PairEncoder(long features, long outChannels, long kernelSize, bool symmetric, PairActivation? activation, bool batchNorm = true, Device? device = null)
         : base(nameof(PairEncoder))
@@ -206,7 +211,10 @@ public sealed class PairEncoder : nn.Module<Tensor, Tensor>
     public Tensor forward(Tensor x, Tensor? lengths)
     {
         var mask = lengths is null ? null : PairMask.FromLengths(lengths, x.shape[1], x.dtype);
-        return PairConvStage.NormAndActivate(conv.forward(product.forward(x, lengths)), norm, Activation, mask);
+        var y = Separable && conv is SymmetryGeneratingConv2d g
+            ? SeparableGenerating.Forward(g.Weight(), g.Bias, x, lengths)
+            : conv.forward(product.forward(x, lengths));
+        return PairConvStage.NormAndActivate(y, norm, Activation, mask);
     }
 
     /// <summary>
