@@ -112,7 +112,7 @@ public abstract class PairwiseSequenceRecommender : nn.Module<Tensor, Tensor, Te
         var x = Represent(users, sequences);                                   // (B, W)
         var w = outputWeights.forward(items);                                  // (B, K, W)
         var b = outputBias.forward(items).squeeze(-1);                         // (B, K)
-        return baddbmm(b.unsqueeze(-1), w, x.unsqueeze(-1)).squeeze(-1);
+        return w.matmul(x.unsqueeze(-1)).squeeze(-1).add(b);
     }
 
     /// <summary>Scores (B, items) of every item (evaluation).</summary>
