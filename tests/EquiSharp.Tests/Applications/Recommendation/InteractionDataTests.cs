@@ -28,7 +28,7 @@ public class InteractionDataTests
     [InlineData(InteractionFormat.Caser, "a b 1\na b 1 7\n", 2, "expected 3 fields")]
     public void MalformedLinesNameFileAndLine(InteractionFormat format, string text, int line, string problem)
     {
-        var e = Assert.Throws<DataFormatException>(() => InteractionReader.Parse(text, format, "bad.txt"));
+        var e = Assert.Throws<InputFormatException>(() => InteractionReader.Parse(text, format, "bad.txt"));
         Assert.Equal(line, e.LineNumber);
         Assert.Contains(problem, e.Problem);
         Assert.StartsWith($"bad.txt, line {line}: ", e.Message);
