@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using EquiSharp.Pairwise.Network;
 using EquiSharp.Metrics;
 using EquiSharp.Pairwise;
 using EquiSharp.Rna;
@@ -95,11 +96,7 @@ public sealed class RnaCommand : ICliCommand
                 Epochs = Positive(parse.GetValue(epochs), "--epochs"), MaxSteps = parse.GetValue(maxSteps), Patience = p <= 0 ? null : p,
                 Seed = parse.GetValue(seed), DevFraction = parse.GetValue(devFraction), DevSplitFile = parse.GetValue(devSplit), Resume = resumeDir is not null,
                 ValidMaxLength = parse.GetValue(validMax), TileSize = Positive(parse.GetValue(tile), "--tile"),
-                Maps = parse.GetValue(maps)!.Trim().ToLowerInvariant() switch
-                {
-                    "auto" => PairMaps.Auto, "dense" => PairMaps.Dense, "packed" => PairMaps.Packed,
-                    var m => throw new ArgumentException($"--maps {m}: expected auto, dense or packed."),
-                },
+                Maps = PairMapPolicy.Parse(parse.GetValue(maps)!),
                 Device = CommonOptions.ParseDevice(parse.GetValue(device)!),
             };
             var result = ProgressDisplay.Run(progress => RnaTrainRun.Run(options, progress));
@@ -178,7 +175,7 @@ public sealed class RnaCommand : ICliCommand
                 var used = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
                 foreach (var q in queries)
                 {
-                    var probs = TiledPairInference.Probabilities(model, q.Sequence, dev, tiles);
+                    var probs = model.TiledProbabilities(q.Sequence, dev, tiles);
                     var partners = greedy.Decode(RnaEvaluation.DecodingMap(model, probs, q.Sequence.Length), q.Sequence.Length, q.Sequence);
                     var predicted = new RnaStructure(q.Name, q.Sequence, partners);
                     string file = UniqueFileName(q.Name, used);

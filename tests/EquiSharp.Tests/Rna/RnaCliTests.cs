@@ -46,7 +46,7 @@ public sealed class RnaCliTests
         r = Run("rna", "train", "--train", train, "--model", "scnn", "--out", Path.Combine(dir.Path, "auto"), "--size", "small", "--batch", "4",
             "--crop", "40", "--max-steps", "1");
         Assert.True(r.Code == 0, r.Err + r.Out);
-        Assert.Contains("dense pair maps", r.Out); // crop 40 < RnaTrainRunOptions.PackedFromCrop
+        Assert.Contains("dense pair maps", r.Out); // crop 40 < PairMapPolicy.PackedFromLength
         r = Run("rna", "train", "--train", train, "--model", "cnn", "--out", Path.Combine(dir.Path, "cnn"), "--size", "small", "--max-steps", "1", "--maps", "packed");
         Assert.Equal(1, r.Code);
         Assert.Contains("--maps packed needs the symmetric model", r.Err);

@@ -1,3 +1,4 @@
+using EquiSharp.Pairwise.Network;
 using EquiSharp.Pairwise;
 using EquiSharp.Rna;
 using EquiSharp.Rna.Inference;
@@ -186,12 +187,12 @@ public sealed class RnaModelTests
         var x = RnaFeatures.OneHot(seq);
         Tensor plain;
         using (no_grad()) plain = model.forward(x)[0];
-        var tiled = TiledPairInference.Logits(model, x, new TiledInferenceOptions { TileSize = tile });
+        var tiled = model.TiledLogits(x, new TiledInferenceOptions { TileSize = tile });
         Assert.Equal(plain.shape, tiled.shape);
         Assert.True(RelativeDifference(tiled, plain) < 1e-5, $"relative difference {RelativeDifference(tiled, plain)}");
         // the model's mode is restored
         Assert.False(model.training);
-        var probs = TiledPairInference.Probabilities(model, seq, CPU, new TiledInferenceOptions { TileSize = tile, UseSymmetry = false });
+        var probs = model.TiledProbabilities(seq, CPU, new TiledInferenceOptions { TileSize = tile, UseSymmetry = false });
         Assert.True(RelativeDifference(tensor(probs).view(37, 37), nn.functional.sigmoid(plain)) < 1e-5);
     }
 

@@ -1,3 +1,4 @@
+using EquiSharp.Pairwise.Network;
 using EquiSharp.Metrics;
 using EquiSharp.Rna.Decoding;
 using EquiSharp.Rna.Formats;
@@ -51,7 +52,7 @@ public static class RnaPredictor
         {
             var r = Truncate(original, maxLength);
             var clock = System.Diagnostics.Stopwatch.StartNew();
-            var probs = tiles is { TileSize: 0 } ? PlainProbabilities(model, r.Sequence, device) : TiledPairInference.Probabilities(model, r.Sequence, device, tiles);
+            var probs = tiles is { TileSize: 0 } ? PlainProbabilities(model, r.Sequence, device) : model.TiledProbabilities(r.Sequence, device, tiles);
             double seconds = clock.Elapsed.TotalSeconds;
             var predicted = greedy.Decode(Training.RnaEvaluation.DecodingMap(model, probs, r.Length), r.Length, r.Sequence);
             var p = new RnaPrediction(r, predicted, PairMetrics.Compute(predicted, r.Partners), seconds);

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using EquiSharp.Pairwise.Network;
 using EquiSharp.Metrics;
 using EquiSharp.Pairwise;
 using EquiSharp.Rna.Decoding;
@@ -98,19 +99,9 @@ public sealed record RnaTrainRunOptions
     /// <summary>Pair maps during training: dense, packed (SCNN only), or auto (packed where it measured faster, see <see cref="UsePackedMaps"/>).</summary>
     public PairMaps Maps { get; init; } = PairMaps.Auto;
 
-    /// <summary>
-    /// Whether training runs on packed maps. Auto picks packed for the SCNN from crops of <see cref="PackedFromCrop"/> on:
-    /// measured on 2 CPU cores (docs/performance.md), packed training steps of the paper model are faster from there.
-    /// </summary>
-    public bool UsePackedMaps(bool symmetric) => Maps switch
-    {
-        PairMaps.Dense => false,
-        PairMaps.Packed => symmetric ? true : throw new ArgumentException("--maps packed needs the symmetric model (scnn); the CNN's maps are not symmetric."),
-        _ => symmetric && Training.Crop >= PackedFromCrop,
-    };
+    /// <summary>Whether training runs on packed maps (<see cref="PairMapPolicy.UsePacked"/> at the training crop).</summary>
+    public bool UsePackedMaps(bool symmetric) => PairMapPolicy.UsePacked(Maps, symmetric, Training.Crop);
 
-    /// <summary>Smallest crop at which auto chooses packed maps.</summary>
-    public const int PackedFromCrop = 128;
     public Device Device { get; init; } = CPU;
 }
 
@@ -275,6 +266,3 @@ public static class RnaTrainRun
         public override void Write(char value) { }
     }
 }
-
-/// <summary>How a symmetric model stores its pair maps during training.</summary>
-public enum PairMaps { Auto, Dense, Packed }

@@ -1,5 +1,6 @@
 using EquiSharp.Metrics;
 using EquiSharp.Pairwise;
+using EquiSharp.Pairwise.Network;
 using EquiSharp.Rna.Decoding;
 using EquiSharp.Rna.Formats;
 using EquiSharp.Rna.Models;
@@ -125,22 +126,9 @@ public static class RnaEvaluation
         return (scores, PairMetrics.Average(scores), predicted);
     }
 
-    /// <summary>
-    /// The map the decoder should see. The loss trains only the upper triangle (i &lt; j), so a plain CNN's lower
-    /// triangle is untrained noise: for it the upper triangle is mirrored (the decoder averages (i,j) and (j,i)).
-    /// A symmetric model's map is returned as is. Row-major L×L; the input is not modified.
-    /// </summary>
+    /// <summary>The map the decoder should see: a plain CNN's upper triangle mirrored (<see cref="PairMapPolicy.DecodingMap"/>).</summary>
     public static float[] DecodingMap(RnaPairModel model, float[] probabilities, int length) =>
-        model.Symmetric ? probabilities : MirrorUpper(probabilities, length);
-
-    /// <summary>A copy with p[j,i] = p[i,j] for i &lt; j.</summary>
-    public static float[] MirrorUpper(float[] probabilities, int length)
-    {
-        var m = (float[])probabilities.Clone();
-        for (int i = 0; i < length; i++)
-            for (int j = i + 1; j < length; j++) m[j * length + i] = m[i * length + j];
-        return m;
-    }
+        PairMapPolicy.DecodingMap(model.Symmetric, probabilities, length);
 
     /// <summary>Metric dictionary (ppv, sen, acc, f1, mcc) for histories and curves.</summary>
     public static Dictionary<string, double> ToMetrics(PairScoreSummary s) => new()

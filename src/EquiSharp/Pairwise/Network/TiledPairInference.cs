@@ -1,10 +1,8 @@
-using EquiSharp.Pairwise;
-using EquiSharp.Rna.Models;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace EquiSharp.Rna.Inference;
+namespace EquiSharp.Pairwise.Network;
 
 /// <summary>Settings of <see cref="TiledPairInference"/>.</summary>
 public sealed record TiledInferenceOptions
@@ -16,7 +14,7 @@ public sealed record TiledInferenceOptions
 }
 
 /// <summary>
-/// Eval-mode, no-grad inference of an <see cref="RnaPairModel"/> on one full-length sequence, layer by layer: each
+/// Eval-mode, no-grad inference of a <see cref="PairNetwork"/> on one full-length sequence, layer by layer: each
 /// layer's output map (C × L × L) is kept whole, but every convolution is computed on square output tiles from an
 /// input tile with a halo of (kernel − 1)/2, zero outside the map (the 'same' padding of the plain forward). Memory
 /// per convolution call is bounded by the tile, so no im2col buffer grows with L² × k² (13×13 kernels on 3000 nt
@@ -25,50 +23,53 @@ public sealed record TiledInferenceOptions
 /// </summary>
 public static class TiledPairInference
 {
-    /// <summary>Pair logits (L, L) of one sequence given as one-hot (1, L, 5). The model is switched to eval mode and restored.</summary>
-    public static Tensor Logits(RnaPairModel model, Tensor onehot, TiledInferenceOptions? options = null)
+    /// <summary>
+    /// Logits (out, L, L) of one sequence given as features (1, L, n), with its pair features (1, P, L, L) when the
+    /// network takes some. The network is switched to eval mode and restored.
+    /// </summary>
+    public static Tensor Logits(PairNetwork network, Tensor input, Tensor? pairFeatures = null, TiledInferenceOptions? options = null)
     {
         options ??= new TiledInferenceOptions();
-        if (onehot.dim() != 3 || onehot.shape[0] != 1)
-            throw new ArgumentException($"Tiled inference takes one sequence (1, L, {RnaFeatures.Classes}), got [{string.Join(", ", onehot.shape)}].");
+        if (input.dim() != 3 || input.shape[0] != 1 || input.shape[2] != network.Spec.InputFeatures)
+            throw new ArgumentException($"Tiled inference takes one sequence (1, L, {network.Spec.InputFeatures}), got [{string.Join(", ", input.shape)}].");
+        if ((pairFeatures is null) != (network.Spec.PairFeatures == 0))
+            throw new ArgumentException($"The network was built for {network.Spec.PairFeatures} pair features; {(pairFeatures is null ? "none were given" : "got some")}.");
         if (options.TileSize < 1) throw new ArgumentException($"TileSize must be positive, got {options.TileSize}.");
-        bool wasTraining = model.training;
-        model.eval();
+        bool wasTraining = network.training;
+        network.eval();
         try
         {
             using var grad = no_grad();
-            bool mirror = options.UseSymmetry && model.Symmetric;
-            int l = (int)onehot.shape[1];
+            bool mirror = options.UseSymmetry && network.Symmetric;
+            int l = (int)input.shape[1];
             var tiles = Tiles(l, options.TileSize);
+            var pairs = pairFeatures is null ? Array.Empty<Tensor>() : new[] { pairFeatures };
 
             Tensor features;
-            using (var s = NewDisposeScope()) features = model.SequenceFeatures(onehot).contiguous().MoveToOuterDisposeScope();
+            using (var s = NewDisposeScope()) features = network.SequenceFeatures(input).contiguous().MoveToOuterDisposeScope();
             Tensor map;
-            using (features) map = Encoder(model.Encoder, features, l, tiles, mirror);
-            foreach (var stage in model.Stages)
+            using (features) map = Encoder(network.Encoder, features, l, tiles, mirror);
+            bool first = true;
+            foreach (var stage in network.Stages)
             {
-                var next = Stage(stage, new[] { map }, l, tiles, mirror);
+                var next = Stage(stage, first ? pairs.Prepend(map).ToArray() : new[] { map }, l, tiles, mirror);
                 map.Dispose();
                 map = next;
+                first = false;
             }
-            using var skip = Encoder(model.Skip, onehot, l, tiles, mirror);
-            using var logits = Stage(model.Head, new[] { map, skip }, l, tiles, mirror);
+            using var skip = network.Skip is null ? null : Encoder(network.Skip, input, l, tiles, mirror);
+            var tail = new List<Tensor> { map };
+            if (first) tail.AddRange(pairs); // no stages: the pair features follow the encoder straight into the head
+            if (skip is not null) tail.Add(skip);
+            tail.AddRange(pairs);
+            using var logits = Stage(network.Head, tail, l, tiles, mirror);
             map.Dispose();
-            return logits[0, 0].clone();
+            return logits[0].clone();
         }
         finally
         {
-            model.train(wasTraining);
+            network.train(wasTraining);
         }
-    }
-
-    /// <summary>Pair probabilities of one sequence, row-major L×L.</summary>
-    public static float[] Probabilities(RnaPairModel model, string sequence, Device device, TiledInferenceOptions? options = null)
-    {
-        using var scope = NewDisposeScope();
-        var onehot = RnaFeatures.OneHot(sequence, device);
-        var probs = nn.functional.sigmoid(Logits(model, onehot, options)).cpu();
-        return probs.data<float>().ToArray();
     }
 
     /// <summary>Tile ranges [start, end) covering 0..L.</summary>
