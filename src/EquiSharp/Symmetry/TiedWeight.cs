@@ -13,8 +13,9 @@ public interface IMaterializedWeightCache
 
 /// <summary>
 /// A weight tensor whose entries are tied: a free parameter vector θ (registered as "theta") plus device buffers
-/// that materialise the full weight in one gather (orbits) or one matmul (linear constraints). In training mode
-/// every call materialises afresh (so gradients flow); in eval mode the weight is expanded once and cached.
+/// that materialise the full weight in one gather (orbits) or one matmul (linear constraints). Every call that may
+/// need a gradient (training mode, or eval mode with gradients enabled: fine-tuning with frozen batch norm, saliency
+/// maps) materialises afresh so gradients flow to θ; in eval mode under <c>no_grad</c> the weight is expanded once and cached.
 /// </summary>
 public sealed class TiedWeight : nn.Module, IMaterializedWeightCache
 {
@@ -60,12 +61,14 @@ public sealed class TiedWeight : nn.Module, IMaterializedWeightCache
         }
     }
 
-    /// <summary>The full weight, differentiable with respect to θ (cached in eval mode).</summary>
+    /// <summary>The full weight, differentiable with respect to θ (cached in eval mode when gradients are disabled).</summary>
     public Tensor Materialize()
     {
         var theta = Theta;
+        // the cache is detached: only a call that cannot record a graph may use it
+        bool cacheable = !training && !is_grad_enabled();
         var cache = cacheSlot[0];
-        if (!training && cache is not null && cache.device_type == theta.device_type && cache.device_index == theta.device_index) return cache.alias();
+        if (cacheable && cache is not null && cache.device_type == theta.device_type && cache.device_index == theta.device_index) return cache.alias();
         Tensor w;
         if (Basis is Tensor b)
         {
@@ -78,7 +81,7 @@ public sealed class TiedWeight : nn.Module, IMaterializedWeightCache
             if (Sign is Tensor s) w = w.mul(s);
             w = w.view(Shape);
         }
-        if (!training)
+        if (cacheable)
         {
             InvalidateCache();
             using (no_grad()) cacheSlot[0] = w.detach().clone().DetachFromDisposeScope();

@@ -5,10 +5,9 @@ namespace EquiSharp.Tests.Cli;
 /// <summary><c>equisharp info</c> as a user runs it: versions, and the native allocator the CLI set up at start-up.</summary>
 public sealed class InfoCommandTests
 {
-    [Fact]
+    [LinuxFact]
     public void ReportsTheRetainingAllocatorWithItsFreeHeapTop()
     {
-        if (!OperatingSystem.IsLinux()) return;
         // without growth padding the start-up reserve is the only free heap top (0 MiB without it): 256 MiB minus what
         // loading libtorch took from it, so big tensors start in the heap whatever the heap did before
         var r = ChildCli.Run(new Dictionary<string, string> { ["EQUISHARP_NATIVE_ALLOCATOR"] = "", ["EQUISHARP_MALLOC_TOP_PAD_MB"] = "0" }, "info");

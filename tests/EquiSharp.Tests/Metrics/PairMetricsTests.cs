@@ -19,6 +19,19 @@ public sealed class PairMetricsTests
         Assert.Equal((1.0 * 12 - 1) / Math.Sqrt(2.0 * 2 * 13 * 13), s.Mcc, Eps);
     }
 
+    /// <summary>PPV ≠ sensitivity, so accuracy (their mean, SCNN IV-B) is told apart from F1, PPV and sensitivity.</summary>
+    [Fact]
+    public void AccuracyIsTheMeanOfPpvAndSensitivityWhenTheyDiffer()
+    {
+        // L = 8 → 28 candidate pairs; truth {(0,7),(2,5),(3,4)}, predicted {(0,7),(1,6)}: TP 1, FP 1, FN 2
+        var s = PairMetrics.Compute([(0, 7), (6, 1)], [(0, 7), (2, 5), (3, 4)], 8);
+        Assert.Equal(new PairScores(1, 1, 2, 24), s);
+        Assert.Equal(0.5, s.Ppv, Eps);
+        Assert.Equal(1.0 / 3, s.Sensitivity, Eps);
+        Assert.Equal(5.0 / 12, s.Accuracy, Eps);
+        Assert.Equal(0.4, s.F1, Eps);
+    }
+
     [Fact]
     public void PartnerArraysAndDuplicatesAgreeWithPairLists()
     {

@@ -143,15 +143,51 @@ public class SymmetricLayerTests
     }
 
     [Fact]
-    public void EvalModeCachesTheMaterialisedKernelAndTrainingDropsIt()
+    public void EvalModeCachesTheMaterialisedKernelWithoutGradAndTrainingDropsIt()
     {
         var sp = PairLayers.SymmetryPreservingConv2d(2, 2, 3);
         sp.eval();
-        var w1 = sp.Weight();
+        Tensor w1;
+        using (no_grad()) w1 = sp.Weight();
         using (no_grad()) sp.TiedKernel.Theta.add_(1f);
-        Assert.Equal(0f, (sp.Weight() - w1).abs().max().item<float>()); // cached
+        using (no_grad()) Assert.Equal(0f, (sp.Weight() - w1).abs().max().item<float>()); // cached
+        Assert.True((sp.Weight() - w1).abs().min().item<float>() > 0.5f); // gradients enabled: fresh, never the cache
         sp.train();
-        Assert.True((sp.Weight() - w1).abs().min().item<float>() > 0.5f); // fresh after train()
+        using (no_grad()) Assert.True((sp.Weight() - w1).abs().min().item<float>() > 0.5f); // fresh after train()
+    }
+
+    /// <summary>
+    /// model.eval() + backward() (fine-tuning with frozen batch norm, saliency maps): θ gets a gradient, and it is the
+    /// dense kernel's gradient summed over each orbit (eqs. 3 and 5), even after a no_grad call filled the eval cache.
+    /// </summary>
+    [Theory]
+    [InlineData(true)] [InlineData(false)]
+    public void EvalModeBackwardGivesThetaTheDenseGradientSummedOverOrbits(bool generating)
+    {
+        var g = new Generator(12);
+        SymmetricConv2d conv = generating ? PairLayers.SymmetryGeneratingConv2d(4, 3, 3) : PairLayers.SymmetryPreservingConv2d(3, 2, 3);
+        conv.ResetParameters(g);
+        conv.eval();
+        using (no_grad()) conv.forward(randn(1, conv.InChannels, 5, 5, generator: g)); // fills the eval cache
+        var x = randn(2, conv.InChannels, 7, 7, generator: g);
+        var up = randn(2, conv.OutChannels, 7, 7, generator: g);
+        conv.forward(x).mul(up).sum().backward();
+        var theta = conv.TiedKernel.Theta;
+        Assert.NotNull(theta.grad);
+
+        Tensor dense;
+        using (no_grad()) dense = conv.Weight().clone();
+        dense.requires_grad_(true);
+        nn.functional.conv2d(x, dense, conv.Bias!.detach(), padding: new long[] { 1, 1 }).mul(up).sum().backward();
+        var orbitOf = ((EquiSharp.Symmetry.OrbitTying)conv.TiedKernel.Tying).Partition.OrbitOf;
+        var denseGrad = dense.grad!.contiguous().data<float>().ToArray();
+        var expected = new double[theta.numel()];
+        for (int e = 0; e < denseGrad.Length; e++) expected[orbitOf[e]] += denseGrad[e];
+        var actual = theta.grad!.data<float>().ToArray();
+        double scale = expected.Max(Math.Abs);
+        Assert.True(scale > 0);
+        for (int o = 0; o < expected.Length; o++)
+            Assert.True(Math.Abs(actual[o] - expected[o]) <= 1e-5 * scale, $"orbit {o}: {actual[o]} vs {expected[o]}");
     }
 }
 

@@ -4,10 +4,9 @@ namespace EquiSharp.Tests.Runtime;
 
 public class NativeAllocatorTests
 {
-    [Fact]
+    [RetainingAllocatorFact]
     public void RetainFreedMemoryAppliesOnGlibcLinux()
     {
-        if (!OperatingSystem.IsLinux() || Environment.GetEnvironmentVariable("EQUISHARP_NATIVE_ALLOCATOR") == "default") return;
         Assert.True(NativeAllocator.RetainFreedMemory(), "mallopt refused the settings (is this glibc?)");
     }
 }

@@ -1,0 +1,24 @@
+namespace EquiSharp.Tests;
+
+/// <summary>A fact that only means something on Linux: elsewhere it is reported as skipped (not as passed).</summary>
+public sealed class LinuxFactAttribute : FactAttribute
+{
+    public LinuxFactAttribute()
+    {
+        if (!OperatingSystem.IsLinux()) Skip = "needs Linux (glibc's allocator and /proc)";
+    }
+}
+
+/// <summary>
+/// A fact about the retaining native allocator: reported as skipped off Linux and when the run opted out of it with
+/// EQUISHARP_NATIVE_ALLOCATOR=default.
+/// </summary>
+public sealed class RetainingAllocatorFactAttribute : FactAttribute
+{
+    public RetainingAllocatorFactAttribute()
+    {
+        if (!OperatingSystem.IsLinux()) Skip = "needs Linux (glibc's mallopt)";
+        else if (Environment.GetEnvironmentVariable("EQUISHARP_NATIVE_ALLOCATOR") == "default")
+            Skip = "EQUISHARP_NATIVE_ALLOCATOR=default turns the retaining allocator off for this run";
+    }
+}
