@@ -14,6 +14,8 @@ public sealed class VerifyCommand : ICliCommand
         {
             string? f = parse.GetValue(filter);
             var checks = CheckRegistry.All().Where(c => f is null || c.Name.Contains(f, StringComparison.OrdinalIgnoreCase)).ToList();
+            if (checks.Count == 0)
+                throw new ArgumentException($"--filter {f}: no check's name contains this text (run 'equisharp verify' without --filter to list every check).");
             int width = checks.Count == 0 ? 0 : checks.Max(c => c.Name.Length);
             int failures = 0;
             foreach (var check in checks)

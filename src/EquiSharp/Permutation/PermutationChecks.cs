@@ -15,11 +15,11 @@ public static class PermutationChecks
     public static IEnumerable<EquivarianceCheck> All()
     {
         foreach (var aggregation in new[] { "sum", "mean" })
-            yield return new($"permutation.linear ({aggregation}) N=1..7: permuted input -> permuted output", () =>
+            yield return new($"permutation.linear ({aggregation}) N=1..7 (all permutations to N=5): permuted input -> permuted output", () =>
                 SetSizes.Max(n => EquivarianceDeviation(PermutationLayers.PermutationEquivariantLinear(3, 4, aggregation: aggregation, dtype: ScalarType.Float64), n, 3, seed: 100 + n)),
                 1e-6);
         foreach (bool pairs in new[] { true, false })
-            yield return new($"permutation.quadratic ({(pairs ? "4" : "5")} classes) N=1..7: permuted input -> permuted output", () =>
+            yield return new($"permutation.quadratic ({(pairs ? "4" : "5")} classes) N=1..7 (all permutations to N=5): permuted input -> permuted output", () =>
                 SetSizes.Max(n => EquivarianceDeviation(PermutationLayers.PermutationEquivariantQuadratic(3, 2, symmetric_pairs: pairs, dtype: ScalarType.Float64), n, 3, seed: 200 + n)),
                 1e-6);
         yield return new("permutation.quadratic N=1..5: sums-and-products form equals explicit N^3 form", () =>
@@ -46,20 +46,24 @@ public static class PermutationChecks
                 return OrbitViolation(layer.DenseTensor(n), pattern);
             }), 1e-12);
         foreach (var reduction in new[] { "sum", "mean", "max" })
-            yield return new($"permutation.pool ({reduction}) N=1..7: output unchanged by permuting the set", () =>
+            yield return new($"permutation.pool ({reduction}) N=1..7 (all permutations to N=5): output unchanged by permuting the set", () =>
                 SetSizes.Max(n =>
                 {
                     var gen = new Generator((ulong)(400 + n));
                     var pool = PermutationLayers.InvariantPool(reduction);
                     var x = randn(new long[] { 5, n, 3 }, dtype: ScalarType.Float64, generator: gen);
-                    var p = randperm(n, generator: gen);
-                    return RelativeDeviation(pool.forward(x.index_select(1, p)), pool.forward(x));
+                    var y = pool.forward(x);
+                    return Permutations(n, 3, gen).Max(p => RelativeDeviation(pool.forward(x.index_select(1, p)), y));
                 }), 1e-12);
     }
 
+    /// <summary>Set sizes up to which every permutation is tried (5! = 120); larger sets get random permutations.</summary>
+    public const int ExhaustiveUpTo = 5;
+
     /// <summary>
-    /// max over <paramref name="trials"/> random permutations P of rel. deviation between f(Px) and P f(x), for a batch of
-    /// random sets of size <paramref name="n"/> (input (4, n, C_in), float64 if the layer is float64).
+    /// max over permutations P of rel. deviation between f(Px) and P f(x), for a batch of random sets of size
+    /// <paramref name="n"/> (input (4, n, C_in), float64 if the layer is float64): every permutation of S_n for
+    /// n ≤ <see cref="ExhaustiveUpTo"/>, otherwise <paramref name="trials"/> random ones.
     /// </summary>
     public static double EquivarianceDeviation(nn.Module<Tensor, Tensor> layer, int n, int trials, int seed)
     {
@@ -81,31 +85,34 @@ public static class PermutationChecks
         var x = randn(new long[] { 4, n, inChannels }, dtype: dtype, generator: gen);
         var y = f(x);
         double worst = 0;
-        for (int t = 0; t < trials; t++)
-        {
-            var p = randperm(n, generator: gen);
+        foreach (var p in Permutations(n, trials, gen))
             worst = Math.Max(worst, RelativeDeviation(f(x.index_select(1, p)), y.index_select(1, p)));
-        }
         return worst;
     }
 
-    /// <summary>max|a − b| / max(max|b|, tiny), in float64 (the float64 analogue of <see cref="Deviation.Relative"/>).</summary>
+    /// <summary>Index tensors of every permutation of n points for n ≤ <see cref="ExhaustiveUpTo"/>, else <paramref name="trials"/> random ones.</summary>
+    public static IEnumerable<Tensor> Permutations(int n, int trials, Generator generator) => n <= ExhaustiveUpTo
+        ? PermutationGroup.Symmetric(n).Elements().Select(e => tensor(e.Select(v => (long)v).ToArray()))
+        : Enumerable.Range(0, trials).Select(_ => randperm(n, generator: generator));
+
+    /// <summary>max|a − b| / max|b| in float64 (the float64 analogue of <see cref="Deviation.Relative"/>; NaN when b is all zeros).</summary>
     public static double RelativeDeviation(Tensor actual, Tensor expected)
     {
         using var scope = NewDisposeScope();
         var a = actual.detach().to(ScalarType.Float64);
         var b = expected.detach().to(ScalarType.Float64);
         double scale = b.abs().max().item<double>();
-        return (a - b).abs().max().item<double>() / Math.Max(scale, 1e-300);
+        return scale > 0 ? (a - b).abs().max().item<double>() / scale : double.NaN;
     }
 
-    /// <summary>max over generators and entries of |W[g(e)] − W[e]| / max|W|: zero iff W is constant on the pattern's orbits.</summary>
+    /// <summary>max over generators and entries of |W[g(e)] − W[e]| / max|W|: zero iff W is constant on the pattern's orbits (NaN for W = 0).</summary>
     public static double OrbitViolation(Tensor dense, EquivariantPattern pattern)
     {
         if (!dense.shape.SequenceEqual(pattern.Symmetry.Shape))
             throw new ArgumentException($"Dense shape [{string.Join(", ", dense.shape)}] differs from the pattern's [{string.Join(", ", pattern.Symmetry.Shape)}].");
         var w = dense.detach().to(ScalarType.Float64).contiguous().data<double>().ToArray();
-        double scale = Math.Max(w.Max(Math.Abs), 1e-300), worst = 0;
+        double scale = w.Max(Math.Abs), worst = 0;
+        if (!(scale > 0)) return double.NaN;
         foreach (var g in pattern.Symmetry.Generators)
             for (int e = 0; e < w.Length; e++)
                 worst = Math.Max(worst, Math.Abs(w[g.Target[e]] - w[e]) / scale);

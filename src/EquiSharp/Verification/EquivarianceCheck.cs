@@ -8,14 +8,37 @@ namespace EquiSharp.Verification;
 /// </summary>
 public sealed record EquivarianceCheck(string Name, Func<double> Measure, double Tolerance = 1e-5)
 {
-    /// <summary>Runs the check with its own dispose scope.</summary>
+    /// <summary>Runs the check with its own dispose scope. A deviation that is not a number (the compared output is all
+    /// zeros, so the comparison proves nothing, or it is not finite) fails.</summary>
     public CheckResult Run()
     {
         using var scope = NewDisposeScope();
         double dev;
         try { dev = Measure(); }
         catch (Exception e) { return new CheckResult(Name, double.NaN, false, e.Message); }
+        if (double.IsNaN(dev)) return new CheckResult(Name, dev, false, "nothing compared: the reference output is all zeros or not finite");
         return new CheckResult(Name, dev, dev <= Tolerance, null);
+    }
+
+    /// <summary>
+    /// One check per block of a comparison that yields several (e.g. the gradients of the input, θ, γ and β), named
+    /// "<paramref name="name"/> [block]", so each block's deviation is reported on its own (a small block cannot hide
+    /// behind a large one's scale). The comparison runs once, on the first of them that is run.
+    /// </summary>
+    /// <param name="name">Name shared by the blocks.</param>
+    /// <param name="blocks">Block names, in the order <paramref name="compare"/> returns them.</param>
+    /// <param name="compare">Returns (actual, expected) per block.</param>
+    /// <param name="tolerance">Relative tolerance of every block.</param>
+    public static IEnumerable<EquivarianceCheck> PerBlock(string name, string[] blocks, Func<(Tensor Actual, Tensor Expected)[]> compare, double tolerance = 1e-5)
+    {
+        var deviations = new Lazy<double[]>(() =>
+        {
+            using var scope = NewDisposeScope();
+            var pairs = compare();
+            if (pairs.Length != blocks.Length) throw new InvalidOperationException($"{name}: {pairs.Length} blocks compared, {blocks.Length} named.");
+            return pairs.Select(p => Deviation.Relative(p.Actual, p.Expected)).ToArray();
+        });
+        return blocks.Select((block, k) => new EquivarianceCheck($"{name} [{block}]", () => deviations.Value[k], tolerance));
     }
 }
 
@@ -25,13 +48,16 @@ public sealed record CheckResult(string Name, double MaxDeviation, bool Ok, stri
 /// <summary>Deviation measures shared by checks and tests.</summary>
 public static class Deviation
 {
-    /// <summary>max|a − b| / max(max|b|, tiny): the relative maximum deviation used by every exactness claim.</summary>
+    /// <summary>
+    /// max|a − b| / max|b|: the relative maximum deviation used by every exactness claim. NaN when b is all zeros: a
+    /// comparison against nothing proves nothing, and NaN fails every "≤ tolerance" test.
+    /// </summary>
     public static double Relative(Tensor actual, Tensor expected)
     {
         using var scope = NewDisposeScope();
         double scale = expected.abs().max().item<float>();
         double diff = (actual - expected).abs().max().item<float>();
-        return diff / Math.Max(scale, 1e-30);
+        return scale > 0 ? diff / scale : double.NaN;
     }
 
     /// <summary>max|Y − Yᵀ| / max|Y| over the last two axes: how far a batch of pair maps is from symmetric.</summary>

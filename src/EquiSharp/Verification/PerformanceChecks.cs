@@ -27,23 +27,24 @@ public static class PerformanceChecks
                 var dense = layer.Conv.forward(PairLayers.SelfCartesian().forward(x, lengths)).mul(PairMask.FromLengths(lengths, 12));
                 return Deviation.Relative(layer.forward(x, lengths), dense);
             });
-        yield return new("perf.separable-generating k=3: gradients equal dense path", () =>
+        foreach (var check in EquivarianceCheck.PerBlock("perf.separable-generating k=3: gradients equal dense path", new[] { "input", "θ" }, () =>
         {
             var g = new Generator(41);
             var layer = new SeparableSymmetryGeneratingConv2d(3, 4, 3);
             layer.Conv.ResetParameters(g);
             var x = randn(new long[] { 2, 11, 3 }, generator: g);
             var up = randn(new long[] { 2, 4, 11, 11 }, generator: g);
-            Tensor Grad(Func<Tensor, Tensor> f)
+            Tensor[] Grad(Func<Tensor, Tensor> f)
             {
                 var xv = x.detach().requires_grad_(true);
                 layer.zero_grad();
                 f(xv).mul(up).sum().backward();
-                return cat(new[] { xv.grad!.flatten(), layer.Conv.TiedKernel.Theta.grad!.flatten() });
+                return new[] { xv.grad!.clone(), layer.Conv.TiedKernel.Theta.grad!.clone() };
             }
             var dense = Grad(xv => layer.Conv.forward(PairLayers.SelfCartesian().forward(xv)));
-            return Deviation.Relative(Grad(xv => layer.forward(xv)), dense);
-        });
+            return Grad(xv => layer.forward(xv)).Zip(dense).ToArray();
+        }))
+            yield return check;
         foreach (var (name, layout) in new (string, PackedLayout)[] { ("folded", PackedLayout.Folded(13, 2)), ("tiled T=4", PackedLayout.Tiled(13, 4)) })
             yield return new($"perf.packed conv k=5 (L=13, {name}): forward equals dense", () =>
             {
@@ -56,7 +57,7 @@ public static class PerformanceChecks
                 return Deviation.Relative(packed, conv.forward(d));
             });
         foreach (var (name, layout) in new (string, PackedLayout)[] { ("folded", PackedLayout.Folded(12, 1)), ("tiled T=4", PackedLayout.Tiled(12, 4)) })
-            yield return new($"perf.packed stack conv/BN/ReLU ({name}): loss gradients equal dense", () =>
+            foreach (var check in EquivarianceCheck.PerBlock($"perf.packed stack conv/BN/ReLU ({name}): loss gradients equal dense", new[] { "input", "θ", "γ", "β" }, () =>
             {
                 var g = new Generator(61);
                 var conv = PairLayers.SymmetryPreservingConv2d(2, 3, 3);
@@ -66,16 +67,16 @@ public static class PerformanceChecks
                 var packed = PackedSequential.From(new nn.Module[] { conv, bn, nn.ReLU() });
                 var a = randn(new long[] { 2, 2, 12, 12 }, generator: g);
                 var up = randn(new long[] { 2, 3, 12, 12 }, generator: g);
-                Tensor Grad(Func<Tensor, Tensor> f)
+                Tensor[] Grad(Func<Tensor, Tensor> f)
                 {
                     var av = a.detach().requires_grad_(true);
                     dense.zero_grad();
                     f(av + av.transpose(2, 3)).mul(up).sum().backward();
-                    return cat(new[] { av.grad!.flatten(), conv.TiedKernel.Theta.grad!.flatten(), bn.weight!.grad!.flatten(), bn.bias!.grad!.flatten() });
+                    return new[] { av.grad!.clone(), conv.TiedKernel.Theta.grad!.clone(), bn.weight!.grad!.clone(), bn.bias!.grad!.clone() };
                 }
                 var gd = Grad(dense.forward);
-                var gp = Grad(d => packed.forward(PackedSymmetricMap.Pack(d, layout)).Unpack());
-                return Deviation.Relative(gp, gd);
-            }, Tolerance: 1e-4);
+                return Grad(d => packed.forward(PackedSymmetricMap.Pack(d, layout)).Unpack()).Zip(gd).ToArray();
+            }, tolerance: 1e-4))
+                yield return check;
     }
 }

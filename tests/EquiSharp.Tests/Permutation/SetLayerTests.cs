@@ -39,6 +39,24 @@ public class SetLayerTests
         Assert.True(PermutationChecks.EquivarianceDeviation(x => x * scale, 1, ScalarType.Float64, 5, 5, seed: 3) > 0.1);
     }
 
+    /// <summary>
+    /// A map that breaks equivariance for one permutation per set only (the one that sorts it): random trials almost
+    /// always miss it, trying every permutation of a set of 5 (120) cannot.
+    /// </summary>
+    [Fact]
+    public void EveryPermutationIsTriedUpToFivePoints()
+    {
+        static Tensor MarkSorted(Tensor x)
+        {
+            var sorted = x.narrow(1, 1, x.shape[1] - 1).select(2, 0).gt(x.narrow(1, 0, x.shape[1] - 1).select(2, 0)).all(1); // (B)
+            var y = x.clone();
+            y.select(2, 0).select(1, 0).add_(sorted.to(x.dtype));
+            return y;
+        }
+        Assert.Equal(120, PermutationChecks.Permutations(5, trials: 3, new Generator(1)).Count());
+        Assert.True(PermutationChecks.EquivarianceDeviation(MarkSorted, 1, ScalarType.Float64, 5, trials: 3, seed: 3) > 0.1);
+    }
+
     [Theory]
     [InlineData(1)] [InlineData(2)] [InlineData(3)] [InlineData(4)] [InlineData(5)]
     public void QuadraticSumsFormEqualsExplicitNCubedForm(int n)
