@@ -167,6 +167,58 @@ public class PackedMapTests
         Assert.True(Deviation.Relative(packed.forward(PackedSymmetricMap.Pack(e, Layout(spec, 11))).Unpack(), bnDense.forward(e)) <= Tol);
     }
 
+    /// <summary>
+    /// Built from a BatchNorm2d, the packed batch norm takes that module's eps and momentum (here 1e-3 and 0.3, or the
+    /// cumulative average of momentum null) and computes its statistics stably: on maps offset by 1e3 (|mean| ≫ std, where
+    /// Σx²/N − mean² in float32 keeps no digit of the variance) output, running statistics over two steps and the
+    /// gradients of input, γ and β equal the dense BatchNorm2d's.
+    /// </summary>
+    [Theory]
+    [InlineData("folded:2", 0.3)] [InlineData("tiled:4", 0.3)] [InlineData("folded:1", null)]
+    public void BatchNormTakesTheModulesEpsAndMomentumAndIsStableFarFromZero(string spec, double? momentum)
+    {
+        var g = new Generator(25);
+        const int l = 11;
+        var bnDense = nn.BatchNorm2d(4, eps: 1e-3);
+        var bnInner = nn.BatchNorm2d(4, eps: 1e-3);
+        bnDense.momentum = momentum; bnInner.momentum = momentum;
+        using (no_grad())
+        {
+            bnDense.weight!.normal_(generator: g); bnInner.weight!.copy_(bnDense.weight);
+            bnDense.bias!.normal_(generator: g); bnInner.bias!.copy_(bnDense.bias);
+        }
+        var packed = new PackedBatchNorm2d(bnInner);
+        var layout = Layout(spec, l);
+        for (int step = 0; step < 2; step++)
+        {
+            // std ≈ 0.7 (eps = 1e-3 moves the output by ≈ 1e-3, ten times the tolerance) around 1e3 (float32 still resolves 1e-4 of it)
+            var a = randn(new long[] { 3, 4, l, l }, generator: g).add(1e3);
+            var up = Sym(g, 3, 4, l, l);
+            (Tensor y, Tensor gx, Tensor gw, Tensor gb) Run(Func<Tensor, Tensor> f, BatchNorm2d owner)
+            {
+                var av = a.detach().requires_grad_(true);
+                owner.zero_grad();
+                var y = f(av.add(av.transpose(2, 3)).div(2));
+                y.mul(up).sum().backward();
+                return (y.detach(), av.grad!.clone(), owner.weight!.grad!.clone(), owner.bias!.grad!.clone());
+            }
+            var rd = Run(bnDense.forward, bnDense);
+            var rp = Run(x => packed.forward(PackedSymmetricMap.Pack(x, layout)).Unpack(), bnInner);
+            Assert.True(Deviation.Relative(rp.y, rd.y) <= Tol, $"step {step}: forward {Deviation.Relative(rp.y, rd.y)}");
+            Assert.True(Deviation.Relative(rp.gx, rd.gx) <= Tol, $"step {step}: x grad {Deviation.Relative(rp.gx, rd.gx)}");
+            Assert.True(Deviation.Relative(rp.gw, rd.gw) <= Tol, $"step {step}: gamma grad {Deviation.Relative(rp.gw, rd.gw)}");
+            Assert.True(Deviation.Relative(rp.gb, rd.gb) <= Tol, $"step {step}: beta grad {Deviation.Relative(rp.gb, rd.gb)}");
+            Assert.True(Deviation.Relative(bnInner.running_mean!, bnDense.running_mean!) <= 1e-6, $"step {step}: running mean");
+            Assert.True(Deviation.Relative(bnInner.running_var!, bnDense.running_var!) <= 1e-4,
+                $"step {step}: running var {bnInner.running_var!.data<float>()[0]} vs {bnDense.running_var!.data<float>()[0]}");
+        }
+        bnDense.eval(); packed.eval();
+        var e = randn(new long[] { 2, 4, l, l }, generator: g).add(1e3);
+        e = e.add(e.transpose(2, 3)).div(2);
+        using (no_grad())
+            Assert.True(Deviation.Relative(packed.forward(PackedSymmetricMap.Pack(e, layout)).Unpack(), bnDense.forward(e)) <= Tol);
+    }
+
     /// <summary>Packed BN wrapping the masked <see cref="PairBatchNorm2d"/> with the packed block mask = the dense masked BN (values, running statistics, gradients).</summary>
     [Theory]
     [InlineData("tiled:4")] [InlineData("folded:2")]

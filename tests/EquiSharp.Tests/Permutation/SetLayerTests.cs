@@ -53,8 +53,8 @@ public class SetLayerTests
             y.select(2, 0).select(1, 0).add_(sorted.to(x.dtype));
             return y;
         }
-        Assert.Equal(120, PermutationChecks.Permutations(5, trials: 3, new Generator(1)).Count());
         Assert.True(PermutationChecks.EquivarianceDeviation(MarkSorted, 1, ScalarType.Float64, 5, trials: 3, seed: 3) > 0.1);
+        Assert.Equal(120, PermutationChecks.Permutations(5, trials: 3, new Generator(1)).Count());
     }
 
     [Theory]

@@ -209,31 +209,40 @@ public static class PackedFunctions
 
     /// <summary>
     /// Weighted per-channel mean and biased variance of packed maps (no grad), and the weighted count N
-    /// (B·L² without a mask, Σ_b L_b² with the block mask).
+    /// (B·L² without a mask, Σ_b L_b² with the block mask). Computed on shifted data d = x − K with K per channel the
+    /// entry (0, 0) of the first map (valid under any mask): the float32 sums then carry the spread, not the offset, so
+    /// the variance keeps its digits when |mean| ≫ std (raw Σx²/N − mean² would lose them all).
     /// </summary>
     internal static (Tensor Mean, Tensor Var, double Count) WeightedStats(Tensor x, PackedLayout layout, Tensor? mask = null)
     {
         using var _ = no_grad();
         using var scope = NewDisposeScope();
         long p = x.shape[0], b = x.shape[1], c = x.shape[2];
-        var (eb, eo, deficit, _) = layout.WeightExceptionsOn(x.device, x.dtype);
-        var xs = mask is null ? x : x.mul(mask);                                                  // M·x (M² = M)
-        var x3 = xs.reshape(p * b, c, -1);                                                        // contiguous inner reductions
-        // Σ w·x = 2·Σx − Σ_exceptions (2 − w)·x: two cheap full reductions plus a small gather (var_mean measured ≈ 3×
+        var (eb, eo, deficit, weight) = layout.WeightExceptionsOn(x.device, x.dtype);
+        long origin = layout.CanonicalCell(0, 0);
+        var shift = x.select(0, origin / layout.BlockCells).select(0, 0).reshape(c, -1).select(1, origin % layout.BlockCells); // (C)
+        var d = x.sub(shift.view(1, 1, c, 1, 1));
+        if (mask is not null) d.mul_(mask);                                                       // M·(x − K) (M² = M)
+        // cells of weight 0 (duplicates, outside the map) hold no entry: zeroed, so values far from K never enter the sums
+        var de = AtExceptions(d, eb, eo).mul_(weight.gt(0).to(d.dtype).view(-1, 1, 1));           // (E, B, C)
+        d.view(p, b, c, -1).index_put_(de, TensorIndex.Tensor(eb), TensorIndex.Colon, TensorIndex.Colon, TensorIndex.Tensor(eo));
+        var d3 = d.view(p * b, c, -1);                                                            // contiguous inner reductions
+        // Σ w·d = 2·Σd − Σ_exceptions (2 − w)·d: two cheap full reductions plus a small gather (var_mean measured ≈ 3×
         // slower than sum + vector_norm together here)
-        var s1 = x3.sum(2).sum(new long[] { 0 }).to(ScalarType.Float64);
-        var s2 = linalg.vector_norm(x3, 2, new long[] { 2 }).square().sum(new long[] { 0 }).to(ScalarType.Float64);
-        var xe = AtExceptions(xs, eb, eo).to(ScalarType.Float64);                                  // (E, B, C)
+        var s1 = d3.sum(2).sum(new long[] { 0 }).to(ScalarType.Float64);
+        var s2 = linalg.vector_norm(d3, 2, new long[] { 2 }).square().sum(new long[] { 0 }).to(ScalarType.Float64);
+        var de64 = de.to(ScalarType.Float64);
         // elementwise products and sums: a float64 einsum here measured 5× slower than the rest of the statistics together
-        var dxe = xe.mul(deficit.to(ScalarType.Float64).view(-1, 1, 1));
-        var e1 = dxe.sum(new long[] { 0, 1 });
-        var e2 = dxe.mul_(xe).sum(new long[] { 0, 1 });
+        var dde = de64.mul(deficit.to(ScalarType.Float64).view(-1, 1, 1));
+        var e1 = dde.sum(new long[] { 0, 1 });
+        var e2 = dde.mul_(de64).sum(new long[] { 0, 1 });
         double count = mask is null ? (double)b * layout.Length * layout.Length
             // a model builds one mask per forward and every BN layer reuses it: one host read per forward, not per layer
             : MaskCounts.GetValue(mask, m => new StrongBox<double>(WeightedCount(m, layout))).Value;
         double n = Math.Max(count, 1);
-        var mean = s1.mul(2).sub(e1).div(n);
-        var var_ = s2.mul(2).sub(e2).div(n).sub(mean.square()).clamp_min(0);
+        var shiftedMean = s1.mul(2).sub(e1).div(n);
+        var var_ = s2.mul(2).sub(e2).div(n).sub(shiftedMean.square()).clamp_min(0);
+        var mean = shiftedMean.add(shift.to(ScalarType.Float64));
         return (mean.to(x.dtype).MoveToOuterDisposeScope(), var_.to(x.dtype).MoveToOuterDisposeScope(), count);
     }
 
@@ -312,16 +321,19 @@ public static class PackedFunctions
                         TensorIndex.Tensor(plan0.Idx2(plan0.AdjPos, p, dev))).mul_(plan0.AdjW(dev, g.dtype, p));   // (P, width, BC)
             }
             var g3 = g.view(p * nb, c, -1);
-            var x3 = x.reshape(p * nb, c, -1);
+            // centred input x − mean: Σ g·x − mean·Σ g would cancel catastrophically when |mean| ≫ std (as the forward
+            // statistics would); this buffer becomes dx's below, so centring costs no memory
+            var xc = x.sub(mean.view(1, 1, c, 1, 1));
+            var x3 = xc.view(p * nb, c, -1);
             // gradients reach canonical cells only, each standing for its entry and the mirror: plain sums are the dense sums
             var dbeta = g3.sum(2).sum(new long[] { 0 });                                                 // Σ g
-            var sgx = einsum("nce,nce->nc", g3, x3).sum(new long[] { 0 });                               // Σ g·x without a g·x buffer
+            var sgx = einsum("nce,nce->nc", g3, x3).sum(new long[] { 0 });                               // Σ g·(x − mean) without a product buffer
             Tensor? srcIdx = null;
             if (mask is null && plan0 is not null)
             {
-                // Σ G_eff = Σ g − Σ_dead g + Σ_ring g,  Σ G_eff·x = Σ g·x − Σ_dead g·x + Σ_ring g·x[source]
+                // Σ G_eff = Σ g − Σ_dead g + Σ_ring g,  Σ G_eff·x = Σ g·x − Σ_dead g·x + Σ_ring g·x[source] (x centred)
                 var gp = g.view(p, nb * c, -1);
-                var xp = x.view(p, nb * c, -1);
+                var xp = xc.view(p, nb * c, -1);
                 if (plan0.DeadQ.Length > 0)
                 {
                     var dq = TensorIndex.Tensor(plan0.Idx(plan0.DeadQ, dev));
@@ -342,19 +354,19 @@ public static class PackedFunctions
                     sgx = sgx.add(rv.mul(xs).sum(new long[] { 0, 1, 2 }));
                 }
             }
-            var dgamma = sgx.sub(mean.mul(dbeta)).mul(invstd);                                           // Σ g·x̂
-            // dx = γ·invstd·(g − w·M·(dβ + x̂·dγ)/N) = a·g + w·M·(b·x + c0), w = 2 except at the layout's exceptions
+            var dgamma = sgx.mul(invstd);                                                                // Σ g·x̂
+            // dx = γ·invstd·(g − w·M·(dβ + x̂·dγ)/N) = a·g + w·M·(b·(x − mean) + c0), w = 2 except at the layout's exceptions
             var a = gamma.mul(invstd);
             var bcoef = a.mul(invstd).mul(dgamma).div(-n);
-            var c0 = a.mul(dbeta.sub(mean.mul(invstd).mul(dgamma))).div(-n);
-            var t = addcmul(c0.mul(2).view(1, 1, c, 1, 1), x, bcoef.mul(2).view(1, 1, c, 1, 1), 1.0);
+            var c0 = a.mul(dbeta).div(-n);
+            var (eb, eo, _, ew) = layout.WeightExceptionsOn(x.device, x.dtype);
+            var xe = eb.shape[0] > 0 ? AtExceptions(xc, eb, eo) : null;                                 // (E, B, C), read before xc becomes dx
+            var t = xc.mul_(bcoef.mul(2).view(1, 1, c, 1, 1)).add_(c0.mul(2).view(1, 1, c, 1, 1));
             if (mask is not null) t.mul_(mask);
             var dx = t.addcmul_(g, a.view(1, 1, c, 1, 1), 1.0);
             // exceptions (diagonal w = 1, non-canonical w = 0) written exactly, so cells nobody reads get exactly zero
-            var (eb, eo, _, ew) = layout.WeightExceptionsOn(x.device, x.dtype);
-            if (eb.shape[0] > 0)
+            if (xe is not null)
             {
-                var xe = AtExceptions(x, eb, eo);                                                      // (E, B, C)
                 var ge = AtExceptions(g, eb, eo);
                 var we = ew.view(-1, 1, 1);
                 if (mask is not null) we = we.mul(AtExceptions(mask, eb, eo));                        // (E, B, 1)

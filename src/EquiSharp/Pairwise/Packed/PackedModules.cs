@@ -68,18 +68,17 @@ public sealed class PackedMultiKernelSymmetricConv2d : PackedModule
 public sealed class PackedBatchNorm2d : PackedModule
 {
     private readonly nn.Module bn;
-    private readonly double eps, momentum;
+    private readonly double eps;
+    private readonly double? momentum; // null: cumulative average, as torch's BatchNorm2d(momentum: null)
     private readonly Func<Tensor?> gamma, beta, runningMean, runningVar, tracked;
     /// <summary>The wrapped dense module.</summary>
     public nn.Module Dense => bn;
 
-    /// <param name="bn">The dense batch norm whose parameters and running statistics are used.</param>
-    /// <param name="eps">Must equal the dense module's eps (TorchSharp default 1e-5).</param>
-    /// <param name="momentum">Must equal the dense module's momentum (TorchSharp default 0.1).</param>
-    public PackedBatchNorm2d(BatchNorm2d bn, double eps = 1e-5, double momentum = 0.1) : base(nameof(PackedBatchNorm2d))
+    /// <param name="bn">The dense batch norm whose parameters, running statistics, eps and momentum are used.</param>
+    public PackedBatchNorm2d(BatchNorm2d bn) : base(nameof(PackedBatchNorm2d))
     {
         this.bn = bn ?? throw new ArgumentNullException(nameof(bn));
-        this.eps = eps; this.momentum = momentum;
+        eps = bn.eps; momentum = bn.momentum;
         gamma = () => bn.weight; beta = () => bn.bias;
         runningMean = () => bn.running_mean; runningVar = () => bn.running_var; tracked = () => bn.num_batches_tracked;
         RegisterComponents();
@@ -111,7 +110,7 @@ public sealed class PackedBatchNorm2d : PackedModule
         Normalize(input, mask, bn.training, bn.Weight, bn.Bias, bn.RunningMean, bn.RunningVar, null, bn.Eps, bn.Momentum);
 
     private static PackedSymmetricMap Normalize(PackedSymmetricMap input, Tensor? mask, bool training, Tensor? g, Tensor? b,
-        Tensor? rm, Tensor? rv, Tensor? tracked, double eps, double momentum)
+        Tensor? rm, Tensor? rv, Tensor? tracked, double eps, double? momentum)
     {
         var x = input.Materialized();
         long c = x.shape[2];
@@ -121,9 +120,10 @@ public sealed class PackedBatchNorm2d : PackedModule
             if (training && rm is not null && rv is not null)
                 using (no_grad())
                 {
-                    rm.mul_(1 - momentum).add_(mean, alpha: momentum);
-                    rv.mul_(1 - momentum).add_(var_.mul(count / Math.Max(count - 1, 1)), alpha: momentum);
                     tracked?.add_(1);
+                    double factor = momentum ?? 1.0 / Math.Max(tracked?.item<long>() ?? 1, 1);
+                    rm.mul_(1 - factor).add_(mean, alpha: factor);
+                    rv.mul_(1 - factor).add_(var_.mul(count / Math.Max(count - 1, 1)), alpha: factor);
                 }
             var invstd = var_.add(eps).rsqrt();
             bool fill = input.Layout.Margin > 0; // in-place-halo layout: hand the next convolution a ready canvas (no gather copy)
