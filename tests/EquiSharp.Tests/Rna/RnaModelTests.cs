@@ -137,6 +137,24 @@ public sealed class RnaModelTests
         Assert.Throws<InvalidOperationException>(() => new RnaPairModel(RnaModelConfig.Small, symmetric: false).PackedMaps = true);
     }
 
+    /// <summary>
+    /// What <c>rna train</c> runs by default: the paper-size SCNN (13×13 kernels, reach 6) on packed folded maps gives the
+    /// dense network's logits and loss gradients (θ, γ, β, BiLSTM/dense) on a padded batch in training mode.
+    /// </summary>
+    [Fact]
+    public void PaperSizePackedMapsAtReachSixGiveTheDenseLogitsAndGradients()
+    {
+        using var scope = NewDisposeScope();
+        var blocks = RnaModelChecks.PackedVersusDense(RnaModelConfig.Paper, maxLength: 20, seed: 7);
+        Assert.Equal(RnaModelChecks.Blocks.Length, blocks.Length);
+        foreach (var (name, (packed, dense)) in RnaModelChecks.Blocks.Zip(blocks))
+        {
+            Assert.True(dense.abs().max().item<float>() > 0, $"{name}: nothing to compare");
+            double dev = EquiSharp.Verification.Deviation.Relative(packed, dense);
+            Assert.True(dev <= 1e-4, $"{name}: deviation {dev}");
+        }
+    }
+
     /// <summary>Mean BCE over valid upper-triangle pairs (a stand-in loss that depends on every logit of the block).</summary>
     private static Tensor PairLoss(Tensor logits, Tensor target, Tensor lengths)
     {
