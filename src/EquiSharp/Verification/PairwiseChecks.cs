@@ -36,17 +36,37 @@ public static class PairwiseChecks
             var a = randn(1, 4, 20, 20, generator: g);
             return Deviation.Asymmetry(block.forward(a + a.transpose(2, 3)));
         });
-        yield return new("pairwise.preserving: ToDense() conv equals the layer", () =>
-        {
-            var conv = PairLayers.SymmetryPreservingConv2d(3, 4, 5);
-            var x = randn(2, 3, 12, 12);
-            return Deviation.Relative(conv.ToDense().forward(x), conv.forward(x));
-        });
-        yield return new("pairwise.generating: kernel invariant under its symmetry group", () =>
+        foreach (int dilation in new[] { 2, 3 })
+            yield return new($"pairwise.preserving k=5 dilation {dilation}: ToDense() conv equals conv2d with an eq. (4) kernel built independently", () =>
+            {
+                var g = new Generator((ulong)(70 + dilation));
+                var q = PaperKernelRelations.PreservingKernel(randn(new long[] { 4, 3, 5, 5 }, generator: g));
+                var bias = randn(new long[] { 4 }, generator: g);
+                var conv = PairLayers.SymmetryPreservingConv2d(3, 4, 5, dilation: dilation);
+                conv.TiedKernel.LoadFromDense(q);
+                using (no_grad()) conv.Bias!.copy_(bias);
+                var x = randn(new long[] { 2, 3, 14, 14 }, generator: g);
+                long pad = dilation * 2;
+                var expected = nn.functional.conv2d(x, q, bias, padding: new[] { pad, pad }, dilation: new long[] { dilation, dilation });
+                return Deviation.Relative(conv.ToDense().forward(x), expected);
+            });
+        yield return new("pairwise.generating k=3: kernel satisfies the eq. (2) entry relations (explicit loops)", () =>
         {
             var conv = PairLayers.SymmetryGeneratingConv2d(8, 4, 3);
-            var w = conv.Weight().contiguous().data<float>().ToArray();
-            return conv.Symmetry.IsInvariant(w, 0f) ? 0.0 : 1.0;
-        });
+            conv.ResetParameters(new Generator(81));
+            return PaperKernelRelations.GeneratingViolation(conv.Weight());
+        }, Tolerance: 0);
+        yield return new("pairwise.generating wide k=3: kernel satisfies the Theorem 1 relation W[i,j,k] = W[j,i,n+k] (explicit loops)", () =>
+        {
+            var conv = PairLayers.SymmetryGeneratingConv2d(8, 4, 3, wide: true);
+            conv.ResetParameters(new Generator(82));
+            return PaperKernelRelations.WideGeneratingViolation(conv.Weight());
+        }, Tolerance: 0);
+        yield return new("pairwise.preserving k=5: kernel satisfies the eq. (4) entry relations (explicit loops)", () =>
+        {
+            var conv = PairLayers.SymmetryPreservingConv2d(3, 4, 5);
+            conv.ResetParameters(new Generator(83));
+            return PaperKernelRelations.PreservingViolation(conv.Weight());
+        }, Tolerance: 0);
     }
 }

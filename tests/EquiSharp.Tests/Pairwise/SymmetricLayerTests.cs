@@ -88,11 +88,38 @@ public class SymmetricLayerTests
             nn.functional.mse_loss(model.forward(x), target).backward();
             opt.step();
         }
-        foreach (var layer in new SymmetricConv2d[] { sg, sp })
-        {
-            var w = layer.Weight().contiguous().data<float>().ToArray();
-            Assert.True(layer.Symmetry.IsInvariant(w, 0f), $"{layer.GetName()} kernel lost its tying");
-        }
+        // the paper's entry relations, by explicit index loops (not the engine's own symmetry): exactly, not to rounding
+        Assert.Equal(0.0, PaperKernelRelations.GeneratingViolation(sg.Weight()));
+        Assert.Equal(0.0, PaperKernelRelations.PreservingViolation(sp.Weight()));
+    }
+
+    [Fact]
+    public void WideGeneratingKernelSatisfiesTheoremOneButNotEquationTwo()
+    {
+        var wide = PairLayers.SymmetryGeneratingConv2d(8, 4, 3, wide: true);
+        wide.ResetParameters(new Generator(4));
+        Assert.Equal(0.0, PaperKernelRelations.WideGeneratingViolation(wide.Weight()));
+        Assert.True(PaperKernelRelations.GeneratingViolation(wide.Weight()) > 0.1); // a wider family than eq. (2)
+    }
+
+    /// <summary>The relation checks can fail (an untied kernel violates them) and the eq. (2)/(4) constructions satisfy them.</summary>
+    [Fact]
+    public void PaperKernelRelationsRejectUntiedKernelsAndAcceptTheirConstructions()
+    {
+        var g = new Generator(8);
+        var untied = randn(new long[] { 3, 4, 5, 5 }, generator: g);
+        Assert.True(PaperKernelRelations.PreservingViolation(untied) > 0.1);
+        Assert.True(PaperKernelRelations.GeneratingViolation(untied) > 0.1);
+        Assert.True(PaperKernelRelations.WideGeneratingViolation(untied) > 0.1);
+        Assert.True(double.IsNaN(PaperKernelRelations.PreservingViolation(zeros(2, 2, 3, 3))));
+        var q = PaperKernelRelations.PreservingKernel(untied);
+        Assert.Equal(0.0, PaperKernelRelations.PreservingViolation(q));
+        Assert.Equal(untied[1, 2, 4, 1].item<float>(), q[1, 2, 4, 1].item<float>()); // i ≥ j: R itself
+        Assert.Equal(untied[1, 2, 4, 1].item<float>(), q[1, 2, 1, 4].item<float>()); // i < j: R transposed
+        var w = PaperKernelRelations.GeneratingKernel(untied);
+        Assert.Equal(new long[] { 3, 8, 5, 5 }, w.shape);
+        Assert.Equal(0.0, PaperKernelRelations.GeneratingViolation(w));
+        Assert.Equal(untied[2, 3, 3, 0].item<float>(), w[2, 7, 0, 3].item<float>()); // k > n, i < j: S[j, i, k − n]
     }
 
     [Fact]
@@ -106,12 +133,30 @@ public class SymmetricLayerTests
         Assert.Throws<ArgumentException>(() => PairLayers.MultiKernelSymmetricConv2d(4, Array.Empty<(long, long)>()));
     }
 
-    [Fact]
-    public void ToDenseGivesAPlainConvWithTheSameOutput()
+    /// <summary>
+    /// ToDense() of a layer loaded with a kernel built independently from eq. (4) (dilated) or eq. (2) equals a plain
+    /// conv2d with that kernel — not the layer compared with itself.
+    /// </summary>
+    [Theory]
+    [InlineData(false, 2)] [InlineData(false, 3)] [InlineData(true, 1)]
+    public void ToDenseEqualsConvWithAnIndependentlyBuiltKernel(bool generating, int dilation)
     {
-        var sg = PairLayers.SymmetryGeneratingConv2d(6, 3, 5);
-        var x = PairLayers.SelfCartesian().forward(randn(2, 9, 3));
-        Assert.True(Deviation.Relative(sg.ToDense().forward(x), sg.forward(x)) <= Tol);
+        var g = new Generator((ulong)(20 + dilation));
+        const int k = 5;
+        var kernel = generating
+            ? PaperKernelRelations.GeneratingKernel(randn(new long[] { 3, 3, k, k }, generator: g))
+            : PaperKernelRelations.PreservingKernel(randn(new long[] { 3, 4, k, k }, generator: g));
+        var bias = randn(new long[] { 3 }, generator: g);
+        SymmetricConv2d layer = generating ? PairLayers.SymmetryGeneratingConv2d(6, 3, k) : PairLayers.SymmetryPreservingConv2d(4, 3, k, dilation);
+        layer.TiedKernel.LoadFromDense(kernel);
+        using (no_grad()) layer.Bias!.copy_(bias);
+        var x = generating ? PairLayers.SelfCartesian().forward(randn(new long[] { 2, 13, 3 }, generator: g)) : randn(new long[] { 2, 4, 13, 13 }, generator: g);
+        long pad = dilation * (k - 1) / 2;
+        var expected = nn.functional.conv2d(x, kernel, bias, padding: new[] { pad, pad }, dilation: new long[] { dilation, dilation });
+        var dense = layer.ToDense();
+        Assert.Equal(0f, (dense.weight! - kernel).abs().max().item<float>());
+        Assert.True(Deviation.Relative(dense.forward(x), expected) <= Tol, $"ToDense {Deviation.Relative(dense.forward(x), expected)}");
+        Assert.True(Deviation.Relative(layer.forward(x), expected) <= Tol, $"layer {Deviation.Relative(layer.forward(x), expected)}");
     }
 
     [Fact]
