@@ -11,7 +11,7 @@ public sealed class TiedConv1d : TiedConvolution
         WeightTying? biasTying, KernelInitialisation? initialisation, Device? device, ScalarType? dtype)
         : base(nameof(TiedConv1d), 1, kernelTying, new[] { stride }, padding, new[] { dilation }, bias, biasTying, initialisation, device, dtype) { }
 
-    public override string ToString() => $"TiedConv1d({Geometry}; free parameters {FreeParameterCount} of {DenseParameterCount})";
+    public override string ToString() => $"TiedConv1d({Geometry}; free parameters {FreeParameterCount} of {DenseParameterCount()})";
 }
 
 /// <summary>A 2-D convolution with any tying of its kernel (out, in, kH, kW). Input (B, in, H, W) → (B, out, H', W').</summary>
@@ -21,7 +21,7 @@ public sealed class TiedConv2d : TiedConvolution
         WeightTying? biasTying, KernelInitialisation? initialisation, Device? device, ScalarType? dtype)
         : base(nameof(TiedConv2d), 2, kernelTying, stride, padding, dilation, bias, biasTying, initialisation, device, dtype) { }
 
-    public override string ToString() => $"TiedConv2d({Geometry}; free parameters {FreeParameterCount} of {DenseParameterCount})";
+    public override string ToString() => $"TiedConv2d({Geometry}; free parameters {FreeParameterCount} of {DenseParameterCount()})";
 }
 
 /// <summary>Factories with PyTorch's parameter names for convolutions whose kernels are tied by a symmetry.</summary>

@@ -39,7 +39,8 @@ public abstract class TiedConvolution : nn.Module<Tensor, Tensor>, IMaterialized
     /// <summary>Kernel free parameters plus bias free parameters.</summary>
     public long FreeParameterCount => weight.FreeParameterCount + (tiedBias?.FreeParameterCount ?? (bias is null ? 0 : OutChannels));
     /// <summary>Parameters of the plain convolution <see cref="ToDense"/> returns.</summary>
-    public long DenseParameterCount => TensorShape.Numel(weight.Shape) + (HasBias ? OutChannels : 0);
+    /// <param name="size">Ignored: a convolution's dense kernel does not depend on the input size.</param>
+    public long DenseParameterCount(long? size = null) => TensorShape.Numel(weight.Shape) + (HasBias ? OutChannels : 0);
     /// <summary>True when the layer adds a bias.</summary>
     public bool HasBias => bias is not null || tiedBias is not null;
 
@@ -177,6 +178,10 @@ public abstract class TiedConvolution : nn.Module<Tensor, Tensor>, IMaterialized
         }
         return conv;
     }
+
+    /// <summary><see cref="ToDense"/> as a module (what <see cref="IEquivariantModule.ToDenseModule"/> returns for every tied convolution).</summary>
+    /// <param name="size">Ignored: a convolution's dense form does not depend on the input size.</param>
+    public nn.Module<Tensor, Tensor> ToDenseModule(long? size = null) => ToDense();
 
     public void InvalidateCache()
     {

@@ -1,3 +1,4 @@
+using EquiSharp.Layers;
 using EquiSharp.Pairwise.Packed;
 using EquiSharp.Pairwise.Separable;
 using TorchSharp;
@@ -14,7 +15,7 @@ public enum PairActivation { ReLU, Sigmoid }
 /// block), so padding never shifts them; outputs outside the blocks are zero. Per-channel affine, so symmetric in →
 /// symmetric out. Without a mask it equals <c>BatchNorm2d</c>.
 /// </summary>
-public sealed class PairBatchNorm2d : nn.Module<Tensor, Tensor>
+public sealed class PairBatchNorm2d : nn.Module<Tensor, Tensor>, IEquivariantModule
 {
     private readonly Parameter weight;
     private readonly Parameter bias;
@@ -75,6 +76,62 @@ public sealed class PairBatchNorm2d : nn.Module<Tensor, Tensor>
         var scale = weight / (variance + eps).sqrt();
         var y = x * scale.view(1, -1, 1, 1) + (bias - mean * scale).view(1, -1, 1, 1);
         return mask is null ? y : y * mask;
+    }
+
+    public string InputDescription => $"(B, {Channels}, L, L), symmetric in the last two axes, optionally with a (B, 1, L, L) mask of valid entries";
+    public string OutputDescription => $"(B, {Channels}, L, L), symmetric, zero outside the mask";
+    public string SymmetryDescription => "per-channel affine map with statistics over whole (masked) maps: symmetric in → symmetric out, in training and eval mode";
+    public long FreeParameterCount => 2 * Channels;
+    /// <param name="size">Ignored: the dense form does not depend on the map size.</param>
+    public long DenseParameterCount(long? size = null) => 2 * Channels;
+
+    /// <summary>
+    /// An <c>nn.BatchNorm2d</c> in eval mode with this layer's running statistics, affine parameters, eps and momentum:
+    /// the same output as this layer in eval mode without a mask.
+    /// </summary>
+    /// <param name="size">Ignored: the dense form does not depend on the map size.</param>
+    public nn.Module<Tensor, Tensor> ToDenseModule(long? size = null)
+    {
+        var bn = nn.BatchNorm2d(Channels, eps, momentum, device: weight.device, dtype: weight.dtype);
+        using (no_grad())
+        {
+            bn.weight!.copy_(weight);
+            bn.bias!.copy_(bias);
+            bn.running_mean!.copy_(RunningMean);
+            bn.running_var!.copy_(RunningVar);
+        }
+        bn.eval();
+        return bn;
+    }
+
+    /// <summary>
+    /// Asymmetry of the output on a random symmetric padded batch (lengths L and L − 1, masked statistics), the worse
+    /// of training and eval mode. Running statistics and the mode are restored afterwards.
+    /// </summary>
+    public double MeasureEquivariance(long size, Generator? generator = null)
+    {
+        bool wasTraining = training;
+        using var scope = NewDisposeScope();
+        var savedMean = RunningMean.clone();
+        var savedVar = RunningVar.clone();
+        try
+        {
+            var mask = PairMask.FromLengths(tensor(new[] { size, Math.Max(1, size - 1) }, device: weight.device), size, weight.dtype);
+            return new[] { true, false }.Max(train =>
+            {
+                this.train(train);
+                return PairSymmetryMeasure.OnSymmetricMaps(x => forward(x, mask), Channels, size, weight.dtype, weight.device, generator);
+            });
+        }
+        finally
+        {
+            this.train(wasTraining);
+            using (no_grad())
+            {
+                RunningMean.copy_(savedMean);
+                RunningVar.copy_(savedVar);
+            }
+        }
     }
 }
 

@@ -44,7 +44,6 @@ public abstract class SymmetricConv2d : TiedConvolution, IEquivariantModule
     /// <summary>Exports a plain <see cref="Conv2d"/> with the materialised weight (for interoperability and baselines).</summary>
     public new Conv2d ToDense() => (Conv2d)base.ToDense();
 
-    public nn.Module<Tensor, Tensor> ToDenseModule() => ToDense();
     public abstract string InputDescription { get; }
     public string OutputDescription => $"(B, {OutChannels}, L, L), symmetric: Y[b,f,s,t] = Y[b,f,t,s]";
     public string SymmetryDescription => Symmetry.Description;
@@ -74,14 +73,8 @@ public sealed class SymmetryGeneratingConv2d : SymmetricConv2d
     public override string InputDescription => $"(B, {InChannels}, L, L): a self-Cartesian product [x_i; x_j] of a (B, L, {InChannels / 2}) sequence";
 
     /// <summary>Asymmetry of the output on the self-Cartesian product of a random sequence (Theorem 1).</summary>
-    public override double MeasureEquivariance(long size, Generator? generator = null)
-    {
-        using var scope = NewDisposeScope();
-        var w = Weight();
-        var x = randn(new[] { 2, size, InChannels / 2 }, dtype: w.dtype, device: w.device, generator: generator);
-        using var _ = no_grad();
-        return Verification.Deviation.Asymmetry(forward(new SelfCartesian().forward(x)));
-    }
+    public override double MeasureEquivariance(long size, Generator? generator = null) =>
+        PairSymmetryMeasure.OnSequences(x => forward(new SelfCartesian().forward(x)), InChannels / 2, size, TiedKernel.Theta.dtype, TiedKernel.Theta.device, generator);
 
     private static WeightSymmetry Validate(long inChannels, long outChannels, long kernelSize, bool wide)
     {
@@ -106,14 +99,8 @@ public sealed class SymmetryPreservingConv2d : SymmetricConv2d
     public override string InputDescription => $"(B, {InChannels}, L, L), symmetric in the last two axes";
 
     /// <summary>Asymmetry of the output on a random symmetric input (eq. 4).</summary>
-    public override double MeasureEquivariance(long size, Generator? generator = null)
-    {
-        using var scope = NewDisposeScope();
-        var w = Weight();
-        var x = randn(new[] { 2, InChannels, size, size }, dtype: w.dtype, device: w.device, generator: generator);
-        using var _ = no_grad();
-        return Verification.Deviation.Asymmetry(forward(x + x.transpose(2, 3)));
-    }
+    public override double MeasureEquivariance(long size, Generator? generator = null) =>
+        PairSymmetryMeasure.OnSymmetricMaps(forward, InChannels, size, TiedKernel.Theta.dtype, TiedKernel.Theta.device, generator);
 
     private static WeightSymmetry Validate(long inChannels, long outChannels, long kernelSize, long dilation)
     {

@@ -1,3 +1,4 @@
+using EquiSharp.Layers;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -10,7 +11,7 @@ namespace EquiSharp.Permutation;
 /// exactly the engine's orbit pattern of S_N on (out, in) pairs — two classes per channel pair, W[k,i] = Λ δ_ki + Γ,
 /// i.e. W = Λ ⊗ I + Γ ⊗ 11ᵀ (the notes' αI + β11ᵀ for one channel). Permuting the N inputs permutes the N outputs.
 /// </summary>
-public sealed class PermutationEquivariantLinear : nn.Module<Tensor, Tensor>
+public sealed class PermutationEquivariantLinear : nn.Module<Tensor, Tensor>, IEquivariantModule
 {
     private readonly Parameter lambda;
     private readonly Parameter gamma;
@@ -78,6 +79,39 @@ public sealed class PermutationEquivariantLinear : nn.Module<Tensor, Tensor>
         var g = Mean ? gamma / n : (Tensor)gamma;
         return einsum("ki,oc->koic", eye, lambda) + einsum("ki,oc->koic", ones, g);
     }
+
+    /// <summary>
+    /// An <c>nn.Linear</c> over the flattened set (N·C_in → N·C_out) with weight <see cref="DenseWeight"/> and the bias
+    /// repeated per element, behind a <see cref="FlattenedSetAdapter"/>: the same function for sets of size N only.
+    /// </summary>
+    /// <param name="size">N, required.</param>
+    public nn.Module<Tensor, Tensor> ToDenseModule(long? size = null)
+    {
+        long n = size ?? throw SetPermutationMeasure.SizeRequired(GetName());
+        var linear = nn.Linear(n * InChannels, n * OutChannels, hasBias: bias is not null, device: lambda.device, dtype: lambda.dtype);
+        using (no_grad())
+        {
+            linear.weight.copy_(DenseWeight(n).reshape(n * OutChannels, n * InChannels));
+            if (bias is not null) linear.bias!.copy_(bias.repeat(n));   // entry k·C_out + o is b[o]
+        }
+        return new FlattenedSetAdapter(linear, n, InChannels, OutChannels);
+    }
+
+    /// <summary>(N·C_out)·(N·C_in) (+ N·C_out with bias): the Linear of <see cref="ToDenseModule"/>.</summary>
+    /// <param name="size">N, required.</param>
+    public long DenseParameterCount(long? size = null)
+    {
+        long n = size ?? throw SetPermutationMeasure.SizeRequired(GetName());
+        return n * OutChannels * n * InChannels + (bias is null ? 0 : n * OutChannels);
+    }
+
+    public string InputDescription => $"(…, N, {InChannels}): a set of any size N on axis −2, channels last";
+    public string OutputDescription => $"(…, N, {OutChannels}), in the input's element order";
+    public string SymmetryDescription => "S_N: permuting the set's elements permutes the output's the same way (W = Λ ⊗ I + Γ ⊗ 11ᵀ)";
+
+    /// <summary>Deviation of f(Px) from P f(x) for a random permutation P of a random set of <paramref name="size"/> elements.</summary>
+    public double MeasureEquivariance(long size, Generator? generator = null) =>
+        SetPermutationMeasure.Measure(forward, InChannels, size, lambda, generator);
 
     public override string ToString() =>
         $"{GetName()}({InChannels} → {OutChannels}, {(Mean ? "mean" : "sum")} over the set; free parameters {FreeParameterCount})";

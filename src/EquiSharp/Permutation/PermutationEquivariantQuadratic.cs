@@ -1,3 +1,4 @@
+using EquiSharp.Layers;
 using EquiSharp.Symmetry;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -23,7 +24,7 @@ namespace EquiSharp.Permutation;
 /// (⟨P, F⟩[o] = Σ_cd P[o,c,d] F[c,d]); with the identification the two middle terms become 2⟨P_ki, x_k⊗s'⟩. The cost is
 /// O(N·C_in²·C_out) per set.</para>
 /// </summary>
-public sealed class PermutationEquivariantQuadratic : nn.Module<Tensor, Tensor>
+public sealed class PermutationEquivariantQuadratic : nn.Module<Tensor, Tensor>, IEquivariantModule
 {
     private readonly TiedWeight[] classes;
 
@@ -113,6 +114,38 @@ public sealed class PermutationEquivariantQuadratic : nn.Module<Tensor, Tensor>
         var a = DenseTensor(input.shape[^2]);
         return einsum("koicjd,...ic,...jd->...ko", a, input, input);
     }
+
+    /// <summary>
+    /// An <c>nn.Bilinear</c> over the flattened set (in1 = in2 = N·C_in, out N·C_out, no bias) with weight
+    /// <see cref="DenseTensor"/> and x fed to both inputs, behind a <see cref="FlattenedSetAdapter"/>: the same function
+    /// for sets of size N only (N³·C_out·C_in² dense coefficients).
+    /// </summary>
+    /// <param name="size">N, required.</param>
+    public nn.Module<Tensor, Tensor> ToDenseModule(long? size = null)
+    {
+        long n = size ?? throw SetPermutationMeasure.SizeRequired(GetName());
+        var theta = classes[0].Theta;
+        var bilinear = nn.Bilinear(n * InChannels, n * InChannels, n * OutChannels, hasBias: false, device: theta.device, dtype: theta.dtype);
+        using (no_grad())
+            bilinear.weight.copy_(DenseTensor(n).reshape(n * OutChannels, n * InChannels, n * InChannels));
+        return new FlattenedSetAdapter(bilinear, n, InChannels, OutChannels);
+    }
+
+    /// <summary>N³·C_out·C_in²: the Bilinear of <see cref="ToDenseModule"/>.</summary>
+    /// <param name="size">N, required.</param>
+    public long DenseParameterCount(long? size = null)
+    {
+        long n = size ?? throw SetPermutationMeasure.SizeRequired(GetName());
+        return n * OutChannels * n * InChannels * n * InChannels;
+    }
+
+    public string InputDescription => $"(…, N, {InChannels}): a set of any size N on axis −2, channels last";
+    public string OutputDescription => $"(…, N, {OutChannels}), in the input's element order";
+    public string SymmetryDescription => $"S_N: permuting the set's elements permutes the output's the same way (A constant on the S_N orbits of (k, i, j): {ClassNames.Count} classes)";
+
+    /// <summary>Deviation of f(Px) from P f(x) for a random permutation P of a random set of <paramref name="size"/> elements.</summary>
+    public double MeasureEquivariance(long size, Generator? generator = null) =>
+        SetPermutationMeasure.Measure(forward, InChannels, size, classes[0].Theta, generator);
 
     public override string ToString() =>
         $"{GetName()}({InChannels} → {OutChannels}, classes: {string.Join(", ", ClassNames)}; free parameters {FreeParameterCount})";

@@ -76,7 +76,7 @@ public sealed class TiedConvolutionTests
         var biasSymmetry = new WeightSymmetry(new long[] { 6 }, new[] { IndexAction.ReverseAxis(new long[] { 6 }, 0) }, "reverse");
         using var layer = TiedLayers.TiedConv1d(Untied(6, 4, 3), bias_tying: new OrbitTying(biasSymmetry));
         Assert.Equal(6 * 4 * 3 + 3, layer.FreeParameterCount);
-        Assert.Equal(6 * 4 * 3 + 6, layer.DenseParameterCount);
+        Assert.Equal(6 * 4 * 3 + 6, layer.DenseParameterCount());
         using (no_grad()) layer.TiedBias!.Theta.copy_(tensor(new[] { 1f, 2f, 3f }));
         layer.InvalidateCache();
         Assert.Equal(new[] { 1f, 2f, 3f, 3f, 2f, 1f }, layer.BiasVector()!.data<float>().ToArray());
@@ -124,9 +124,9 @@ public sealed class TiedConvolutionTests
         foreach (var layer in layers)
         {
             Assert.True(layer.MeasureEquivariance(9) <= 1e-5, layer.SymmetryDescription);
-            Assert.True(layer.FreeParameterCount < layer.DenseParameterCount);
+            Assert.True(layer.FreeParameterCount < layer.DenseParameterCount());
             using var dense = layer.ToDenseModule();
-            Assert.Equal(layer.DenseParameterCount, dense.parameters().Sum(p => p.numel()));
+            Assert.Equal(layer.DenseParameterCount(), dense.parameters().Sum(p => p.numel()));
             Assert.False(string.IsNullOrWhiteSpace(layer.InputDescription + layer.OutputDescription));
         }
         // a plain convolution on a self-Cartesian product is not symmetric: the measure can fail

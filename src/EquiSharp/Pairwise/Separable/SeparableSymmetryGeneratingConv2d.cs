@@ -1,3 +1,4 @@
+using EquiSharp.Layers;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -11,7 +12,7 @@ namespace EquiSharp.Pairwise.Separable;
 /// <see cref="SymmetryGeneratingConv2d"/> (registered as "conv"), so the tied kernel, parameters, <see cref="ToDense"/>
 /// and initialisation are exactly the dense layer's.
 /// </summary>
-public sealed class SeparableSymmetryGeneratingConv2d : nn.Module<Tensor, Tensor>
+public sealed class SeparableSymmetryGeneratingConv2d : nn.Module<Tensor, Tensor>, IEquivariantModule
 {
     private readonly SymmetryGeneratingConv2d conv;
 
@@ -66,6 +67,25 @@ public sealed class SeparableSymmetryGeneratingConv2d : nn.Module<Tensor, Tensor
 
     /// <summary>The materialised dense kernel (F, 2n, C, C).</summary>
     public Tensor Weight() => conv.Weight();
+
+    /// <summary>The dense path as one module: the self-Cartesian product, then the plain <see cref="Conv2d"/> (equal to <see cref="forward(Tensor)"/> without lengths).</summary>
+    /// <param name="size">Ignored: the dense form does not depend on the sequence length.</param>
+    public nn.Module<Tensor, Tensor> ToDenseModule(long? size = null) =>
+        nn.Sequential(("product", new SelfCartesian()), ("conv", (nn.Module<Tensor, Tensor>)ToDense()));
+
+    /// <param name="size">Ignored: the dense form does not depend on the sequence length.</param>
+    public long DenseParameterCount(long? size = null) => conv.DenseParameterCount();
+
+    public string InputDescription => $"(B, L, {SequenceFeatures}) sequence features, optionally with lengths (B); no self-Cartesian product is built";
+    public string OutputDescription => conv.OutputDescription + ", zero outside each L_b×L_b block";
+    public string SymmetryDescription => conv.SymmetryDescription;
+
+    /// <summary>Asymmetry of the output on random sequences (Theorem 1), computed by the separable path.</summary>
+    public double MeasureEquivariance(long size, Generator? generator = null)
+    {
+        var theta = conv.TiedKernel.Theta;
+        return PairSymmetryMeasure.OnSequences(forward, SequenceFeatures, size, theta.dtype, theta.device, generator);
+    }
 
     public override string ToString() =>
         $"{nameof(SeparableSymmetryGeneratingConv2d)}((B, L, {SequenceFeatures}) → (B, {OutChannels}, L, L), kernel {KernelSize}; engine {Engine}; free parameters {FreeParameterCount})";
