@@ -44,7 +44,7 @@ public sealed class FlattenedSetAdapter : nn.Module<Tensor, Tensor>
             throw new ArgumentException($"{GetName()}: this dense form is for sets of exactly N = {SetSize}: expected input (…, {SetSize}, {InChannels}), got [{string.Join(", ", input.shape)}].");
         var flat = input.flatten(-2);
         var y = linear is not null ? linear.forward(flat) : bilinear!.forward(flat, flat);
-        return y.unflatten(-1, new[] { SetSize, OutChannels });
+        return y.reshape(input.shape[..^2].Append(SetSize).Append(OutChannels).ToArray());
     }
 
     public override string ToString() =>
