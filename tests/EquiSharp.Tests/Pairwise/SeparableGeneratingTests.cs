@@ -123,6 +123,23 @@ public class SeparableGeneratingTests
     }
 
     [Fact]
+    public void DenseModuleIsTheProductThenAPlainConv()
+    {
+        var layer = new SeparableSymmetryGeneratingConv2d(3, 4, 5);
+        using (no_grad()) layer.Conv.Bias!.normal_();
+        var dense = Assert.IsType<TorchSharp.Modules.Sequential>(layer.ToDenseModule());
+        var parts = dense.children().ToArray();
+        Assert.IsType<SelfCartesian>(parts[0]);
+        Assert.IsType<TorchSharp.Modules.Conv2d>(parts[1]);
+        Assert.Equal(layer.DenseParameterCount(), dense.parameters().Sum(p => p.numel()));
+        Assert.True(layer.FreeParameterCount < layer.DenseParameterCount());
+        var x = randn(2, 11, 3);
+        using (no_grad())
+            Assert.True(Deviation.Relative(dense.forward(x), layer.forward(x)) <= Tol);
+        Assert.True(layer.MeasureEquivariance(11, new Generator(3)) <= Tol);
+    }
+
+    [Fact]
     public void FusedEngineWorksWithoutGradAndInEvalMode()
     {
         var layer = new SeparableSymmetryGeneratingConv2d(2, 3, 3);
