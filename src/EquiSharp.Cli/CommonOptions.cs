@@ -37,6 +37,10 @@ public static class CommonOptions
         }
     }
 
+    /// <summary>The names of the options given on the command line (not left at their defaults), e.g. for a resume policy.</summary>
+    public static IReadOnlySet<string> GivenOptions(ParseResult parse, Command command) =>
+        command.Options.Where(o => parse.GetResult(o) is { Implicit: false }).Select(o => o.Name).ToHashSet();
+
     /// <summary>
     /// Parses and runs a command line — the one place errors are handled for every command: bad input (options, files,
     /// formats) ends as "error: …" on stderr and exit code 1; anything else is a bug, printed with its stack trace, exit

@@ -61,7 +61,9 @@ public sealed class RnaCommand : ICliCommand
         var posWeight = new Option<double>("--pos-weight") { Description = "Weight of positive pairs in the BCE.", DefaultValueFactory = _ => 5.0 };
         var patience = new Option<int>("--patience") { Description = "Early stopping: epochs without a better dev accuracy (0 = never stop early).", DefaultValueFactory = _ => 5 };
         var maxSteps = new Option<long?>("--max-steps") { Description = "Stop after this many optimizer steps in total (smoke runs)." };
-        var resume = new Option<string?>("--resume") { Description = "Continue the run in this model directory (stored hyperparameters are reused)." };
+        var resume = new Option<string?>("--resume") { Description = "Continue the run in this model directory with its recorded options (see above for options given again)." };
+        var checkpointEvery = new Option<long?>("--checkpoint-every") { Description = "Also checkpoint every N optimizer steps (default: only at epoch ends and by --checkpoint-minutes)." };
+        var checkpointMinutes = new Option<double?>("--checkpoint-minutes") { Description = "Also checkpoint when this many minutes have passed since the last checkpoint.", DefaultValueFactory = _ => CheckpointCadence.DefaultMinutes };
         var devFraction = new Option<double>("--dev-fraction") { Description = "Fraction of training records split off (by --seed) as the dev set.", DefaultValueFactory = _ => 0.1 };
         var devSplit = new Option<string?>("--dev-split") { Description = "Reuse this dev-split.json (e.g. from the other model with the same seed) instead of drawing a split." };
         var devMax = new Option<int>("--dev-max-length") { Description = "Dev sequences are truncated to this length for the per-epoch evaluation.", DefaultValueFactory = _ => 256 };
@@ -71,35 +73,37 @@ public sealed class RnaCommand : ICliCommand
         var seed = CommonOptions.Seed();
         var device = CommonOptions.Device();
         var decoder = new DecoderOptions();
-        var command = new Command("train", "Train an RNA pair model (SCNN or CNN) with random crops, dev-set selection and checkpoints.")
-            { train, valid, model, outDir, size, activation, epochs, crop, batch, lr, l2, posWeight, patience, maxSteps, resume, devFraction, devSplit, devMax, validMax, tile, maps, seed, device };
+        var command = new Command("train", "Train an RNA pair model (SCNN or CNN) with random crops, dev-set selection and checkpoints "
+                + "(atomic; at every epoch end, every --checkpoint-every steps and every --checkpoint-minutes). " + RunOptions.Describe<RnaTrainRunOptions>())
+            { train, valid, model, outDir, size, activation, epochs, crop, batch, lr, l2, posWeight, patience, maxSteps, resume, devFraction, devSplit, devMax, validMax, tile, maps,
+              checkpointEvery, checkpointMinutes, seed, device };
         decoder.AddTo(command);
         command.SetAction(parse =>
         {
-            string? trainPath = parse.GetValue(train) ?? throw new ArgumentException("--train is required.");
             string? resumeDir = parse.GetValue(resume), outPath = parse.GetValue(outDir);
             if (resumeDir is not null && outPath is not null && Path.GetFullPath(resumeDir) != Path.GetFullPath(outPath))
                 throw new ArgumentException($"--resume {resumeDir} and --out {outPath} differ; a resumed run continues in its own directory.");
             string dir = resumeDir ?? outPath ?? throw new ArgumentException("--out (or --resume DIR) is required.");
-            var config = ParseSize(parse.GetValue(size)!) with { Activation = ParseActivation(parse.GetValue(activation)!) };
+            string? FullPath(string? path) => path is null ? null : Path.GetFullPath(path); // recorded paths hold from any directory
+            var decoderOptions = decoder.Get(parse);
             int p = parse.GetValue(patience);
             var options = new RnaTrainRunOptions
             {
-                TrainPath = trainPath, ValidPath = parse.GetValue(valid), OutDir = dir,
-                Model = RnaModelSpec.ParseVariant(parse.GetValue(model)!), Config = config,
-                Training = new RnaTrainingOptions
-                {
-                    Crop = Positive(parse.GetValue(crop), "--crop"), BatchSize = Positive(parse.GetValue(batch), "--batch"),
-                    LearningRate = parse.GetValue(lr), L2 = parse.GetValue(l2), PositiveWeight = parse.GetValue(posWeight),
-                    DevMaxLength = Positive(parse.GetValue(devMax), "--dev-max-length"), Decoder = decoder.Get(parse),
-                },
-                Epochs = Positive(parse.GetValue(epochs), "--epochs"), MaxSteps = parse.GetValue(maxSteps), Patience = p <= 0 ? null : p,
-                Seed = parse.GetValue(seed), DevFraction = parse.GetValue(devFraction), DevSplitFile = parse.GetValue(devSplit), Resume = resumeDir is not null,
-                ValidMaxLength = parse.GetValue(validMax), TileSize = Positive(parse.GetValue(tile), "--tile"),
+                TrainPath = FullPath(parse.GetValue(train)) ?? "", ValidPath = FullPath(parse.GetValue(valid)), OutDir = dir, Resume = resumeDir is not null,
+                DevSplitFile = FullPath(parse.GetValue(devSplit)), DevFraction = parse.GetValue(devFraction), Seed = parse.GetValue(seed),
+                Model = RnaModelSpec.ParseVariant(parse.GetValue(model)!), Size = ParseSize(parse.GetValue(size)!), Activation = ParseActivation(parse.GetValue(activation)!),
+                Crop = Positive(parse.GetValue(crop), "--crop"), BatchSize = Positive(parse.GetValue(batch), "--batch"),
+                LearningRate = parse.GetValue(lr), L2 = parse.GetValue(l2), PositiveWeight = parse.GetValue(posWeight), Patience = p <= 0 ? null : p,
+                DevMaxLength = Positive(parse.GetValue(devMax), "--dev-max-length"),
+                Threshold = decoderOptions.Threshold, MinHairpin = decoderOptions.MinHairpinLoop, Canonical = decoderOptions.CanonicalOnly,
+                Epochs = Positive(parse.GetValue(epochs), "--epochs"), MaxSteps = parse.GetValue(maxSteps),
+                DeviceName = CommonOptions.ParseDevice(parse.GetValue(device)!).ToString(), TileSize = Positive(parse.GetValue(tile), "--tile"),
+                ValidMaxLength = parse.GetValue(validMax),
                 Maps = PairMapPolicy.Parse(parse.GetValue(maps)!),
-                Device = CommonOptions.ParseDevice(parse.GetValue(device)!),
+                CheckpointEvery = parse.GetValue(checkpointEvery), CheckpointMinutes = parse.GetValue(checkpointMinutes),
             };
-            var result = ProgressDisplay.Run(progress => RnaTrainRun.Run(options, progress));
+            options.Checkpoints.Validated();
+            var result = ProgressDisplay.Run(progress => RnaTrainRun.Run(options, progress, CommonOptions.GivenOptions(parse, command)));
             var s = result.Fit.State;
             Console.WriteLine(FormattableString.Invariant(
                 $"finished: {s.Step} steps, {s.History.Count} epochs, {s.TrainSeconds:0} s, best dev acc={(s.BestEpoch > 0 ? s.BestScore : double.NaN):0.0000} at epoch {s.BestEpoch}, stop: {(result.Fit.Interrupted ? "interrupted" : result.Fit.ReachedMaxSteps ? "max-steps" : s.StopReason)}; model in {Path.GetFullPath(dir)}"));
@@ -217,12 +221,12 @@ public sealed class RnaCommand : ICliCommand
     private static int Positive(int value, string option) =>
         value > 0 ? value : throw new ArgumentException($"{option} {value}: expected a positive number.");
 
-    private static RnaModelConfig ParseSize(string text) => text.Trim().ToLowerInvariant() switch
+    /// <summary>A named architecture size, checked (see <see cref="RnaModelConfig.Named"/>).</summary>
+    private static string ParseSize(string text)
     {
-        "paper" => RnaModelConfig.Paper,
-        "small" => RnaModelConfig.Small,
-        _ => throw new ArgumentException($"--size {text}: expected paper or small."),
-    };
+        RnaModelConfig.Named(text);
+        return text.Trim().ToLowerInvariant();
+    }
 
     private static PairActivation ParseActivation(string text) => text.Trim().ToLowerInvariant() switch
     {

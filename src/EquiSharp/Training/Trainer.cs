@@ -37,6 +37,8 @@ public sealed record TrainerOptions
     public string Title { get; init; } = "train";
     /// <summary>Stop cleanly (checkpoint, then return) on SIGINT / Ctrl-C.</summary>
     public bool HandleInterrupt { get; init; } = true;
+    /// <summary>Checkpoints besides those at epoch ends: every N steps and/or every M minutes (default: every 10 minutes).</summary>
+    public CheckpointCadence Checkpoints { get; init; } = CheckpointCadence.Default;
     /// <summary>Called after every epoch (e.g. for memory measurements or extra logging).</summary>
     public Action<EpochRecord>? OnEpochEnd { get; init; }
 }
@@ -64,6 +66,12 @@ public static class Trainer
             state = Checkpoint.Load(options.OutDir, model, optimizer)
                 ?? throw new FileNotFoundException($"No checkpoint to resume from in '{options.OutDir}' (expected {Path.Combine(options.OutDir, Checkpoint.LatestName)}/state.json).");
             progress.Message($"resumed from {options.OutDir} at epoch {state.Epoch + 1}, step {state.Step}");
+            if (state.Finished && state.StopReason == "epochs" && state.Epoch < options.Epochs)
+            {
+                // a run that used up its epochs continues when given more; an early-stopped one stays finished
+                state = state with { Finished = false, StopReason = "" };
+                progress.Message($"extending the finished run: epoch {state.Epoch} of now {options.Epochs}");
+            }
             if (state.Finished) return new TrainingResult(state, false, false, state.StopReason == "early-stopping");
         }
 
@@ -76,8 +84,16 @@ public static class Trainer
         var clock = System.Diagnostics.Stopwatch.StartNew();
         double secondsBefore = state.TrainSeconds;
 
+        var cadence = options.Checkpoints.Validated();
+        var sinceSave = System.Diagnostics.Stopwatch.StartNew();
+        long stepsSinceSave = 0;
         TrainingState Snapshot(TrainingState s) => s with { TrainSeconds = secondsBefore + clock.Elapsed.TotalSeconds };
-        void Save(TrainingState s) { if (options.OutDir is not null) Checkpoint.Save(options.OutDir, model, optimizer, s); }
+        void Save(TrainingState s)
+        {
+            if (options.OutDir is not null) Checkpoint.Save(options.OutDir, model, optimizer, s);
+            stepsSinceSave = 0;
+            sinceSave.Restart();
+        }
 
         for (int epoch = state.Epoch; epoch < options.Epochs; epoch++)
         {
@@ -108,6 +124,11 @@ public static class Trainer
                     EpochLossSum = state.EpochLossSum + lossValue, EpochLossCount = state.EpochLossCount + 1,
                 };
                 progress.Step(state.Step, lossValue);
+                if (cadence.Due(++stepsSinceSave, sinceSave.Elapsed) && !stop.Requested)
+                {
+                    state = Snapshot(state);
+                    Save(state);
+                }
                 if (stop.Requested)
                 {
                     state = Snapshot(state);

@@ -39,7 +39,7 @@ public sealed class RnaCliTests
         Assert.True(r.Code == 0, r.Err + r.Out);
         Assert.Contains("packed pair maps", r.Out);
         Assert.Contains("finished: 2 steps", r.Out);
-        r = Run("rna", "train", "--train", train, "--resume", packed, "--epochs", "2", "--maps", "packed");
+        r = Run("rna", "train", "--resume", packed, "--epochs", "2", "--max-steps", "100"); // the recorded --maps packed holds
         Assert.True(r.Code == 0, r.Err + r.Out);
         Assert.Contains("resumed from", r.Out);
         Assert.True(r.Out.Contains("finished: 5 steps, 2 epochs"), r.Out); // epoch 1 was cut at step 2 of 3, epoch 2 runs in full
@@ -83,7 +83,7 @@ public sealed class RnaCliTests
         Assert.Equal(2, split.GetProperty("DevIndices").GetArrayLength()); // ⌈10% of 18⌉
 
         // 2. resume with a larger budget: continues after the (cut-short) first epoch and runs epoch 2 in full (4 steps)
-        r = Run("rna", "train", "--train", fiveLine, "--valid", valid, "--resume", scnn, "--epochs", "2");
+        r = Run("rna", "train", "--resume", scnn, "--epochs", "2", "--max-steps", "100");
         Assert.True(r.Code == 0, r.Err + r.Out);
         Assert.Contains("resumed from", r.Out);
         Assert.True(r.Out.Contains("finished: 6 steps, 2 epochs"), r.Out);
@@ -93,7 +93,7 @@ public sealed class RnaCliTests
         Assert.Equal(new[] { 1, 2 }, state.History.Select(h => h.Epoch));
 
         // resuming a finished run neither trains nor repeats the full-length report
-        r = Run("rna", "train", "--train", fiveLine, "--valid", valid, "--resume", scnn, "--epochs", "2");
+        r = Run("rna", "train", "--resume", scnn);
         Assert.True(r.Code == 0, r.Err + r.Out);
         Assert.Contains("already in", r.Out);
         Assert.Contains("finished: 6 steps, 2 epochs", r.Out);

@@ -98,8 +98,7 @@ public sealed record RnaModelSpec
             throw new InvalidDataException($"{Path.Combine(dir, FileName)}: says {spec.Parameters} parameters but the rebuilt model has {model.ParameterCount}.");
         string? weights = Checkpoint.Locate(dir, Checkpoint.BestName) ?? Checkpoint.Locate(dir, Checkpoint.LatestName)
             ?? throw new FileNotFoundException($"{dir}: no trained weights (expected {Checkpoint.BestName}/ or {Checkpoint.LatestName}/ with model.bin).");
-        model.load(Path.Combine(weights, "model.bin"));
-        foreach (var m in model.modules()) (m as Symmetry.IMaterializedWeightCache)?.InvalidateCache();
+        Checkpoint.LoadWeights(weights, model);
         model.eval();
         return (model, spec, weights);
     }

@@ -35,6 +35,14 @@ public sealed record RnaModelConfig
         LstmUnits = 16, DenseFeatures = 8, EncoderChannels = 32, SkipChannels = 8, FinalKernel = 3,
         Stages = new[] { new (long, long)[] { (7, 8), (5, 8) }, new (long, long)[] { (5, 12) } },
     };
+
+    /// <summary>The named architecture sizes (<c>--size</c>): "paper" or "small".</summary>
+    public static RnaModelConfig Named(string size) => size.Trim().ToLowerInvariant() switch
+    {
+        "paper" => Paper,
+        "small" => Small,
+        _ => throw new ArgumentException($"--size {size}: expected paper or small."),
+    };
 }
 
 /// <summary>

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using EquiSharp.Pairwise.Network;
 using EquiSharp.Metrics;
 using EquiSharp.Pairwise;
@@ -76,33 +77,88 @@ public sealed record RnaDevSplit(int Seed, double Fraction, int TrainCount, int[
     }
 }
 
-/// <summary>Settings of <see cref="RnaTrainRun"/> (the <c>equisharp rna train</c> command).</summary>
+/// <summary>
+/// Settings of <see cref="RnaTrainRun"/> (the <c>equisharp rna train</c> command), recorded in the run directory as
+/// <c>run.json</c>; each recorded option carries its command-line name and what a resume does when it is given again
+/// (<see cref="RunOptions"/>).
+/// </summary>
 public sealed record RnaTrainRunOptions
 {
-    public required string TrainPath { get; init; }
-    public string? ValidPath { get; init; }
-    public required string OutDir { get; init; }
-    public string Model { get; init; } = "scnn";
-    public RnaModelConfig Config { get; init; } = RnaModelConfig.Paper;
-    public RnaTrainingOptions Training { get; init; } = new();
-    public int Epochs { get; init; } = 30;
-    public long? MaxSteps { get; init; }
-    public int? Patience { get; init; } = 5;
-    public int Seed { get; init; } = 1;
-    public double DevFraction { get; init; } = 0.1;
+    [RunOption("--train", ResumePolicy.Refused)] public string TrainPath { get; init; } = "";
+    [RunOption("--valid", ResumePolicy.Refused)] public string? ValidPath { get; init; }
     /// <summary>Reuse the dev split stored in this file (e.g. another model's dev-split.json) instead of drawing one.</summary>
-    public string? DevSplitFile { get; init; }
-    public bool Resume { get; init; }
+    [RunOption("--dev-split", ResumePolicy.Refused)] public string? DevSplitFile { get; init; }
+    [RunOption("--dev-fraction", ResumePolicy.Refused)] public double DevFraction { get; init; } = 0.1;
+    /// <summary>Dev split, data order and initialisation.</summary>
+    [RunOption("--seed", ResumePolicy.Refused)] public int Seed { get; init; } = 1;
+    [RunOption("--model", ResumePolicy.Refused)] public string Model { get; init; } = "scnn";
+    /// <summary>Architecture size: "paper" or "small" (<see cref="RnaModelConfig.Named"/>).</summary>
+    [RunOption("--size", ResumePolicy.Refused)] public string Size { get; init; } = "paper";
+    [RunOption("--activation", ResumePolicy.Refused)] public PairActivation Activation { get; init; } = PairActivation.ReLU;
+
+    [RunOption("--crop", ResumePolicy.Warned)] public int Crop { get; init; } = 128;
+    [RunOption("--batch", ResumePolicy.Warned)] public int BatchSize { get; init; } = 10;
+    [RunOption("--lr", ResumePolicy.Warned)] public double LearningRate { get; init; } = 2e-3;
+    [RunOption("--l2", ResumePolicy.Warned)] public double L2 { get; init; } = 1e-5;
+    [RunOption("--pos-weight", ResumePolicy.Warned)] public double PositiveWeight { get; init; } = 5;
+    [RunOption("--patience", ResumePolicy.Warned)] public int? Patience { get; init; } = 5;
+    [RunOption("--dev-max-length", ResumePolicy.Warned)] public int DevMaxLength { get; init; } = 256;
+    [RunOption("--threshold", ResumePolicy.Warned)] public float Threshold { get; init; } = 0.5f;
+    [RunOption("--min-hairpin", ResumePolicy.Warned)] public int MinHairpin { get; init; }
+    [RunOption("--canonical", ResumePolicy.Warned)] public bool Canonical { get; init; }
+
+    [RunOption("--epochs", ResumePolicy.Free)] public int Epochs { get; init; } = 30;
+    [RunOption("--max-steps", ResumePolicy.Free)] public long? MaxSteps { get; init; }
+    [RunOption("--device", ResumePolicy.Free)] public string DeviceName { get; init; } = "cpu";
+    [RunOption("--tile", ResumePolicy.Free)] public int TileSize { get; init; } = 256;
     /// <summary>Truncate --valid sequences for the final report (null = full length).</summary>
-    public int? ValidMaxLength { get; init; }
-    public int TileSize { get; init; } = 256;
+    [RunOption("--valid-max-length", ResumePolicy.Free)] public int? ValidMaxLength { get; init; }
     /// <summary>Pair maps during training: dense, packed (SCNN only), or auto (packed where it measured faster, see <see cref="UsePackedMaps"/>).</summary>
-    public PairMaps Maps { get; init; } = PairMaps.Auto;
+    [RunOption("--maps", ResumePolicy.Free)] public PairMaps Maps { get; init; } = PairMaps.Auto;
+    [RunOption("--checkpoint-every", ResumePolicy.Free)] public long? CheckpointEvery { get; init; }
+    [RunOption("--checkpoint-minutes", ResumePolicy.Free)] public double? CheckpointMinutes { get; init; } = CheckpointCadence.DefaultMinutes;
+
+    /// <summary>The run directory (not recorded: it is where the record is).</summary>
+    [JsonIgnore] public string OutDir { get; init; } = "";
+    /// <summary>Continue the run in <see cref="OutDir"/> with its recorded options.</summary>
+    [JsonIgnore] public bool Resume { get; init; }
+
+    [JsonIgnore] public RnaModelConfig Config => RnaModelConfig.Named(Size) with { Activation = Activation };
+    [JsonIgnore] public Device Device => device(DeviceName);
+    [JsonIgnore] public CheckpointCadence Checkpoints => new() { EverySteps = CheckpointEvery, EveryMinutes = CheckpointMinutes };
+    [JsonIgnore] public RnaTrainingOptions Training => new()
+    {
+        Crop = Crop, BatchSize = BatchSize, LearningRate = LearningRate, L2 = L2, PositiveWeight = PositiveWeight, DevMaxLength = DevMaxLength,
+        Decoder = new GreedyDecoderOptions { Threshold = Threshold, MinHairpinLoop = MinHairpin, CanonicalOnly = Canonical },
+    };
 
     /// <summary>Whether training runs on packed maps (<see cref="PairMapPolicy.UsePacked"/> at the training crop).</summary>
-    public bool UsePackedMaps(bool symmetric) => PairMapPolicy.UsePacked(Maps, symmetric, Training.Crop);
+    public bool UsePackedMaps(bool symmetric) => PairMapPolicy.UsePacked(Maps, symmetric, Crop);
 
-    public Device Device { get; init; } = CPU;
+    /// <summary>
+    /// The options of a run directory from before run.json: model.json's variant, architecture and the
+    /// hyperparameters it recorded (data paths, seed, crop, batch, learning rate, …).
+    /// </summary>
+    public static RnaTrainRunOptions FromModelSpec(RnaModelSpec spec)
+    {
+        var t = spec.Training;
+        string S(string k, string d) => t.TryGetValue(k, out var v) ? v : d;
+        double D(string k, double d) => double.TryParse(S(k, ""), NumberStyles.Float, CultureInfo.InvariantCulture, out var x) ? x : d;
+        int I(string k, int d) => int.TryParse(S(k, ""), NumberStyles.Integer, CultureInfo.InvariantCulture, out var x) ? x : d;
+        var defaults = new RnaTrainRunOptions();
+        string size = new[] { "paper", "small" }.FirstOrDefault(n => RnaModelSpec.From(spec.Model, RnaModelConfig.Named(n) with { Activation = spec.Activation })
+            is var named && JsonSerializer.Serialize(named.Stages) == JsonSerializer.Serialize(spec.Stages) && named.LstmUnits == spec.LstmUnits
+            && named.EncoderChannels == spec.EncoderChannels && named.SkipChannels == spec.SkipChannels && named.DenseFeatures == spec.DenseFeatures) ?? "custom";
+        return defaults with
+        {
+            TrainPath = S("train", ""), ValidPath = S("valid", "") is "" ? null : S("valid", ""), Seed = I("seed", defaults.Seed),
+            Model = spec.Model, Size = size, Activation = spec.Activation,
+            Crop = I("crop", defaults.Crop), BatchSize = I("batch", defaults.BatchSize), LearningRate = D("lr", defaults.LearningRate),
+            L2 = D("l2", defaults.L2), PositiveWeight = D("pos-weight", defaults.PositiveWeight), DevMaxLength = I("dev-max-length", defaults.DevMaxLength),
+            DevFraction = D("dev-fraction", defaults.DevFraction), Epochs = I("epochs", defaults.Epochs),
+            Patience = S("patience", "") == "none" ? null : I("patience", defaults.Patience ?? 5),
+        };
+    }
 }
 
 /// <summary>Result of a training run.</summary>
@@ -117,13 +173,20 @@ public static class RnaTrainRun
 {
     public const string ValidReportName = "valid-report.txt";
 
-    public static RnaTrainRunResult Run(RnaTrainRunOptions o, ITrainingProgress progress)
+    /// <summary>
+    /// Runs (or, with <see cref="RnaTrainRunOptions.Resume"/>, continues) a training run. On resume the options
+    /// recorded in the run directory apply, except those named in <paramref name="givenOptions"/> (given again on the
+    /// command line), which follow their <see cref="ResumePolicy"/>. Every file of the checkpoint is checked before
+    /// anything in the directory is written.
+    /// </summary>
+    public static RnaTrainRunResult Run(RnaTrainRunOptions o, ITrainingProgress progress, IReadOnlySet<string>? givenOptions = null)
     {
         var log = new ProgressWriter(progress);
+        if (o.Resume) o = ResumeOptions(o, givenOptions ?? new HashSet<string>(), log);
+        else if (o.TrainPath == "") throw new ArgumentException("--train is required (or --resume DIR to continue a run).");
         var data = RnaDataSet.Load(o.TrainPath);
         data.Report(log);
         if (data.Records.Count == 0) throw new InvalidDataException($"{o.TrainPath}: no training records.");
-        Directory.CreateDirectory(o.OutDir);
 
         RnaModelSpec spec;
         RnaDevSplit split;
@@ -131,15 +194,15 @@ public static class RnaTrainRun
         {
             spec = RnaModelSpec.Load(o.OutDir);
             split = RnaDevSplit.Load(o.OutDir, data.Records);
-            o = Restore(o, spec, split);
         }
         else
         {
             if (File.Exists(Path.Combine(o.OutDir, RnaModelSpec.FileName)) && Checkpoint.Locate(o.OutDir) is not null)
                 throw new IOException($"{o.OutDir} already holds a trained model; use --resume {o.OutDir} to continue it or choose another --out.");
             split = o.DevSplitFile is string f ? RnaDevSplit.LoadFile(f, data.Records) : RnaDevSplit.Create(data.Records, o.Seed, o.DevFraction);
-            split.Save(o.OutDir);
             spec = RnaModelSpec.From(o.Model, o.Config) with { Training = Describe(o) };
+            Directory.CreateDirectory(o.OutDir);
+            split.Save(o.OutDir);
         }
         var (train, dev) = split.Apply(data.Records);
 
@@ -156,14 +219,15 @@ public static class RnaTrainRun
         var inner = new RnaTrainingTask(model, train, dev, o.Training, o.Device);
         var task = new StepCappedTask<RnaWindow[]>(inner, o.MaxSteps);
         int epochs = task.EpochsFor(o.Epochs, o.Seed);
-        bool resume = o.Resume && Checkpoint.Locate(o.OutDir) is not null;
-        if (o.Resume && !resume) log.WriteLine($"no checkpoint in {o.OutDir} yet (stopped during the first epoch): starting it again with the stored settings and dev split");
-        if (resume) Reopen(o.OutDir, epochs, log);
+        string? checkpoint = o.Resume ? Checkpoint.Locate(o.OutDir) : null;
+        if (o.Resume && checkpoint is null) log.WriteLine($"no checkpoint in {o.OutDir} yet (stopped during the first epoch): starting it again with the stored settings and dev split");
+        if (checkpoint is not null) Checkpoint.Verify(checkpoint, model); // a resume that fails changes nothing in the directory
+        RunOptions.Save(o.OutDir, o);
         var optimizer = optim.Adam(model.parameters(), o.Training.LearningRate, weight_decay: o.Training.L2);
         var fit = Trainer.Fit(task, optimizer, new TrainerOptions
         {
-            Epochs = epochs, MaxSteps = null, Seed = o.Seed, Patience = o.Patience, OutDir = o.OutDir, Resume = resume,
-            Title = $"rna {name.ToLowerInvariant()}",
+            Epochs = epochs, MaxSteps = null, Seed = o.Seed, Patience = o.Patience, OutDir = o.OutDir, Resume = checkpoint is not null,
+            Title = $"rna {name.ToLowerInvariant()}", Checkpoints = o.Checkpoints,
         }, progress);
         if (o.MaxSteps is long cap && fit.State.Step >= cap) fit = fit with { ReachedMaxSteps = true };
         if (fit.State.History.Count > 0)
@@ -197,36 +261,25 @@ public static class RnaTrainRun
     }
 
     /// <summary>
-    /// A run that finished because it used up its epochs (or --max-steps) can be extended: if the new budget allows
-    /// more epochs, the checkpoint's state is marked unfinished again so the trainer continues from it.
-    /// Early-stopped runs stay finished.
+    /// The options of a resumed run: those recorded in its <c>run.json</c> (or, for directories from before it, in
+    /// model.json), with the ones given again applied by their <see cref="ResumePolicy"/>.
     /// </summary>
-    private static void Reopen(string outDir, int epochs, TextWriter log)
+    private static RnaTrainRunOptions ResumeOptions(RnaTrainRunOptions given, IReadOnlySet<string> givenNames, TextWriter log)
     {
-        string? dir = Checkpoint.Locate(outDir);
-        if (dir is null) return;
-        string path = Path.Combine(dir, "state.json");
-        var state = JsonSerializer.Deserialize<TrainingState>(File.ReadAllText(path));
-        if (state is null || !state.Finished || state.StopReason != "epochs" || state.Epoch >= epochs) return;
-        Checkpoint.WriteTextAtomic(path, JsonSerializer.Serialize(state with { Finished = false, StopReason = "" }, new JsonSerializerOptions { WriteIndented = true }));
-        log.WriteLine($"extending the finished run in {outDir}: epoch {state.Epoch} of now {epochs}");
-    }
-
-    /// <summary>On resume the stored hyperparameters win (the data order and crops depend on them); epochs, max-steps and patience come from the command line.</summary>
-    private static RnaTrainRunOptions Restore(RnaTrainRunOptions o, RnaModelSpec spec, RnaDevSplit split)
-    {
-        var t = spec.Training;
-        double D(string k, double d) => t.TryGetValue(k, out var v) && double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var x) ? x : d;
-        int I(string k, int d) => t.TryGetValue(k, out var v) && int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var x) ? x : d;
-        return o with
+        string dir = given.OutDir;
+        var recorded = RunOptions.Load<RnaTrainRunOptions>(dir);
+        if (recorded is null)
         {
-            Model = spec.Model, Seed = I("seed", split.Seed),
-            Training = o.Training with
-            {
-                Crop = I("crop", o.Training.Crop), BatchSize = I("batch", o.Training.BatchSize), LearningRate = D("lr", o.Training.LearningRate),
-                L2 = D("l2", o.Training.L2), PositiveWeight = D("pos-weight", o.Training.PositiveWeight), DevMaxLength = I("dev-max-length", o.Training.DevMaxLength),
-            },
-        };
+            if (!File.Exists(Path.Combine(dir, RnaModelSpec.FileName)))
+                throw new FileNotFoundException($"{dir}: not a run directory (no {RunOptions.FileName} or {RnaModelSpec.FileName}); start a run there with --out {dir}.");
+            recorded = RnaTrainRunOptions.FromModelSpec(RnaModelSpec.Load(dir));
+            // model.json recorded data paths as typed, relative to a directory it does not name: paths given again win
+            if (givenNames.Contains("--train")) recorded = recorded with { TrainPath = given.TrainPath };
+            if (givenNames.Contains("--valid")) recorded = recorded with { ValidPath = given.ValidPath };
+        }
+        var o = RunOptions.Resume(recorded, given, givenNames, log.WriteLine) with { OutDir = dir, Resume = true };
+        if (o.TrainPath == "") throw new ArgumentException($"{dir}: the run does not record its training data; give --train.");
+        return o;
     }
 
     private static Dictionary<string, string> Describe(RnaTrainRunOptions o) => new()
