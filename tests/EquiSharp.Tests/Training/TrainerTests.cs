@@ -23,6 +23,29 @@ public class TrainerTests
         return (model, task, optim.Adam(model.parameters(), 5e-3));
     }
 
+    /// <summary>
+    /// The task with a stochastic layer: dropout on the logits (one torch RNG draw per step), so a resume that does
+    /// not restore the RNG exactly trains on other masks and ends with other weights.
+    /// </summary>
+    private sealed class DropoutTask(RnaTrainingTask inner) : ITrainingTask<EquiSharp.Rna.RnaWindow[]>
+    {
+        public nn.Module Model => inner.Model;
+        public IReadOnlyList<EquiSharp.Rna.RnaWindow[]> EpochBatches(int epoch, Random rng) => inner.EpochBatches(epoch, rng);
+        public Tensor Loss(EquiSharp.Rna.RnaWindow[] batch) => inner.Loss(batch) * nn.functional.dropout(ones(8), 0.5, training: true).mean();
+        public EvalResult Evaluate() => inner.Evaluate();
+    }
+
+    /// <summary>Fails at one step (as a killed process would stop), after the steps before it ran normally.</summary>
+    private sealed class CrashingTask(ITrainingTask<EquiSharp.Rna.RnaWindow[]> inner, int crashAtCall) : ITrainingTask<EquiSharp.Rna.RnaWindow[]>
+    {
+        private int calls;
+        public nn.Module Model => inner.Model;
+        public IReadOnlyList<EquiSharp.Rna.RnaWindow[]> EpochBatches(int epoch, Random rng) => inner.EpochBatches(epoch, rng);
+        public Tensor Loss(EquiSharp.Rna.RnaWindow[] batch) =>
+            ++calls == crashAtCall ? throw new OperationCanceledException("simulated kill") : inner.Loss(batch);
+        public EvalResult Evaluate() => inner.Evaluate();
+    }
+
     private static float[][] Parameters(nn.Module m) => m.parameters().Select(p => p.detach().contiguous().data<float>().ToArray()).ToArray();
 
     [Fact]
@@ -32,21 +55,61 @@ public class TrainerTests
         var options = new TrainerOptions { Epochs = 3, Seed = 5, Patience = null, HandleInterrupt = false };
 
         var (a, taskA, optA) = Setup(7);
-        Trainer.Fit(taskA, optA, options with { MaxSteps = 12 }, new PlainLineProgress(TextWriter.Null));
+        Trainer.Fit(new DropoutTask(taskA), optA, options with { MaxSteps = 12 }, new PlainLineProgress(TextWriter.Null));
 
         var (b, taskB, optB) = Setup(7);
-        var first = Trainer.Fit(taskB, optB, options with { MaxSteps = 6, OutDir = dir.Path }, new PlainLineProgress(TextWriter.Null));
+        var first = Trainer.Fit(new DropoutTask(taskB), optB, options with { MaxSteps = 6, OutDir = dir.Path }, new PlainLineProgress(TextWriter.Null));
         Assert.True(first.ReachedMaxSteps);
         Assert.Equal(6, first.State.Step);
 
-        var (c, taskC, optC) = Setup(99); // different init: everything must come from the checkpoint
-        var second = Trainer.Fit(taskC, optC, options with { MaxSteps = 12, OutDir = dir.Path, Resume = true }, new PlainLineProgress(TextWriter.Null));
+        var (c, taskC, optC) = Setup(99); // different init and RNG: everything must come from the checkpoint
+        var second = Trainer.Fit(new DropoutTask(taskC), optC, options with { MaxSteps = 12, OutDir = dir.Path, Resume = true }, new PlainLineProgress(TextWriter.Null));
         Assert.Equal(12, second.State.Step);
 
         var pa = Parameters(a); var pc = Parameters(c);
         Assert.Equal(pa.Length, pc.Length);
         for (int k = 0; k < pa.Length; k++) Assert.Equal(pa[k], pc[k]); // bit-identical
         Assert.NotEqual(Parameters(b)[0], pc[0]);                       // and the resume really trained further
+    }
+
+    /// <summary>
+    /// --checkpoint-every: a run that dies mid-epoch resumes from its last step checkpoint (position in the epoch's
+    /// batch order, running loss, optimizer, RNG) and ends bit-identical to an uninterrupted run, loss history included.
+    /// </summary>
+    [Fact]
+    public void MidEpochCheckpointsResumeExactlyAfterACrash()
+    {
+        using var dir = new TempDir();
+        var options = new TrainerOptions { Epochs = 2, Seed = 5, Patience = null, HandleInterrupt = false, Checkpoints = new CheckpointCadence { EverySteps = 2, EveryMinutes = null } };
+
+        var (a, taskA, optA) = Setup(7);
+        var whole = Trainer.Fit(new DropoutTask(taskA), optA, options, new PlainLineProgress(TextWriter.Null)); // 5 steps per epoch
+
+        var (b, taskB, optB) = Setup(7);
+        Assert.Throws<OperationCanceledException>(() =>
+            Trainer.Fit(new CrashingTask(new DropoutTask(taskB), crashAtCall: 8), optB, options with { OutDir = dir.Path }, new PlainLineProgress(TextWriter.Null)));
+        var atCrash = Checkpoint.ReadState(dir.Path);
+        Assert.Equal((1, 2, 7L), (atCrash.Epoch, atCrash.StepInEpoch, atCrash.Step)); // epoch end at step 5, then 2 steps: epoch 2, step 2
+
+        var (c, taskC, optC) = Setup(99);
+        var resumed = Trainer.Fit(new DropoutTask(taskC), optC, options with { OutDir = dir.Path, Resume = true }, new PlainLineProgress(TextWriter.Null));
+        Assert.Equal(10, resumed.State.Step);
+        Assert.Equal(whole.State.History.Select(h => (h.Epoch, h.Step, h.TrainLoss, h.Score)), resumed.State.History.Select(h => (h.Epoch, h.Step, h.TrainLoss, h.Score)));
+        var pa = Parameters(a); var pc = Parameters(c);
+        for (int k = 0; k < pa.Length; k++) Assert.Equal(pa[k], pc[k]);
+    }
+
+    [Fact]
+    public void CheckpointCadenceCountsStepsAndMinutesSinceTheLastCheckpoint()
+    {
+        var every3 = new CheckpointCadence { EverySteps = 3, EveryMinutes = null };
+        Assert.False(every3.Due(2, TimeSpan.FromHours(1)));
+        Assert.True(every3.Due(3, TimeSpan.Zero));
+        Assert.False(CheckpointCadence.Default.Due(1000, TimeSpan.FromMinutes(9.9))); // default: epoch ends and every 10 minutes
+        Assert.True(CheckpointCadence.Default.Due(1, TimeSpan.FromMinutes(10)));
+        Assert.False(CheckpointCadence.Default.Due(0, TimeSpan.FromMinutes(60)));    // nothing new to save
+        Assert.Throws<ArgumentException>(() => new CheckpointCadence { EverySteps = 0 }.Validated());
+        Assert.Throws<ArgumentException>(() => new CheckpointCadence { EveryMinutes = -1 }.Validated());
     }
 
     [Fact]
