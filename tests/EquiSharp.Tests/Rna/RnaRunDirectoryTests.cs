@@ -27,13 +27,21 @@ public sealed class RnaRunDirectoryTests
     private static Dictionary<string, string> Snapshot(string dir) =>
         Directory.GetFiles(dir, "*", SearchOption.AllDirectories).ToDictionary(f => Path.GetRelativePath(dir, f), f => Convert.ToBase64String(File.ReadAllBytes(f)));
 
+    /// <summary>A small SCNN run of 2 steps (3 per epoch) in dir/run; returns the training file and the run directory.</summary>
+    private static (string Train, string Run) TwoStepRun(TempDir dir)
+    {
+        string train = TrainFile(dir), run = Path.Combine(dir.Path, "run");
+        var r = Run(new[] { "rna", "train", "--train", train, "--out", run, "--max-steps", "2" }.Concat(SmallRun).ToArray());
+        Assert.True(r.Code == 0, r.Err + r.Out);
+        return (train, run);
+    }
+
     [Fact]
     public void ResumeAloneContinuesTheRunAndOptionsGivenAgainFollowTheirPolicy()
     {
         using var dir = new TempDir();
-        string train = TrainFile(dir), run = Path.Combine(dir.Path, "run");
-        var r = Run(new[] { "rna", "train", "--train", train, "--out", run, "--max-steps", "2" }.Concat(SmallRun).ToArray());
-        Assert.True(r.Code == 0, r.Err + r.Out);
+        var (train, run) = TwoStepRun(dir);
+        (int Code, string Out, string Err) r;
         Assert.True(File.Exists(Path.Combine(run, RunOptions.FileName)));
 
         // refused: model kind, size, activation, data files — one error line naming every refused option, nothing written
@@ -79,9 +87,8 @@ public sealed class RnaRunDirectoryTests
     public void UnreadableCheckpointsGiveOneErrorLineNamingTheFileAndChangeNothing()
     {
         using var dir = new TempDir();
-        string train = TrainFile(dir), run = Path.Combine(dir.Path, "run");
-        var r = Run(new[] { "rna", "train", "--train", train, "--out", run, "--max-steps", "2" }.Concat(SmallRun).ToArray());
-        Assert.True(r.Code == 0, r.Err + r.Out);
+        var (train, run) = TwoStepRun(dir);
+        (int Code, string Out, string Err) r;
         string pristine = Path.Combine(dir.Path, "pristine");
         CopyTree(run, pristine);
 
@@ -93,6 +100,8 @@ public sealed class RnaRunDirectoryTests
             ("checkpoint/state.json", f => File.WriteAllText(f, "this is not json"), "not a checkpoint"),
             ("checkpoint/optimizer.bin", f => Truncate(f, 0.9), "truncated"),
             ("checkpoint/rng.bin", f => Flip(f), "corrupted"),
+            ("dev-split.json", f => Truncate(f, 0.5), "truncated"),
+            ("run.json", f => File.WriteAllText(f, "[1, 2]"), "not a checkpoint"),
             ("checkpoint/checkpoint.json", f => File.WriteAllText(f, File.ReadAllText(f).Replace($"\"Format\": {CheckpointManifest.CurrentFormat}", "\"Format\": 99")), "incompatible version"),
         };
         foreach (var (file, damage, problem) in cases)

@@ -63,7 +63,15 @@ public sealed record RnaDevSplit(int Seed, double Fraction, int TrainCount, int[
     public static RnaDevSplit LoadFile(string path, IReadOnlyList<RnaStructure> records)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no dev split file.", path);
-        var split = JsonSerializer.Deserialize<RnaDevSplit>(File.ReadAllText(path)) ?? throw new InvalidDataException($"{path}: empty dev split.");
+        RnaDevSplit split;
+        try
+        {
+            split = JsonSerializer.Deserialize<RnaDevSplit>(File.ReadAllText(path)) ?? throw new InvalidDataException($"{path}: empty dev split.");
+        }
+        catch (JsonException e)
+        {
+            throw new UnreadableCheckpointException(path, CheckpointManifest.JsonProblem(path), $"dev split unreadable at line {e.LineNumber + 1}: {e.Message}", e);
+        }
         if (split.TrainCount != records.Count || split.DevIndices.Any(i => i < 0 || i >= records.Count)
             || split.DevIndices.Where((i, k) => records[i].Name != split.DevNames[k]).Any())
             throw new InvalidDataException($"{path}: the dev split does not match the training data ({records.Count} records); was --train changed?");
