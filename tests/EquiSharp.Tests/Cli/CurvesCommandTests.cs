@@ -61,7 +61,7 @@ public sealed class CurvesCommandTests
         File.WriteAllText(Path.Combine(a, Checkpoint.LatestName, "state.json"), "{ \"Epoch\": \n [");
         r = Run("curves", a);
         Assert.Equal(1, r.Code);
-        Assert.Contains("state.json: not a training state (line 2", r.Err);
+        Assert.Contains("state.json: truncated (training state unreadable at line 2", r.Err);
         Assert.DoesNotContain("   at ", r.Err);
     }
 }
