@@ -48,7 +48,8 @@ public sealed record TrainingResult(TrainingState State, bool Interrupted, bool 
 
 /// <summary>
 /// The one training loop of EquiSharp: seeded data order, dispose scopes per step, evaluation hooks, early stopping,
-/// atomic checkpoints holding model, optimizer, RNG and loop state (so <c>--resume</c> continues exactly), clean
+/// atomic checkpoints holding model, optimizer, RNG and loop state at every epoch end and by <see cref="CheckpointCadence"/>
+/// in between (so <c>--resume</c> continues exactly, also after a SIGKILL mid-epoch), clean
 /// stop on SIGINT, and progress reporting.
 /// </summary>
 public static class Trainer
