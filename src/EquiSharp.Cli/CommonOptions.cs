@@ -4,6 +4,23 @@ using TorchSharp;
 
 namespace EquiSharp.Cli;
 
+/// <summary>--checkpoint-every and --checkpoint-minutes, for any training command (the trainer's <see cref="EquiSharp.Training.CheckpointCadence"/>).</summary>
+public sealed class CheckpointOptions
+{
+    public readonly Option<long?> EverySteps = new("--checkpoint-every") { Description = "Also checkpoint every N optimizer steps (besides every epoch end and --checkpoint-minutes)." };
+    public readonly Option<double?> EveryMinutes = new("--checkpoint-minutes")
+    {
+        Description = "Also checkpoint when this many minutes have passed since the last checkpoint.",
+        DefaultValueFactory = _ => EquiSharp.Training.CheckpointCadence.DefaultMinutes,
+    };
+
+    public void AddTo(Command command) { command.Options.Add(EverySteps); command.Options.Add(EveryMinutes); }
+
+    /// <summary>The cadence given on the command line, checked (positive values).</summary>
+    public EquiSharp.Training.CheckpointCadence Get(ParseResult parse) =>
+        new EquiSharp.Training.CheckpointCadence { EverySteps = parse.GetValue(EverySteps), EveryMinutes = parse.GetValue(EveryMinutes) }.Validated();
+}
+
 /// <summary>Options and helpers shared by several commands (one place for each).</summary>
 public static class CommonOptions
 {

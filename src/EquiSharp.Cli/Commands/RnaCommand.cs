@@ -62,8 +62,7 @@ public sealed class RnaCommand : ICliCommand
         var patience = new Option<int>("--patience") { Description = "Early stopping: epochs without a better dev accuracy (0 = never stop early).", DefaultValueFactory = _ => 5 };
         var maxSteps = new Option<long?>("--max-steps") { Description = "Stop after this many optimizer steps in total (smoke runs)." };
         var resume = new Option<string?>("--resume") { Description = "Continue the run in this model directory with its recorded options (see above for options given again)." };
-        var checkpointEvery = new Option<long?>("--checkpoint-every") { Description = "Also checkpoint every N optimizer steps (default: only at epoch ends and by --checkpoint-minutes)." };
-        var checkpointMinutes = new Option<double?>("--checkpoint-minutes") { Description = "Also checkpoint when this many minutes have passed since the last checkpoint.", DefaultValueFactory = _ => CheckpointCadence.DefaultMinutes };
+        var checkpoints = new CheckpointOptions();
         var devFraction = new Option<double>("--dev-fraction") { Description = "Fraction of training records split off (by --seed) as the dev set.", DefaultValueFactory = _ => 0.1 };
         var devSplit = new Option<string?>("--dev-split") { Description = "Reuse this dev-split.json (e.g. from the other model with the same seed) instead of drawing a split." };
         var devMax = new Option<int>("--dev-max-length") { Description = "Dev sequences are truncated to this length for the per-epoch evaluation.", DefaultValueFactory = _ => 256 };
@@ -75,9 +74,9 @@ public sealed class RnaCommand : ICliCommand
         var decoder = new DecoderOptions();
         var command = new Command("train", "Train an RNA pair model (SCNN or CNN) with random crops, dev-set selection and checkpoints "
                 + "(atomic; at every epoch end, every --checkpoint-every steps and every --checkpoint-minutes). " + RunOptions.Describe<RnaTrainRunOptions>())
-            { train, valid, model, outDir, size, activation, epochs, crop, batch, lr, l2, posWeight, patience, maxSteps, resume, devFraction, devSplit, devMax, validMax, tile, maps,
-              checkpointEvery, checkpointMinutes, seed, device };
+            { train, valid, model, outDir, size, activation, epochs, crop, batch, lr, l2, posWeight, patience, maxSteps, resume, devFraction, devSplit, devMax, validMax, tile, maps, seed, device };
         decoder.AddTo(command);
+        checkpoints.AddTo(command);
         command.SetAction(parse =>
         {
             string? resumeDir = parse.GetValue(resume), outPath = parse.GetValue(outDir);
@@ -100,9 +99,9 @@ public sealed class RnaCommand : ICliCommand
                 DeviceName = CommonOptions.ParseDevice(parse.GetValue(device)!).ToString(), TileSize = Positive(parse.GetValue(tile), "--tile"),
                 ValidMaxLength = parse.GetValue(validMax),
                 Maps = PairMapPolicy.Parse(parse.GetValue(maps)!),
-                CheckpointEvery = parse.GetValue(checkpointEvery), CheckpointMinutes = parse.GetValue(checkpointMinutes),
             };
-            options.Checkpoints.Validated();
+            var cadence = checkpoints.Get(parse);
+            options = options with { CheckpointEvery = cadence.EverySteps, CheckpointMinutes = cadence.EveryMinutes };
             var result = ProgressDisplay.Run(progress => RnaTrainRun.Run(options, progress, CommonOptions.GivenOptions(parse, command)));
             var s = result.Fit.State;
             Console.WriteLine(FormattableString.Invariant(
