@@ -47,7 +47,7 @@ public sealed class RnaCommand : ICliCommand
 
     private static Command Train()
     {
-        var train = new Option<string>("--train") { Description = "Training records: a file in any supported format (plain or gzip) or a directory of such files." };
+        var train = new Option<string[]>("--train") { Description = "Training records: a file in any supported format (plain or gzip) or a directory of such files; repeat to train on several sources." };
         var valid = new Option<string?>("--valid") { Description = "Reported on once at the end, at full length (never used for selection)." };
         var model = new Option<string>("--model") { Description = "scnn (symmetric kernels) or cnn (plain convolutions, same architecture).", DefaultValueFactory = _ => "scnn" };
         var outDir = new Option<string?>("--out") { Description = "Model directory (model.json, dev split, checkpoints, curves, report)." };
@@ -60,6 +60,8 @@ public sealed class RnaCommand : ICliCommand
         var l2 = new Option<double>("--l2") { Description = "L2 regularisation (Adam weight decay).", DefaultValueFactory = _ => 1e-5 };
         var posWeight = new Option<double>("--pos-weight") { Description = "Weight of positive pairs in the BCE.", DefaultValueFactory = _ => 5.0 };
         var patience = new Option<int>("--patience") { Description = "Early stopping: epochs without a better dev accuracy (0 = never stop early).", DefaultValueFactory = _ => 5 };
+        var select = new Option<string>("--select") { Description = "Dev metric that selects the best epoch and drives early stopping: acc, f1, mcc, ppv or sen.", DefaultValueFactory = _ => "acc" };
+        var clipGrad = new Option<double?>("--clip-grad") { Description = "Clip the gradients' global L2 norm to this before each step (default: no clipping)." };
         var maxSteps = new Option<long?>("--max-steps") { Description = "Stop after this many optimizer steps in total (smoke runs)." };
         var resume = new Option<string?>("--resume") { Description = "Continue the run in this model directory with its recorded options (see above for options given again)." };
         var checkpoints = new CheckpointOptions();
@@ -74,7 +76,7 @@ public sealed class RnaCommand : ICliCommand
         var decoder = new DecoderOptions();
         var command = new Command("train", "Train an RNA pair model (SCNN or CNN) with random crops, dev-set selection and checkpoints "
                 + "(atomic; at every epoch end, every --checkpoint-every steps and every --checkpoint-minutes). " + RunOptions.Describe<RnaTrainRunOptions>())
-            { train, valid, model, outDir, size, activation, epochs, crop, batch, lr, l2, posWeight, patience, maxSteps, resume, devFraction, devSplit, devMax, validMax, tile, maps, seed, device };
+            { train, valid, model, outDir, size, activation, epochs, crop, batch, lr, l2, posWeight, patience, select, clipGrad, maxSteps, resume, devFraction, devSplit, devMax, validMax, tile, maps, seed, device };
         decoder.AddTo(command);
         checkpoints.AddTo(command);
         command.SetAction(parse =>
@@ -88,11 +90,14 @@ public sealed class RnaCommand : ICliCommand
             int p = parse.GetValue(patience);
             var options = new RnaTrainRunOptions
             {
-                TrainPath = FullPath(parse.GetValue(train)) ?? "", ValidPath = FullPath(parse.GetValue(valid)), OutDir = dir, Resume = resumeDir is not null,
+                TrainPaths = (parse.GetValue(train) ?? Array.Empty<string>()).Select(t => FullPath(t)!).ToArray(), ValidPath = FullPath(parse.GetValue(valid)), OutDir = dir, Resume = resumeDir is not null,
                 DevSplitFile = FullPath(parse.GetValue(devSplit)), DevFraction = parse.GetValue(devFraction), Seed = parse.GetValue(seed),
                 Model = RnaModelSpec.ParseVariant(parse.GetValue(model)!), Size = ParseSize(parse.GetValue(size)!), Activation = ParseActivation(parse.GetValue(activation)!),
                 Crop = Positive(parse.GetValue(crop), "--crop"), BatchSize = Positive(parse.GetValue(batch), "--batch"),
                 LearningRate = parse.GetValue(lr), L2 = parse.GetValue(l2), PositiveWeight = parse.GetValue(posWeight), Patience = p <= 0 ? null : p,
+                Select = parse.GetValue(select)!.Trim().ToLowerInvariant() is var sel && new[] { "acc", "f1", "mcc", "ppv", "sen" }.Contains(sel) ? sel
+                    : throw new ArgumentException($"--select {parse.GetValue(select)}: expected acc, f1, mcc, ppv or sen."),
+                ClipGradientNorm = parse.GetValue(clipGrad) is double c && !(c > 0) ? throw new ArgumentException($"--clip-grad {c}: expected a positive norm.") : parse.GetValue(clipGrad),
                 DevMaxLength = Positive(parse.GetValue(devMax), "--dev-max-length"),
                 Threshold = decoderOptions.Threshold, MinHairpin = decoderOptions.MinHairpinLoop, Canonical = decoderOptions.CanonicalOnly,
                 Epochs = Positive(parse.GetValue(epochs), "--epochs"), MaxSteps = parse.GetValue(maxSteps),

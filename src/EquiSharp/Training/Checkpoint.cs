@@ -20,6 +20,10 @@ public sealed record TrainingState
     public string StopReason { get; init; } = "";
     public double TrainSeconds { get; init; }
     public List<EpochRecord> History { get; init; } = new();
+    /// <summary>The learning rate a schedule set (null: the optimizer's own, never changed).</summary>
+    public double? LearningRate { get; init; }
+    /// <summary>The learning-rate schedule's state (<see cref="ILearningRateSchedule"/>).</summary>
+    public Dictionary<string, double> Schedule { get; init; } = new();
 }
 
 /// <summary>One finished epoch: mean training loss and the dev metrics.</summary>

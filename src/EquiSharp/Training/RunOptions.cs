@@ -105,7 +105,14 @@ public static class RunOptions
     }
 
     /// <summary>A value as the user would write it (JSON without quotes; "none" for null).</summary>
-    private static string Text(object? value) => value is null ? "none" : JsonSerializer.Serialize(value, Json).Trim('"');
+    private static string Text(object? value) => value switch
+    {
+        null => "none",
+        System.Collections.IEnumerable list and not string => string.Join(" ", list.Cast<object?>().Select(Text)), // --train a --train b: "a b"
+        _ => JsonSerializer.Serialize(value, Compact).Trim('"'),
+    };
+
+    private static readonly JsonSerializerOptions Compact = new(Json) { WriteIndented = false };
 
     private static T Clone<T>(T value) where T : class =>
         (T)typeof(object).GetMethod("MemberwiseClone", BindingFlags.NonPublic | BindingFlags.Instance)!.Invoke(value, null)!;

@@ -39,6 +39,12 @@ public sealed record TrainerOptions
     public bool HandleInterrupt { get; init; } = true;
     /// <summary>Checkpoints besides those at epoch ends: every N steps and/or every M minutes (default: every 10 minutes).</summary>
     public CheckpointCadence Checkpoints { get; init; } = CheckpointCadence.Default;
+    /// <summary>Changes the learning rate between epochs from the selection score (e.g. <see cref="ReduceOnPlateau"/>); null = constant.</summary>
+    public ILearningRateSchedule? Schedule { get; init; }
+    /// <summary>Clip the gradients' global L2 norm to this before each step; null = no clipping.</summary>
+    public double? ClipGradientNorm { get; init; }
+    /// <summary>The dev metric that selects the best epoch and drives early stopping and the schedule (default: the task's score).</summary>
+    public SelectionMetric Select { get; init; } = SelectionMetric.TaskScore;
     /// <summary>Called after every epoch (e.g. for memory measurements or extra logging).</summary>
     public Action<EpochRecord>? OnEpochEnd { get; init; }
 }
@@ -67,6 +73,7 @@ public static class Trainer
             state = Checkpoint.Load(options.OutDir, model, optimizer)
                 ?? throw new FileNotFoundException($"No checkpoint to resume from in '{options.OutDir}' (expected {Path.Combine(options.OutDir, Checkpoint.LatestName)}/state.json).");
             progress.Message($"resumed from {options.OutDir} at epoch {state.Epoch + 1}, step {state.Step}");
+            if (state.LearningRate is double lr) LearningRates.Set(optimizer, lr); // the schedule's rate, whatever the optimizer file holds
             if (state.Finished && state.StopReason == "epochs" && state.Epoch < options.Epochs)
             {
                 // a run that used up its epochs continues when given more; an early-stopped one stays finished
@@ -114,6 +121,7 @@ public static class Trainer
                     optimizer.zero_grad();
                     var loss = task.Loss(batches[i]);
                     loss.backward();
+                    if (options.ClipGradientNorm is double clip) nn.utils.clip_grad_norm_(model.parameters(), clip);
                     optimizer.step();
                     lossValue = loss.item<float>();
                 }
@@ -148,18 +156,30 @@ public static class Trainer
                 eval = task.Evaluate();
                 model.train();
             }
-            var record = new EpochRecord(epoch + 1, state.Step, state.EpochLossSum / Math.Max(1, state.EpochLossCount), eval.Metrics, eval.Score,
+            double score = options.Select.Score(eval);
+            var record = new EpochRecord(epoch + 1, state.Step, state.EpochLossSum / Math.Max(1, state.EpochLossCount), eval.Metrics, score,
                 secondsBefore + clock.Elapsed.TotalSeconds);
-            bool improved = eval.Score > state.BestScore;
+            bool improved = score > state.BestScore;
             state = state with
             {
                 Epoch = epoch + 1, StepInEpoch = 0, EpochLossSum = 0, EpochLossCount = 0,
                 History = state.History.Append(record).ToList(),
-                BestScore = improved ? eval.Score : state.BestScore,
+                BestScore = improved ? score : state.BestScore,
                 BestEpoch = improved ? epoch + 1 : state.BestEpoch,
                 EpochsWithoutImprovement = improved ? 0 : state.EpochsWithoutImprovement + 1,
             };
             progress.Message(FormatEpoch(record, improved));
+            if (options.Schedule is ILearningRateSchedule schedule)
+            {
+                var scheduleState = new Dictionary<string, double>(state.Schedule);
+                double before = LearningRates.Get(optimizer), after = schedule.Next(before, score, scheduleState);
+                if (after != before)
+                {
+                    LearningRates.Set(optimizer, after);
+                    progress.Message(FormattableString.Invariant($"learning rate {before:G4} -> {after:G4} ({schedule.Describe()})"));
+                }
+                state = state with { Schedule = scheduleState, LearningRate = after };
+            }
             if (improved && options.OutDir is not null) Checkpoint.Save(options.OutDir, model, null, Snapshot(state), Checkpoint.BestName);
             bool early = options.Patience is int p && state.EpochsWithoutImprovement >= p;
             if (early || epoch + 1 == options.Epochs)

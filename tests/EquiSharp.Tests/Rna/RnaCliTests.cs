@@ -55,6 +55,32 @@ public sealed class RnaCliTests
         Assert.Contains("--maps folded", r.Err);
     }
 
+    /// <summary>--train repeated reads every source (recorded in order), --select picks the selection metric, --clip-grad is validated.</summary>
+    [Fact]
+    public void TrainOnSeveralSourcesWithAChosenSelectionMetric()
+    {
+        using var dir = new TempDir();
+        string a = Path.Combine(dir.Path, "a.fa"), b = Path.Combine(dir.Path, "b.ct");
+        RnaFile.Write(a, SyntheticRna.Generate(6, 16, 30, seed: 1), RnaFileFormat.DotBracketFasta);
+        RnaFile.Write(b, SyntheticRna.Generate(5, 16, 30, seed: 2), RnaFileFormat.Ct);
+        string run = Path.Combine(dir.Path, "run");
+        var r = Run("rna", "train", "--train", a, "--train", b, "--model", "scnn", "--out", run, "--size", "small", "--batch", "4", "--crop", "30",
+            "--select", "f1", "--clip-grad", "1.0", "--max-steps", "2", "--epochs", "1");
+        Assert.True(r.Code == 0, r.Err + r.Out);
+        Assert.Contains("train 9 records, dev 2", r.Out); // 6 + 5 records, 10% (at least one) … of 11 → 2 dev
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, RunOptions.FileName)));
+        Assert.Equal(new[] { Path.GetFullPath(a), Path.GetFullPath(b) }, json.RootElement.GetProperty("TrainPaths").EnumerateArray().Select(e => e.GetString()).ToArray());
+        Assert.Equal("f1", json.RootElement.GetProperty("Select").GetString());
+        var state = Checkpoint.ReadState(run);
+        Assert.Equal(state.History[0].Dev["f1"], state.History[0].Score); // the recorded score is the selected metric
+        r = Run("rna", "train", "--train", a, "--out", Path.Combine(dir.Path, "bad"), "--select", "auc");
+        Assert.Equal(1, r.Code);
+        Assert.Contains("--select auc", r.Err);
+        r = Run("rna", "train", "--train", a, "--out", Path.Combine(dir.Path, "bad2"), "--clip-grad", "0");
+        Assert.Equal(1, r.Code);
+        Assert.Contains("--clip-grad", r.Err);
+    }
+
     [Fact]
     public void TrainEvalPredictResumeOnSmallFilesInSeveralFormats()
     {

@@ -61,7 +61,7 @@ public sealed class RnaRunDirectoryTests
         Assert.Contains("crop 32, batch 4", r.Out); // recorded, not the defaults (128, 10)
         var recorded = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, RunOptions.FileName))).RootElement;
         Assert.Equal(0.001, recorded.GetProperty("LearningRate").GetDouble());   // the run now goes on with the new rate
-        Assert.Equal(Path.GetFullPath(train), recorded.GetProperty("TrainPath").GetString());
+        Assert.Equal(Path.GetFullPath(train), recorded.GetProperty("TrainPaths")[0].GetString());
 
         // free options change silently; the same value of a refused option is accepted
         r = Run("rna", "train", "--resume", run, "--max-steps", "9", "--tile", "64", "--model", "scnn", "--train", train);

@@ -30,6 +30,15 @@ public sealed record RnaDataSet(string Source, List<RnaStructure> Records, List<
         return new RnaDataSet(path, r.Records.ToList(), new List<SkippedFile>(), r.Warnings.ToList());
     }
 
+    /// <summary>Reads several files or directories and concatenates their records in order.</summary>
+    public static RnaDataSet Load(IReadOnlyList<string> paths)
+    {
+        if (paths.Count == 1) return Load(paths[0]);
+        var parts = paths.Select(p => Load(p)).ToList();
+        return new RnaDataSet(string.Join(" + ", paths), parts.SelectMany(p => p.Records).ToList(),
+            parts.SelectMany(p => p.Skipped).ToList(), parts.SelectMany(p => p.Warnings).ToList());
+    }
+
     /// <summary>Writes the skipped files and warnings, one line each.</summary>
     public void Report(TextWriter log)
     {
@@ -92,7 +101,8 @@ public sealed record RnaDevSplit(int Seed, double Fraction, int TrainCount, int[
 /// </summary>
 public sealed record RnaTrainRunOptions
 {
-    [RunOption("--train", ResumePolicy.Refused)] public string TrainPath { get; init; } = "";
+    /// <summary>Training data: one or more files or directories (<c>--train</c> repeated), read in order and concatenated.</summary>
+    [RunOption("--train", ResumePolicy.Refused)] public string[] TrainPaths { get; init; } = Array.Empty<string>();
     [RunOption("--valid", ResumePolicy.Refused)] public string? ValidPath { get; init; }
     /// <summary>Reuse the dev split stored in this file (e.g. another model's dev-split.json) instead of drawing one.</summary>
     [RunOption("--dev-split", ResumePolicy.Refused)] public string? DevSplitFile { get; init; }
@@ -110,6 +120,10 @@ public sealed record RnaTrainRunOptions
     [RunOption("--l2", ResumePolicy.Warned)] public double L2 { get; init; } = 1e-5;
     [RunOption("--pos-weight", ResumePolicy.Warned)] public double PositiveWeight { get; init; } = 5;
     [RunOption("--patience", ResumePolicy.Warned)] public int? Patience { get; init; } = 5;
+    /// <summary>Dev metric that selects the best epoch and drives early stopping (acc, f1, mcc, ppv, sen).</summary>
+    [RunOption("--select", ResumePolicy.Refused)] public string Select { get; init; } = "acc";
+    /// <summary>Clip the gradients' global norm to this before each step (null = no clipping).</summary>
+    [RunOption("--clip-grad", ResumePolicy.Warned)] public double? ClipGradientNorm { get; init; }
     [RunOption("--dev-max-length", ResumePolicy.Warned)] public int DevMaxLength { get; init; } = 256;
     [RunOption("--threshold", ResumePolicy.Warned)] public float Threshold { get; init; } = 0.5f;
     [RunOption("--min-hairpin", ResumePolicy.Warned)] public int MinHairpin { get; init; }
@@ -159,7 +173,7 @@ public sealed record RnaTrainRunOptions
             && named.EncoderChannels == spec.EncoderChannels && named.SkipChannels == spec.SkipChannels && named.DenseFeatures == spec.DenseFeatures) ?? "custom";
         return defaults with
         {
-            TrainPath = S("train", ""), ValidPath = S("valid", "") is "" ? null : S("valid", ""), Seed = I("seed", defaults.Seed),
+            TrainPaths = S("train", "") is "" ? Array.Empty<string>() : new[] { S("train", "") }, ValidPath = S("valid", "") is "" ? null : S("valid", ""), Seed = I("seed", defaults.Seed),
             Model = spec.Model, Size = size, Activation = spec.Activation,
             Crop = I("crop", defaults.Crop), BatchSize = I("batch", defaults.BatchSize), LearningRate = D("lr", defaults.LearningRate),
             L2 = D("l2", defaults.L2), PositiveWeight = D("pos-weight", defaults.PositiveWeight), DevMaxLength = I("dev-max-length", defaults.DevMaxLength),
@@ -191,10 +205,10 @@ public static class RnaTrainRun
     {
         var log = new ProgressWriter(progress);
         if (o.Resume) o = ResumeOptions(o, givenOptions ?? new HashSet<string>(), log);
-        else if (o.TrainPath == "") throw new ArgumentException("--train is required (or --resume DIR to continue a run).");
-        var data = RnaDataSet.Load(o.TrainPath);
+        else if (o.TrainPaths.Length == 0) throw new ArgumentException("--train is required (or --resume DIR to continue a run).");
+        var data = RnaDataSet.Load(o.TrainPaths);
         data.Report(log);
-        if (data.Records.Count == 0) throw new InvalidDataException($"{o.TrainPath}: no training records.");
+        if (data.Records.Count == 0) throw new InvalidDataException($"{data.Source}: no training records.");
 
         RnaModelSpec spec;
         RnaDevSplit split;
@@ -236,11 +250,12 @@ public static class RnaTrainRun
         {
             Epochs = epochs, MaxSteps = null, Seed = o.Seed, Patience = o.Patience, OutDir = o.OutDir, Resume = checkpoint is not null,
             Title = $"rna {name.ToLowerInvariant()}", Checkpoints = o.Checkpoints,
+            Select = SelectionMetric.Parse(o.Select), ClipGradientNorm = o.ClipGradientNorm,
         }, progress);
         if (o.MaxSteps is long cap && fit.State.Step >= cap) fit = fit with { ReachedMaxSteps = true };
         if (fit.State.History.Count > 0)
             Plots.TrainingCurves(Path.Combine(o.OutDir, "curves.png"), fit.State.History,
-                $"{name} on {Path.GetFileName(o.TrainPath)}: train loss and dev metrics (dev = first {o.Training.DevMaxLength} nt)");
+                $"{name} on {string.Join(" + ", o.TrainPaths.Select(Path.GetFileName))}: train loss and dev metrics (dev = first {o.Training.DevMaxLength} nt)");
 
         PairScoreSummary? valid = null;
         bool done = fit.State.Finished || fit.ReachedMaxSteps;
@@ -282,17 +297,17 @@ public static class RnaTrainRun
                 throw new FileNotFoundException($"{dir}: not a run directory (no {RunOptions.FileName} or {RnaModelSpec.FileName}); start a run there with --out {dir}.");
             recorded = RnaTrainRunOptions.FromModelSpec(RnaModelSpec.Load(dir));
             // model.json recorded data paths as typed, relative to a directory it does not name: paths given again win
-            if (givenNames.Contains("--train")) recorded = recorded with { TrainPath = given.TrainPath };
+            if (givenNames.Contains("--train")) recorded = recorded with { TrainPaths = given.TrainPaths };
             if (givenNames.Contains("--valid")) recorded = recorded with { ValidPath = given.ValidPath };
         }
         var o = RunOptions.Resume(recorded, given, givenNames, log.WriteLine) with { OutDir = dir, Resume = true };
-        if (o.TrainPath == "") throw new ArgumentException($"{dir}: the run does not record its training data; give --train.");
+        if (o.TrainPaths.Length == 0) throw new ArgumentException($"{dir}: the run does not record its training data; give --train.");
         return o;
     }
 
     private static Dictionary<string, string> Describe(RnaTrainRunOptions o) => new()
     {
-        ["train"] = o.TrainPath, ["valid"] = o.ValidPath ?? "", ["seed"] = o.Seed.ToString(CultureInfo.InvariantCulture),
+        ["train"] = string.Join(Path.PathSeparator, o.TrainPaths), ["valid"] = o.ValidPath ?? "", ["seed"] = o.Seed.ToString(CultureInfo.InvariantCulture),
         ["crop"] = o.Training.Crop.ToString(CultureInfo.InvariantCulture), ["batch"] = o.Training.BatchSize.ToString(CultureInfo.InvariantCulture),
         ["lr"] = o.Training.LearningRate.ToString("R", CultureInfo.InvariantCulture), ["l2"] = o.Training.L2.ToString("R", CultureInfo.InvariantCulture),
         ["pos-weight"] = o.Training.PositiveWeight.ToString("R", CultureInfo.InvariantCulture),
