@@ -17,7 +17,7 @@ public sealed class InfoCommand : ICliCommand
             Console.WriteLine($"threads      {torch.get_num_threads()}");
             long? top = EquiSharp.Runtime.NativeAllocator.FreeHeapTopBytes();
             Console.WriteLine("allocator    " + (EquiSharp.Runtime.NativeAllocator.Retaining
-                ? $"retaining freed memory (free heap top {(top ?? 0) >> 20} MiB)"
+                ? $"retaining freed memory (free heap top {(top ?? 0) >> 20} MiB; {(EquiSharp.Runtime.NativeAllocator.ReservedTopBytes ?? 0) >> 20} MiB reserved at start-up)"
                 : "platform default (EQUISHARP_NATIVE_ALLOCATOR=default, or not glibc)"));
             Console.WriteLine($"cuda         {(torch.cuda.is_available() ? $"available ({torch.cuda.device_count()} devices)" : "not available")}");
             Console.WriteLine($"device       {(torch.cuda.is_available() ? "cuda" : "cpu")}");

@@ -24,6 +24,9 @@ public static class NativeAllocator
     /// <summary>Free heap top left at start-up (room for several (B, C, L, L) maps of a training step).</summary>
     private const long HeapTopReserve = 256L << 20;
 
+    /// <summary>Free heap top right after the start-up reserve (null before it, or where it cannot be read).</summary>
+    public static long? ReservedTopBytes { get; private set; }
+
     /// <summary>True once <see cref="RetainFreedMemory"/> has applied its settings in this process.</summary>
     public static bool Retaining { get; private set; }
 
@@ -40,7 +43,7 @@ public static class NativeAllocator
             bool ok = Mallopt(M_MMAP_THRESHOLD, 32 << 20) == 1;
             ok &= Mallopt(M_TRIM_THRESHOLD, int.MaxValue) == 1;
             ok &= Mallopt(M_TOP_PAD, TopPadMiB() << 20) == 1;
-            if (ok) ReserveHeapTop(HeapTopReserve);
+            if (ok) { ReserveHeapTop(HeapTopReserve); ReservedTopBytes = FreeHeapTopBytes(); }
             Retaining = ok;
             return ok;
         }
