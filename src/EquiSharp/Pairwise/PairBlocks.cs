@@ -184,8 +184,10 @@ public sealed class PairConvStage : nn.Module<Tensor, Tensor>
     /// <summary>Forward with an optional (B, 1, L, L) mask of valid entries.</summary>
     public Tensor forward(Tensor x, Tensor? mask)
     {
+        // temporaries (branch outputs, the pre-activation map) freed here, not at the caller's scope end: autograd keeps what it needs
+        using var scope = NewDisposeScope();
         var y = convs.Count == 1 ? convs[0].forward(x) : cat(convs.Select(c => c.forward(x)).ToArray(), 1);
-        return NormAndActivate(y, norm, Activation, mask);
+        return NormAndActivate(y, norm, Activation, mask).MoveToOuterDisposeScope();
     }
 
     /// <summary>How far the widest branch reads around an entry ((k−1)/2).</summary>
@@ -204,14 +206,43 @@ public sealed class PairConvStage : nn.Module<Tensor, Tensor>
         return NormAndActivate(y, norm, Activation, mask);
     }
 
+    /// <summary>
+    /// A stack of stages on packed maps, one after another (<see cref="PackedChain"/>): the one packed execution path that
+    /// the pair network, <c>verify</c> and <c>bench symconv</c> run.
+    /// </summary>
+    /// <param name="stages">Symmetric stages, in order.</param>
+    /// <param name="x">Packed input maps.</param>
+    /// <param name="mask">Packed block mask or null.</param>
+    public static PackedSymmetricMap ForwardPacked(IEnumerable<PairConvStage> stages, PackedSymmetricMap x, Tensor? mask) =>
+        PackedChain.Run(stages, x, (stage, m) => stage.ForwardPacked(m, mask));
+
+    /// <summary>Dense twin of <see cref="ForwardPacked(IEnumerable{PairConvStage}, PackedSymmetricMap, Tensor?)"/>.</summary>
+    public static Tensor Forward(IEnumerable<PairConvStage> stages, Tensor x, Tensor? mask)
+    {
+        var cur = x;
+        foreach (var stage in stages)
+        {
+            var next = stage.forward(cur, mask);
+            if (!ReferenceEquals(cur, x)) cur.Dispose(); // as Sequential: an intermediate is not needed once consumed
+            cur = next;
+        }
+        return cur;
+    }
+
+    /// <summary>The branch convolutions (symmetry-preserving, or plain for the CNN baseline), outputs concatenated.</summary>
+    public IReadOnlyList<nn.Module<Tensor, Tensor>> Branches => convs.ToList();
+
+    /// <summary>The masked batch norm after the convolution, or null.</summary>
+    public PairBatchNorm2d? Norm => norm;
+
     /// <summary>Packed twin of <see cref="NormAndActivate(Tensor, PairBatchNorm2d?, PairActivation?, Tensor?)"/>.</summary>
     internal static PackedSymmetricMap NormAndActivate(PackedSymmetricMap y, PairBatchNorm2d? norm, PairActivation? activation, Tensor? mask)
     {
         y = norm is null ? y.Masked(mask) : PackedBatchNorm2d.Apply(norm, y, mask);
         return activation switch
         {
-            PairActivation.ReLU => y.With(y.Data, pendingRelu: true, haloFilled: y.HaloFilled),// applied by the next convolution
-            PairActivation.Sigmoid => y.With(y.Materialized().sigmoid()).Masked(mask),   // sigmoid(0) ≠ 0: re-mask
+            PairActivation.ReLU => PackedFunctions.Relu(y),                   // applied by the next convolution
+            PairActivation.Sigmoid => PackedFunctions.Sigmoid(y).Masked(mask), // sigmoid(0) ≠ 0: re-mask
             _ => y,
         };
     }

@@ -7,7 +7,8 @@ namespace EquiSharp.Performance;
 
 /// <summary>
 /// The shape of the symmetric-map benchmark (SCNN §III-B): a stack of <see cref="Layers"/> symmetry-preserving k×k
-/// convolutions, each followed by batch norm and ReLU, on a batch of symmetric L×L maps.
+/// convolutions, each followed by batch norm and ReLU (the pair network's <see cref="PairConvStage"/>), on a batch of
+/// symmetric L×L maps.
 /// </summary>
 /// <param name="Length">L: side of the symmetric maps.</param>
 /// <param name="Channels">Channels of every layer.</param>
@@ -30,7 +31,9 @@ public sealed record SymmetricConvSpec(long Length, long Channels, long Kernel, 
 
 /// <summary>
 /// One forward+backward of the <see cref="SymmetricConvSpec"/> stack, dense and packed, with shared parameters, a
-/// symmetric input and a symmetric upstream gradient. Each variant builds only the forms it is asked to keep, so a
+/// symmetric input and a symmetric upstream gradient. The stack is a list of <see cref="PairConvStage"/>s run by
+/// <see cref="PairConvStage.Forward"/> and <see cref="PairConvStage.ForwardPacked(IEnumerable{PairConvStage}, PackedSymmetricMap, Tensor?)"/>,
+/// so the benchmark times the code the pair network runs. Each variant builds only the forms it is asked to keep, so a
 /// process that runs one variant holds only that variant's memory.
 /// </summary>
 public sealed class SymmetricConvWorkload
@@ -38,8 +41,7 @@ public sealed class SymmetricConvWorkload
     /// <summary>Which representations to build.</summary>
     public enum Keep { Both, Dense, Packed }
 
-    private readonly nn.Module<Tensor, Tensor> dense;
-    private readonly PackedSequential packed;
+    private readonly PairConvStage[] stages;
     private readonly Tensor? input, upstream, packedUpstream;
     private readonly PackedSymmetricMap? packedInput;
 
@@ -47,22 +49,15 @@ public sealed class SymmetricConvWorkload
     public PackedLayout Layout { get; }
 
     /// <summary>The free parameters, shared by both variants (their gradients after a run show what it computed).</summary>
-    public IEnumerable<TorchSharp.Modules.Parameter> Parameters() => dense.parameters();
+    public IEnumerable<TorchSharp.Modules.Parameter> Parameters() => stages.SelectMany(s => s.parameters());
 
     public SymmetricConvWorkload(SymmetricConvSpec spec, Device? device = null, Keep keep = Keep.Both, int seed = 1)
     {
         Spec = spec;
         Layout = spec.MakeLayout();
         torch.manual_seed(seed);
-        var layers = new List<(string, nn.Module<Tensor, Tensor>)>();
-        for (int i = 0; i < spec.Layers; i++)
-        {
-            layers.Add(($"conv{i}", PairLayers.SymmetryPreservingConv2d(spec.Channels, spec.Channels, spec.Kernel, device: device)));
-            layers.Add(($"bn{i}", nn.BatchNorm2d(spec.Channels, device: device)));
-            layers.Add(($"relu{i}", nn.ReLU()));
-        }
-        dense = nn.Sequential(layers.ToArray());
-        packed = PackedSequential.From(layers.Select(l => (nn.Module)l.Item2));
+        stages = Enumerable.Range(0, (int)spec.Layers)
+            .Select(_ => new PairConvStage(spec.Channels, new[] { (spec.Kernel, spec.Channels) }, symmetric: true, PairActivation.ReLU, device: device)).ToArray();
         using var _ = no_grad();
         var shape = new[] { spec.Batch, spec.Channels, spec.Length, spec.Length };
         if (keep != Keep.Packed)
@@ -94,8 +89,8 @@ public sealed class SymmetricConvWorkload
     {
         if (input is null) throw new InvalidOperationException("This workload was built without the dense maps.");
         using var scope = NewDisposeScope();
-        dense.zero_grad();
-        var y = dense.forward(input);
+        foreach (var stage in stages) stage.zero_grad();
+        var y = PairConvStage.Forward(stages, input, mask: null);
         y.backward(new[] { upstream! });
     }
 
@@ -104,8 +99,8 @@ public sealed class SymmetricConvWorkload
     {
         if (packedInput is null) throw new InvalidOperationException("This workload was built without the packed maps.");
         using var scope = NewDisposeScope();
-        packed.zero_grad();
-        var m = packed.forward(packedInput);
+        foreach (var stage in stages) stage.zero_grad();
+        var m = PairConvStage.ForwardPacked(stages, packedInput, mask: null);
         var y = m.Materialized();
         // like Sequential does for dense intermediates: the pre-activation map is not needed once the final ReLU is applied
         if (m.PendingRelu) m.Data.Dispose();

@@ -91,7 +91,7 @@ public class PairNetwork : nn.Module<Tensor, Tensor>
         if (pairFeatures is not null && mask is not null) pairFeatures = pairFeatures * mask;
         var y = encoder.forward(features, lengths);
         if (pairFeatures is not null) y = cat(new[] { y, pairFeatures }, 1);
-        foreach (var stage in stages) y = stage.forward(y, mask);
+        y = PairConvStage.Forward(stages, y, mask);
         var tail = new List<Tensor> { y };
         if (skip is not null) tail.Add(skip.forward(input, lengths));
         if (pairFeatures is not null) tail.Add(pairFeatures);
@@ -107,7 +107,7 @@ public class PairNetwork : nn.Module<Tensor, Tensor>
         var packedPairs = pairFeatures is null ? null : PackedSymmetricMap.Pack(pairFeatures, layout).Masked(mask);
         var y = encoder.ForwardPacked(features, lengths, layout, mask);
         if (packedPairs is not null) y = PackedSymmetricMap.Concat(y, packedPairs);
-        foreach (var stage in stages) y = stage.ForwardPacked(y, mask);
+        y = PairConvStage.ForwardPacked(stages, y, mask);
         var tail = new List<PackedSymmetricMap> { y };
         if (skip is not null) tail.Add(skip.ForwardPacked(input, lengths, layout, mask));
         if (packedPairs is not null) tail.Add(packedPairs);

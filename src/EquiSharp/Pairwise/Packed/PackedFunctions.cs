@@ -102,22 +102,17 @@ public static class PackedFunctions
         return gx;
     }
 
-    /// <summary>
-    /// 'Same'-padded stride-1 convolution of the symmetric maps with a symmetric kernel (F, C, k, k), on the stored blocks
-    /// only: one batched convolution over all haloed blocks, output (P, B, F, R, C). The pending ReLU of the input is
-    /// applied to the canvas in place, so the convolution's saved input is the only stored copy of the activation.
-    /// </summary>
-    public static PackedSymmetricMap Conv(PackedSymmetricMap x, Tensor weight, Tensor? bias, long dilation = 1)
-    {
-        var (canvas, gathered) = Canvas(x, SymmetricConv2d.ReachOf(weight.shape[2], dilation));
-        var y = ConvOnCanvas(x, canvas, gathered, weight, bias, dilation);
-        canvas.Dispose(); // the convolution keeps its own reference for backward; our wrapper must not pin it until scope end
-        return y;
-    }
+    /// <summary>ReLU on packed maps: recorded as pending and applied by the consumer (no copy, no extra saved tensor).</summary>
+    public static PackedSymmetricMap Relu(PackedSymmetricMap x) => x.PendingRelu ? x : x.With(x.Data, pendingRelu: true, haloFilled: x.HaloFilled);
+
+    /// <summary>Sigmoid on packed maps, elementwise on the stored cells (sigmoid(0) ≠ 0: callers re-mask padding).</summary>
+    public static PackedSymmetricMap Sigmoid(PackedSymmetricMap x) => x.With(x.Materialized().sigmoid());
 
     /// <summary>
     /// Several symmetry-preserving convolutions of the same packed input, outputs concatenated on channels: one haloed
-    /// gather with the widest reach, every branch convolves (a centre crop of) it.
+    /// gather with the widest reach, every branch convolves (a centre crop of) it; 'same'-padded, on the stored blocks
+    /// only (output (P, B, F, R, C)). The pending ReLU of the input is applied to the canvas, so the convolution's saved
+    /// input is the only stored copy of the activation. One branch is the packed single convolution.
     /// </summary>
     public static PackedSymmetricMap MultiConv(PackedSymmetricMap x, IReadOnlyList<SymmetryPreservingConv2d> branches)
     {

@@ -33,7 +33,7 @@ public sealed class PackedSymmetryPreservingConv2d : PackedModule
     {
         if (x.Channels != conv.InChannels)
             throw new ArgumentException($"{nameof(PackedSymmetryPreservingConv2d)}: expected {conv.InChannels} channels, got {x.Channels}.", nameof(x));
-        return PackedFunctions.Conv(x, conv.Weight(), conv.Bias, conv.Dilation);
+        return PackedFunctions.MultiConv(x, new[] { conv }); // the stage's convolution path (one branch)
     }
 
     public override long Reach => conv.Reach;
@@ -141,14 +141,14 @@ public sealed class PackedBatchNorm2d : PackedModule
 public sealed class PackedReLU : PackedModule
 {
     public PackedReLU() : base(nameof(PackedReLU)) { }
-    public override PackedSymmetricMap forward(PackedSymmetricMap x) => x.PendingRelu ? x : x.With(x.Data, pendingRelu: true, haloFilled: x.HaloFilled);
+    public override PackedSymmetricMap forward(PackedSymmetricMap x) => PackedFunctions.Relu(x);
 }
 
 /// <summary>Sigmoid on packed maps (elementwise on the stored tiles).</summary>
 public sealed class PackedSigmoid : PackedModule
 {
     public PackedSigmoid() : base(nameof(PackedSigmoid)) { }
-    public override PackedSymmetricMap forward(PackedSymmetricMap x) => x.With(x.Materialized().sigmoid());
+    public override PackedSymmetricMap forward(PackedSymmetricMap x) => PackedFunctions.Sigmoid(x);
 }
 
 /// <summary>
@@ -176,7 +176,11 @@ public sealed class PackedDropout : PackedModule
     }
 }
 
-/// <summary>A chain of packed layers.</summary>
+/// <summary>
+/// A chain of packed layers: the user-facing packed twin of a dense stack of symmetric layers. It runs the same packed
+/// operations as the models' <see cref="PairConvStage.ForwardPacked(PackedSymmetricMap, Tensor?)"/> (one convolution
+/// path <see cref="PackedFunctions.MultiConv"/>, one batch norm, pending ReLU) through the same <see cref="PackedChain"/>.
+/// </summary>
 public sealed class PackedSequential : PackedModule
 {
     private readonly ModuleList<PackedModule> layers;
@@ -190,21 +194,8 @@ public sealed class PackedSequential : PackedModule
 
     public override long Reach => layers.Count == 0 ? 0 : layers.Max(l => l.Reach);
 
-    /// <summary>
-    /// Runs the layers in order. Like TorchSharp's <c>Sequential</c>, it disposes the wrappers of intermediate maps as soon
-    /// as the next layer has consumed them (memory still needed by autograd stays alive through its own references).
-    /// </summary>
-    public override PackedSymmetricMap forward(PackedSymmetricMap x)
-    {
-        var cur = x;
-        foreach (var l in layers)
-        {
-            var next = l.forward(cur);
-            if (!ReferenceEquals(cur, x) && !ReferenceEquals(cur.Data, x.Data) && !ReferenceEquals(cur.Data, next.Data)) cur.Data.Dispose();
-            cur = next;
-        }
-        return cur;
-    }
+    /// <summary>Runs the layers in order (<see cref="PackedChain.Run"/>: intermediate wrappers disposed as soon as consumed).</summary>
+    public override PackedSymmetricMap forward(PackedSymmetricMap x) => PackedChain.Run(layers, x, (layer, m) => layer.forward(m));
 
     /// <summary>
     /// The packed twin of a dense stack of symmetric layers, sharing its parameters: preserving convs, multi-kernel
@@ -225,6 +216,30 @@ public sealed class PackedSequential : PackedModule
         PackedModule p => p,
         _ => throw new ArgumentException($"No packed version of {m.GetType().Name}; supported: SymmetryPreservingConv2d, MultiKernelSymmetricConv2d, BatchNorm2d, PairBatchNorm2d, ReLU, Sigmoid, SymmetricDropout.", nameof(m)),
     };
+}
+
+/// <summary>
+/// Runs packed steps one after another — the one loop behind <see cref="PackedSequential"/> and a stack of
+/// <see cref="PairConvStage"/>s (models, <c>verify</c>, <c>bench symconv</c>). Like TorchSharp's <c>Sequential</c>,
+/// it disposes the wrapper of each intermediate map as soon as the next step has consumed it (memory autograd still
+/// needs stays alive through its own references); the input and the result are never disposed.
+/// </summary>
+public static class PackedChain
+{
+    /// <param name="steps">The steps, in order.</param>
+    /// <param name="x">Input map.</param>
+    /// <param name="apply">Runs one step on a map.</param>
+    public static PackedSymmetricMap Run<TStep>(IEnumerable<TStep> steps, PackedSymmetricMap x, Func<TStep, PackedSymmetricMap, PackedSymmetricMap> apply)
+    {
+        var cur = x;
+        foreach (var step in steps)
+        {
+            var next = apply(step, cur);
+            if (!ReferenceEquals(cur, x) && !ReferenceEquals(cur.Data, x.Data) && !ReferenceEquals(cur.Data, next.Data)) cur.Data.Dispose();
+            cur = next;
+        }
+        return cur;
+    }
 }
 
 /// <summary>Dense symmetric dropout (B, C, L, L): one mask per unordered pair (s, t), mirrored; the dense twin of <see cref="PackedDropout"/>.</summary>

@@ -1,8 +1,8 @@
-using EquiSharp.Pairwise;
+using EquiSharp.Verification;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace EquiSharp.Verification;
+namespace EquiSharp.Pairwise;
 
 /// <summary>Exactness checks of the SCNN layers (symmetric outputs, dense export, tied kernels).</summary>
 [CheckFamily(Order = 0)]

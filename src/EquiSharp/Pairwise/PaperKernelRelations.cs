@@ -1,6 +1,6 @@
 using static TorchSharp.torch;
 
-namespace EquiSharp.Verification;
+namespace EquiSharp.Pairwise;
 
 /// <summary>
 /// The SCNN paper's kernel relations written out entry by entry with explicit index loops, independent of the symmetry
