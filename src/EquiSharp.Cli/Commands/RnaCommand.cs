@@ -172,54 +172,23 @@ public sealed class RnaCommand : ICliCommand
             string? s = parse.GetValue(seq), f = parse.GetValue(fasta);
             if ((s is null) == (f is null)) throw new ArgumentException("give exactly one of --seq ACGU… or --fasta FILE.");
             var queries = s is not null ? new List<RnaQuery> { RnaQueries.FromSequence(s) } : RnaQueries.FromFile(f!);
-            var dev = CommonOptions.ParseDevice(parse.GetValue(device)!);
-            var greedy = new GreedyPairDecoder(decoder.Get(parse));
-            var tiles = new TiledInferenceOptions { TileSize = Positive(parse.GetValue(tile), "--tile") };
             string output = parse.GetValue(outDir)!;
-            Directory.CreateDirectory(output);
-            var (model, spec, _) = RnaModelSpec.LoadModel(dir, dev);
-            using (model)
+            var job = new RnaPredictOptions(dir, queries, decoder.Get(parse), new TiledInferenceOptions { TileSize = Positive(parse.GetValue(tile), "--tile") },
+                output, CommonOptions.ParseDevice(parse.GetValue(device)!));
+            RnaPredictJob.Run(job, p =>
             {
-                var used = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
-                foreach (var q in queries)
-                {
-                    var probs = model.TiledProbabilities(q.Sequence, dev, tiles);
-                    var partners = greedy.Decode(RnaEvaluation.DecodingMap(model, probs, q.Sequence.Length), q.Sequence.Length, q.Sequence);
-                    var predicted = new RnaStructure(q.Name, q.Sequence, partners);
-                    string file = UniqueFileName(q.Name, used);
-                    RnaFile.Write(Path.Combine(output, file + ".ct"), new[] { predicted }, RnaFileFormat.Ct);
-                    Plots.PairHeatmap(Path.Combine(output, file + ".png"), probs, q.Sequence.Length,
-                        q.Truth is null ? $"{q.Name}: {(spec.Symmetric ? "SCNN" : "CNN")} pair probabilities"
-                                        : $"{q.Name}: pair probabilities (upper) vs true structure (lower)",
-                        q.Truth is null ? null : RnaFeatures.PairingMatrix(q.Truth));
-                    Console.WriteLine($">{q.Name}");
-                    Console.WriteLine(q.Sequence);
-                    Console.WriteLine(PredictionDotBracket.Format(partners, out int dropped));
-                    if (dropped > 0)
-                        Console.Error.WriteLine($"{q.Name}: {dropped} pair(s) need more than {DotBracket.MaxLevels} pseudoknot levels and are shown as '.' (the CT file has them)");
-                    if (q.Truth is not null)
-                    {
-                        var sc = PairMetrics.Compute(partners, q.Truth.Partners);
-                        Console.Error.WriteLine(FormattableString.Invariant($"{q.Name}: ppv={sc.Ppv:0.0000} sen={sc.Sensitivity:0.0000} acc={sc.Accuracy:0.0000} f1={sc.F1:0.0000}"));
-                    }
-                }
-            }
+                Console.WriteLine($">{p.Query.Name}");
+                Console.WriteLine(p.Query.Sequence);
+                Console.WriteLine(p.DotBracket);
+                if (p.DroppedPairs > 0)
+                    Console.Error.WriteLine($"{p.Query.Name}: {p.DroppedPairs} pair(s) need more than {DotBracket.MaxLevels} pseudoknot levels and are shown as '.' (the CT file has them)");
+                if (p.Scores is { } sc)
+                    Console.Error.WriteLine(FormattableString.Invariant($"{p.Query.Name}: ppv={sc.Ppv:0.0000} sen={sc.Sensitivity:0.0000} acc={sc.Accuracy:0.0000} f1={sc.F1:0.0000}"));
+            });
             Console.Error.WriteLine($"wrote {queries.Count} CT file(s) and heatmap(s) to {Path.GetFullPath(output)}");
             return 0;
         });
         return command;
-    }
-
-    /// <summary>A file-system-safe, unique base name for a record.</summary>
-    private static string UniqueFileName(string name, HashSet<string> used)
-    {
-        var invalid = Path.GetInvalidFileNameChars();
-        string safe = new string(name.Select(c => invalid.Contains(c) || char.IsWhiteSpace(c) || c == '.' ? '_' : c).ToArray()).Trim('_');
-        if (safe.Length == 0) safe = "seq";
-        if (safe.Length > 80) safe = safe[..80];
-        string candidate = safe;
-        for (int k = 2; !used.Add(candidate); k++) candidate = $"{safe}_{k}";
-        return candidate;
     }
 
     private static int Positive(int value, string option) =>

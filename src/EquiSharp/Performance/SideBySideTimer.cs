@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using EquiSharp.Training;
 using TorchSharp;
 
 namespace EquiSharp.Performance;
@@ -17,10 +16,10 @@ public static class SideBySideTimer
     /// <param name="repeats">Timed rounds (the median is taken over them).</param>
     /// <param name="warmup">Untimed rounds first.</param>
     /// <param name="device">Synchronised around each run when it is a CUDA device.</param>
-    /// <param name="progress">Told of every finished run as one step (steps 1 … (warmup + repeats) · variants; the caller
-    /// starts it, so it can count further work of its own).</param>
+    /// <param name="runDone">Called after every finished run with its number (1 … (warmup + repeats) · variants), e.g. to
+    /// advance a progress display (a plain callback, so the protocol depends on no display).</param>
     public static IReadOnlyDictionary<string, VariantTiming> Run(IReadOnlyList<(string Name, Action Run)> variants, int repeats, int warmup,
-        torch.Device? device = null, ITrainingProgress? progress = null)
+        torch.Device? device = null, Action<long>? runDone = null)
     {
         if (repeats < 1) throw new ArgumentOutOfRangeException(nameof(repeats), repeats, "At least one timed repeat is needed.");
         long done = 0;
@@ -34,7 +33,7 @@ public static class SideBySideTimer
                 Sync(device);
                 sw.Stop();
                 if (round >= warmup) times[name].Add(sw.Elapsed.TotalSeconds);
-                progress?.Step(++done, double.NaN);
+                runDone?.Invoke(++done);
             }
         return times.ToDictionary(kv => kv.Key, kv => new VariantTiming(kv.Key, Median(kv.Value), kv.Value.Min()));
     }

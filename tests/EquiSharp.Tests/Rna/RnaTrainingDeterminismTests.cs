@@ -1,3 +1,4 @@
+using EquiSharp.Rna.Inference;
 using EquiSharp.Rna.Models;
 using EquiSharp.Rna.Synthetic;
 using EquiSharp.Rna.Training;
@@ -62,8 +63,8 @@ public sealed class RnaTrainingDeterminismTests
         var decoder = new EquiSharp.Rna.Decoding.GreedyPairDecoder(new() { Threshold = 0.3f });
         using var cnn = new RnaPairModel(RnaModelConfig.Small, false);
         using var scnn = new RnaPairModel(RnaModelConfig.Small, true);
-        Assert.Equal(new[] { 3, -1, -1, 0 }, decoder.Decode(RnaEvaluation.DecodingMap(cnn, p, 4), 4));
-        Assert.Same(p, RnaEvaluation.DecodingMap(scnn, p, 4));
+        Assert.Equal(new[] { 3, -1, -1, 0 }, decoder.Decode(RnaPredictor.DecodingMap(cnn, p, 4), 4));
+        Assert.Same(p, RnaPredictor.DecodingMap(scnn, p, 4));
         Assert.Equal(1.0f, p[2 * 4 + 1]); // input untouched
     }
 }

@@ -28,6 +28,10 @@ public static class RnaPredictor
         return new RnaStructure(r.Name, r.Sequence[..m], partners);
     }
 
+    /// <summary>The map the decoder should see: a plain CNN's upper triangle mirrored (<see cref="PairMapPolicy.DecodingMap"/>).</summary>
+    public static float[] DecodingMap(RnaPairModel model, float[] probabilities, int length) =>
+        PairMapPolicy.DecodingMap(model.Symmetric, probabilities, length);
+
     /// <summary>The model's ordinary forward pass on one sequence (eval mode, no grad); for comparison with the tiled path.</summary>
     public static float[] PlainProbabilities(RnaPairModel model, string sequence, Device device)
     {
@@ -54,7 +58,7 @@ public static class RnaPredictor
             var clock = System.Diagnostics.Stopwatch.StartNew();
             var probs = tiles is { TileSize: 0 } ? PlainProbabilities(model, r.Sequence, device) : model.TiledProbabilities(r.Sequence, device, tiles);
             double seconds = clock.Elapsed.TotalSeconds;
-            var predicted = greedy.Decode(Training.RnaEvaluation.DecodingMap(model, probs, r.Length), r.Length, r.Sequence);
+            var predicted = greedy.Decode(DecodingMap(model, probs, r.Length), r.Length, r.Sequence);
             var p = new RnaPrediction(r, predicted, PairMetrics.Compute(predicted, r.Partners), seconds);
             result.Add(p);
             onEach?.Invoke(p, probs);

@@ -3,6 +3,7 @@ using EquiSharp.Pairwise;
 using EquiSharp.Pairwise.Network;
 using EquiSharp.Rna.Decoding;
 using EquiSharp.Rna.Formats;
+using EquiSharp.Rna.Inference;
 using EquiSharp.Rna.Models;
 using EquiSharp.Training;
 using static TorchSharp.torch;
@@ -113,7 +114,7 @@ public static class RnaEvaluation
             var w = windows[k];
             var r = records[w.Record];
             string seq = r.Sequence.Substring(w.Start, w.Length);
-            var pred = greedy.Decode(DecodingMap(model, probs[k], w.Length), w.Length, seq);
+            var pred = greedy.Decode(RnaPredictor.DecodingMap(model, probs[k], w.Length), w.Length, seq);
             var truth = new int[w.Length];
             for (int p = 0; p < w.Length; p++)
             {
@@ -126,9 +127,6 @@ public static class RnaEvaluation
         return (scores, PairMetrics.Average(scores), predicted);
     }
 
-    /// <summary>The map the decoder should see: a plain CNN's upper triangle mirrored (<see cref="PairMapPolicy.DecodingMap"/>).</summary>
-    public static float[] DecodingMap(RnaPairModel model, float[] probabilities, int length) =>
-        PairMapPolicy.DecodingMap(model.Symmetric, probabilities, length);
 
     /// <summary>Metric dictionary (ppv, sen, acc, f1, mcc) for histories and curves.</summary>
     public static Dictionary<string, double> ToMetrics(PairScoreSummary s) => new()
