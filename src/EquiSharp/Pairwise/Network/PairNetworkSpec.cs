@@ -35,6 +35,18 @@ public sealed record PairNetworkSpec
     /// <summary>Symmetric (SCNN: generating and preserving kernels) or plain convolutions (the CNN baseline).</summary>
     public bool Symmetric { get; init; } = true;
 
+    /// <summary>
+    /// The multi-kernel stages of the published RNA model (SCNN paper Fig. 4 as refined by the authors' code): kernels
+    /// 13/9/5 with 20/20/10 channels, then 9/5 with 20/20, then 5 with 20. Protein contacts use the same widths, since
+    /// Figs. 5–6 give the layer order but not every width.
+    /// </summary>
+    public static PairBranch[][] PaperStages =>
+    [
+        [new(13, 20), new(9, 20), new(5, 10)],
+        [new(9, 20), new(5, 20)],
+        [new(5, 20)],
+    ];
+
     /// <summary>Features per position that enter the self-Cartesian product: the dense LSTM projection plus the input.</summary>
     public long EncodedFeatures => InputFeatures + (LstmUnits > 0 ? DenseFeatures : 0);
 

@@ -15,11 +15,7 @@ public sealed record RnaModelConfig
     public int EncoderChannels { get; init; } = 40;
     /// <summary>Multi-kernel stages: per stage, (kernel size, channels) branches.</summary>
     public (long Kernel, long Channels)[][] Stages { get; init; } =
-    {
-        new (long, long)[] { (13, 20), (9, 20), (5, 10) },
-        new (long, long)[] { (9, 20), (5, 20) },
-        new (long, long)[] { (5, 20) },
-    };
+        PairNetworkSpec.PaperStages.Select(s => s.Select(b => (b.Kernel, b.Channels)).ToArray()).ToArray();
     /// <summary>Channels of the skip branch (generating 1×1 conv of the one-hot self-Cartesian product).</summary>
     public int SkipChannels { get; init; } = 20;
     /// <summary>Kernel of the final 1-channel convolution.</summary>

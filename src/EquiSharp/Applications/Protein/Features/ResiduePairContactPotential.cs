@@ -53,6 +53,21 @@ public sealed class ResiduePairContactPotential
         return new ResiduePairContactPotential(u);
     }
 
+    /// <summary>The 21 × 21 table U, row-major by <see cref="AminoAcids.IndexOf"/> (to store it with a trained model).</summary>
+    public double[] Table => (double[])table.Clone();
+
+    /// <summary>Rebuilds a potential from a stored <see cref="Table"/>; it must be 21 × 21, finite and symmetric.</summary>
+    public static ResiduePairContactPotential FromTable(IReadOnlyList<double> values)
+    {
+        if (values.Count != Types * Types) throw new InvalidDataException($"A contact potential table has {Types * Types} values, got {values.Count}.");
+        var t = values.ToArray();
+        for (int a = 0; a < Types; a++)
+            for (int b = 0; b < Types; b++)
+                if (!double.IsFinite(t[a * Types + b]) || t[a * Types + b] != t[b * Types + a])
+                    throw new InvalidDataException($"The contact potential table is not finite and symmetric at ({a}, {b}).");
+        return new ResiduePairContactPotential(t);
+    }
+
     /// <summary>U(a, b) for one-letter codes.</summary>
     public double this[char a, char b] => table[AminoAcids.IndexOf(a) * Types + AminoAcids.IndexOf(b)];
 

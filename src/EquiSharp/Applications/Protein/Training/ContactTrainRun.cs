@@ -1,0 +1,183 @@
+using System.Globalization;
+using System.Text.Json;
+using EquiSharp.Applications.Protein.Evaluation;
+using EquiSharp.Applications.Protein.Features;
+using EquiSharp.Applications.Protein.Models;
+using EquiSharp.Pairwise.Network;
+using EquiSharp.Training;
+using static TorchSharp.torch;
+
+namespace EquiSharp.Applications.Protein.Training;
+
+/// <summary>
+/// Everything needed to rebuild and evaluate a trained contact model (<c>model.json</c> in its directory): variant,
+/// split (folds, held-out fold, seed and the protein names of train / dev / test), the contact-potential table
+/// estimated from the training proteins, the hyperparameters and the free-parameter count.
+/// </summary>
+public sealed record ContactRunSpec
+{
+    public const string FileName = "model.json";
+    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
+
+    /// <summary>"scnn" or "cnn".</summary>
+    public string Model { get; init; } = "scnn";
+    public bool Symmetric => ContactModel.ParseVariant(Model);
+    public string FeaturesDir { get; init; } = "";
+    public required ContactSplit Split { get; init; }
+    public required ContactTrainingOptions Training { get; init; }
+    public int Epochs { get; init; }
+    public long Parameters { get; init; }
+    /// <summary>The 21 × 21 contact potential of <see cref="ContactSplit.Train"/> (<see cref="ResiduePairContactPotential.Table"/>).</summary>
+    public double[] Potential { get; init; } = [];
+
+    public ResiduePairContactPotential ContactPotential => ResiduePairContactPotential.FromTable(Potential);
+
+    public void Save(string dir) => Checkpoint.WriteTextAtomic(Path.Combine(dir, FileName), JsonSerializer.Serialize(this, Json));
+
+    public static ContactRunSpec Load(string dir)
+    {
+        string path = Path.Combine(dir, FileName);
+        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no model description; is '{dir}' a directory written by 'equisharp protein train'?", path);
+        try
+        {
+            var spec = JsonSerializer.Deserialize<ContactRunSpec>(File.ReadAllText(path), Json) ?? throw new InvalidDataException($"{path}: empty model description.");
+            _ = spec.Symmetric;
+            _ = spec.ContactPotential;
+            return spec;
+        }
+        catch (Exception e) when (e is JsonException or ArgumentException)
+        {
+            throw new InvalidDataException($"{path}: invalid model description ({e.Message}).", e);
+        }
+    }
+}
+
+/// <summary>Settings of <c>protein train</c>.</summary>
+public sealed record ContactTrainRunOptions
+{
+    public required string FeaturesDir { get; init; }
+    public required string OutDir { get; init; }
+    public string Model { get; init; } = "scnn";
+    public int Folds { get; init; } = ContactSplit.DefaultFolds;
+    public int Fold { get; init; }
+    public int Seed { get; init; } = 1;
+    public int Epochs { get; init; } = 40;
+    public long? MaxSteps { get; init; }
+    public bool Resume { get; init; }
+    public ContactTrainingOptions Training { get; init; } = new();
+    public Device Device { get; init; } = CPU;
+}
+
+/// <summary>Result of <c>protein train</c>: how training ended and the held-out report (null if training did not finish).</summary>
+public sealed record ContactTrainRunResult(TrainingResult Fit, long Parameters, string? Report);
+
+/// <summary>
+/// The <c>protein train</c> job, kept in this one file so it can move onto the shared run directory: split the cached
+/// proteins, estimate the contact potential from the training proteins, train with <see cref="Trainer.Fit"/> (atomic
+/// checkpoints, <c>--resume</c>, best weights by dev score), plot the curves, and score the held-out fold full-length
+/// with the best weights (<c>report.txt</c>).
+/// </summary>
+public static class ContactTrainRun
+{
+    public const string ReportName = "report.txt";
+
+    public static ContactTrainRunResult Run(ContactTrainRunOptions o, ITrainingProgress progress)
+    {
+        var all = ProteinFeatureFile.List(o.FeaturesDir).Select(ProteinFeatureFile.Read).ToDictionary(f => f.Name, StringComparer.Ordinal);
+        Directory.CreateDirectory(o.OutDir);
+        ContactRunSpec spec;
+        if (o.Resume)
+        {
+            spec = ContactRunSpec.Load(o.OutDir);
+            var missing = spec.Split.Train.Concat(spec.Split.Dev).Concat(spec.Split.Test).Where(n => !all.ContainsKey(n)).ToList();
+            if (missing.Count > 0) throw new InvalidDataException($"{o.FeaturesDir}: lacks {string.Join(", ", missing)} of the run in {o.OutDir}.");
+        }
+        else
+        {
+            if (File.Exists(Path.Combine(o.OutDir, ContactRunSpec.FileName)))
+                throw new IOException($"{o.OutDir} already holds a contact model; use --resume to continue it or choose another --out.");
+            var split = ContactSplit.Create(all.Keys, o.Folds, o.Fold, o.Seed);
+            spec = new ContactRunSpec
+            {
+                Model = ContactModel.ParseVariant(o.Model) ? "scnn" : "cnn", FeaturesDir = Path.GetFullPath(o.FeaturesDir), Split = split,
+                Training = o.Training, Epochs = o.Epochs,
+                Potential = ResiduePairContactPotential.Estimate(split.Train.Select(n => all[n])).Table,
+            };
+        }
+        var potential = spec.ContactPotential;
+        ContactExample[] Examples(IEnumerable<string> names) => names.Select(n => ContactExample.From(all[n], potential)).ToArray();
+        var (train, dev) = (Examples(spec.Split.Train), Examples(spec.Split.Dev));
+
+        manual_seed(spec.Split.Seed);
+        var model = new ContactModel(spec.Symmetric, o.Device);
+        model.PackedMaps = PairMapPolicy.UsePacked(PairMaps.Auto, spec.Symmetric, spec.Training.Crop);
+        if (!o.Resume) { spec = spec with { Parameters = model.ParameterCount }; spec.Save(o.OutDir); }
+        progress.Message(Describe(spec, model));
+
+        var task = new StepCappedTask<ContactCrop[]>(new ContactTrainingTask(model, train, dev, spec.Training, o.Device), o.MaxSteps);
+        int epochs = task.EpochsFor(o.Epochs, spec.Split.Seed);
+        var optimizer = optim.Adam(model.parameters(), spec.Training.LearningRateFor(spec.Symmetric), weight_decay: spec.Training.L2);
+        string name = spec.Symmetric ? "SCNN" : "CNN";
+        var fit = Trainer.Fit(task, optimizer, new TrainerOptions
+        {
+            Epochs = epochs, Seed = spec.Split.Seed, Patience = null, OutDir = o.OutDir,
+            Resume = o.Resume && Checkpoint.Locate(o.OutDir) is not null, Title = $"protein {name.ToLowerInvariant()} fold {spec.Split.Fold}",
+        }, progress);
+        if (fit.State.History.Count > 0)
+            Plots.TrainingCurves(Path.Combine(o.OutDir, "curves.png"), fit.State.History,
+                $"Contact{name} fold {spec.Split.Fold}/{spec.Split.Folds}: train loss and dev metrics ({string.Join(", ", spec.Split.Dev)})");
+        if (fit.Interrupted || !(fit.State.Finished || fit.ReachedMaxSteps || (o.MaxSteps is long cap && fit.State.Step >= cap)))
+            return new ContactTrainRunResult(fit, model.ParameterCount, null);
+        string report = EvaluateHeldOut(o.OutDir, o.FeaturesDir, o.Device, progress.Message);
+        Checkpoint.WriteTextAtomic(Path.Combine(o.OutDir, ReportName), report);
+        return new ContactTrainRunResult(fit, model.ParameterCount, report);
+    }
+
+    /// <summary>Loads a trained model (best weights if any, else the latest checkpoint) in eval mode.</summary>
+    public static (ContactModel Model, ContactRunSpec Spec) LoadModel(string dir, Device device)
+    {
+        var spec = ContactRunSpec.Load(dir);
+        var model = new ContactModel(spec.Symmetric, device);
+        if (spec.Parameters != 0 && spec.Parameters != model.ParameterCount)
+            throw new InvalidDataException($"{Path.Combine(dir, ContactRunSpec.FileName)}: says {spec.Parameters} parameters but the rebuilt model has {model.ParameterCount}.");
+        string name = Checkpoint.Locate(dir, Checkpoint.BestName) is not null ? Checkpoint.BestName
+            : Checkpoint.Locate(dir) is not null ? Checkpoint.LatestName
+            : throw new FileNotFoundException($"{dir}: no trained weights (expected {Checkpoint.BestName}/ or {Checkpoint.LatestName}/).");
+        Checkpoint.Load(dir, model, restoreRng: false, name: name);
+        model.eval();
+        return (model, spec);
+    }
+
+    /// <summary>
+    /// Scores a trained model on its held-out fold (or on every protein of <paramref name="featuresDir"/> named in
+    /// its split's test list), full length: the per-protein table and the mean lines (<see cref="ContactPrediction.Report"/>).
+    /// </summary>
+    public static string EvaluateHeldOut(string modelDir, string? featuresDir, Device device, Action<string>? onRow = null)
+    {
+        var (model, spec) = LoadModel(modelDir, device);
+        using (model)
+        {
+            string dir = featuresDir ?? spec.FeaturesDir;
+            var files = ProteinFeatureFile.List(dir).ToDictionary(p => Path.GetFileName(p)[..^ProteinFeatureFile.Extension.Length], StringComparer.Ordinal);
+            var missing = spec.Split.Test.Where(n => !files.ContainsKey(n)).ToList();
+            if (missing.Count > 0) throw new InvalidDataException($"{dir}: lacks the held-out protein(s) {string.Join(", ", missing)} of {modelDir}.");
+            var potential = spec.ContactPotential;
+            onRow?.Invoke(ContactPrediction.Header);
+            var results = ContactPrediction.Evaluate(model, spec.Split.Test.Select(n => ContactExample.From(ProteinFeatureFile.Read(files[n]), potential)), device,
+                onProtein: r => onRow?.Invoke(ContactPrediction.Row(r)));
+            return ContactPrediction.Report(results);
+        }
+    }
+
+    /// <summary>The run's first log line: variant, parameter counts of both models and their ratio, split and maps.</summary>
+    private static string Describe(ContactRunSpec spec, ContactModel model)
+    {
+        long scnn, cnn;
+        using (var other = new ContactModel(!spec.Symmetric, CPU)) (scnn, cnn) = spec.Symmetric ? (model.ParameterCount, other.ParameterCount) : (other.ParameterCount, model.ParameterCount);
+        var s = spec.Split;
+        return string.Create(CultureInfo.InvariantCulture,
+            $"Contact{(spec.Symmetric ? "Scnn" : "Cnn")}: ContactScnn {scnn:N0} vs ContactCnn {cnn:N0} free parameters (ratio {(double)scnn / cnn:0.0000}); " +
+            $"{(model.PackedMaps ? "packed" : "dense")} pair maps; fold {s.Fold} of {s.Folds}: train {s.Train.Length}, dev {s.Dev.Length} ({string.Join(", ", s.Dev)}; seed {s.Seed}), " +
+            $"held out {s.Test.Length}; crop {spec.Training.Crop}, batch {spec.Training.BatchSize}, lr {spec.Training.LearningRateFor(spec.Symmetric)}");
+    }
+}
