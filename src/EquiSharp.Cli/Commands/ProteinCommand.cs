@@ -4,8 +4,10 @@ using System.Globalization;
 using System.Text.RegularExpressions;
 using EquiSharp.Applications.Protein.Baselines;
 using EquiSharp.Applications.Protein.Contacts;
+using EquiSharp.Applications.Protein.Evaluation;
 using EquiSharp.Applications.Protein.Features;
 using EquiSharp.Applications.Protein.Formats;
+using EquiSharp.Applications.Protein.Training;
 using EquiSharp.Training;
 
 namespace EquiSharp.Cli.Commands;
@@ -15,10 +17,13 @@ public sealed partial class ProteinCommand : ICliCommand
 {
     public Command Build()
     {
-        var command = new Command("protein", "Protein contact maps: features from PDB structures and Pfam alignments, coevolution baselines.");
+        var command = new Command("protein", "Protein contact maps: features from PDB structures and Pfam alignments, coevolution baselines, SCNN/CNN contact predictors.");
         command.Subcommands.Add(Features());
         command.Subcommands.Add(Baseline());
         command.Subcommands.Add(Contacts());
+        command.Subcommands.Add(Train());
+        command.Subcommands.Add(Eval());
+        command.Subcommands.Add(Predict());
         return command;
     }
 
@@ -139,6 +144,94 @@ public sealed partial class ProteinCommand : ICliCommand
             ContactWriters.MapPng(Path.Combine(output, name + ".png"), map, chain.Length, $"{name} contacts ({(contactAtom == ContactAtom.Beta ? "Cβ" : "Cα")} < 8 Å)");
             int contacts = (int)(map.Sum() / 2);
             Console.WriteLine($"{name} L={chain.Length} contacts={contacts} wrote {name}.rr and {name}.png to {output}");
+        });
+        return command;
+    }
+
+    private static Command Train()
+    {
+        var features = new Option<string>("--features") { Description = "Directory of .features files (from 'protein features').", Required = true };
+        var model = new Option<string>("--model") { Description = "scnn (symmetry-structured) or cnn (plain convolutions).", DefaultValueFactory = _ => "scnn" };
+        var outDir = new Option<string>("--out") { Description = "Model directory (model.json, checkpoints, best weights, curves, held-out report).", Required = true };
+        var folds = new Option<int>("--folds") { Description = "Cross-validation folds K: proteins sorted by Pfam id, fold = index mod K.", DefaultValueFactory = _ => ContactSplit.DefaultFolds };
+        var fold = new Option<int>("--fold") { Description = "Held-out fold I (0 to K-1); never used for training or model selection.", DefaultValueFactory = _ => 0 };
+        var seed = CommonOptions.Seed();
+        var epochs = new Option<int>("--epochs") { Description = "Epochs of --batches-per-epoch batches (40 × 5 = 200 steps).", DefaultValueFactory = _ => 40 };
+        var maxSteps = new Option<long?>("--max-steps") { Description = "Stop after this many optimizer steps (smoke runs)." };
+        var crop = new Option<int>("--crop") { Description = "Random training crops of at most this many residues.", DefaultValueFactory = _ => new ContactTrainingOptions().Crop };
+        var batches = new Option<int>("--batches-per-epoch") { Description = "Batches of 10 crops per epoch (each epoch ends with a dev evaluation).", DefaultValueFactory = _ => new ContactTrainingOptions().BatchesPerEpoch };
+        var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from its last checkpoint (its stored split and settings win)." };
+        var device = CommonOptions.Device();
+        var command = new Command("train", "Train ContactScnn or ContactCnn on K-1 folds (dev: 3 training proteins by --seed) and score the held-out fold.")
+            { features, model, outDir, folds, fold, seed, epochs, maxSteps, crop, batches, resume, device };
+        command.SetAction(parse =>
+        {
+            var options = new ContactTrainRunOptions
+            {
+                FeaturesDir = parse.GetValue(features)!, OutDir = parse.GetValue(outDir)!, Model = parse.GetValue(model)!,
+                Folds = parse.GetValue(folds), Fold = parse.GetValue(fold), Seed = parse.GetValue(seed), Epochs = parse.GetValue(epochs),
+                MaxSteps = parse.GetValue(maxSteps), Resume = parse.GetValue(resume), Device = CommonOptions.ParseDevice(parse.GetValue(device)!),
+                Training = new ContactTrainingOptions { Crop = parse.GetValue(crop), BatchesPerEpoch = parse.GetValue(batches) },
+            };
+            if (options.Epochs < 1) throw new ArgumentException($"--epochs {options.Epochs}: expected a positive number.");
+            var result = ProgressDisplay.Run(progress => ContactTrainRun.Run(options, progress));
+            var state = result.Fit.State;
+            Console.Write(result.Report ?? "");
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"trained steps={state.Step} epochs={state.History.Count} seconds={state.TrainSeconds:0.0} parameters={result.Parameters} best_dev={state.BestScore:0.0000} out={options.OutDir}"));
+        });
+        return command;
+    }
+
+    private static Command Eval()
+    {
+        var model = new Option<string>("--model") { Description = "A model directory from 'protein train', or dca / mi for the coevolution baseline.", Required = true };
+        var features = new Option<string?>("--features") { Description = "Directory of .features files (default: the one the model was trained on; required for dca / mi)." };
+        var folds = new Option<int>("--folds") { Description = "For dca / mi: score the held-out proteins of --fold of K folds (the models' folds).", DefaultValueFactory = _ => ContactSplit.DefaultFolds };
+        var fold = new Option<int?>("--fold") { Description = "For dca / mi: the fold to score (default: every protein)." };
+        var device = CommonOptions.Device();
+        var command = new Command("eval", "Score contact predictions per protein against Cβ and Cα contacts (default: the model's held-out fold); last line: Cβ means.")
+            { model, features, folds, fold, device };
+        command.SetAction(parse =>
+        {
+            string which = parse.GetValue(model)!;
+            string? featuresDir = parse.GetValue(features);
+            if (which.Trim().ToLowerInvariant() is "dca" or "mi")
+            {
+                var baseline = CouplingScoreBaseline.FromName(which);
+                if (featuresDir is null) throw new ArgumentException($"--model {which} needs --features DIR.");
+                var proteins = ProteinFeatureFile.List(featuresDir).Select(ProteinFeatureFile.Read).ToList();
+                if (parse.GetValue(fold) is int i)
+                {
+                    var heldOut = ContactSplit.HeldOut(proteins.Select(p => p.Name), parse.GetValue(folds), i).ToHashSet(StringComparer.Ordinal);
+                    proteins = ContactSplit.Order(proteins.Select(p => p.Name)).Where(heldOut.Contains).Select(n => proteins.Single(p => p.Name == n)).ToList();
+                }
+                Console.Write(ContactPrediction.Report(proteins.Select(p => ContactPrediction.Score(p, baseline.Score(p))).ToList()));
+                return;
+            }
+            if (parse.GetValue(fold) is not null) throw new ArgumentException("--fold is for dca / mi; a model is scored on its own held-out fold.");
+            Console.Write(ContactTrainRun.EvaluateHeldOut(which, featuresDir, CommonOptions.ParseDevice(parse.GetValue(device)!)));
+        });
+        return command;
+    }
+
+    private static Command Predict()
+    {
+        var model = new Option<string>("--model") { Description = "A model directory from 'protein train'.", Required = true };
+        var aln = new Option<string>("--aln") { Description = "The query family's alignment (aligned FASTA/A2M/A3M/Stockholm, plain or .gz).", Required = true };
+        var pdb = new Option<string?>("--pdb") { Description = "The query's structure: its chain is the query and its true map is drawn and scored." };
+        var seq = new Option<string?>("--seq") { Description = "The query sequence (default without --pdb: the alignment's first row)." };
+        var outDir = new Option<string>("--out") { Description = "Directory for <name>.rr and <name>.png.", Required = true };
+        var device = CommonOptions.Device();
+        var command = new Command("predict", "Predict a contact map from an alignment with a trained model: CASP RR list and PNG (upper: predicted, lower: true).")
+            { model, aln, pdb, seq, outDir, device };
+        command.SetAction(parse =>
+        {
+            var r = ContactQuery.Predict(parse.GetValue(model)!, parse.GetValue(aln)!, parse.GetValue(pdb), parse.GetValue(seq), parse.GetValue(outDir)!,
+                CommonOptions.ParseDevice(parse.GetValue(device)!));
+            string scores = r.Scores is null ? "" : string.Create(CultureInfo.InvariantCulture,
+                $" top_l5_long={r.Scores.Beta.TopL5Long:0.0000} top_l2_long={r.Scores.Beta.TopL2Long:0.0000} ppv={r.Scores.Beta.Thresholded.Ppv:0.0000} sen={r.Scores.Beta.Thresholded.Sensitivity:0.0000} acc={r.Scores.Beta.Thresholded.Accuracy:0.0000}");
+            Console.WriteLine($"predicted {r.Name} L={r.Length} mapped={r.Mapped} rr={r.RrPath} png={r.PngPath}{scores}");
         });
         return command;
     }

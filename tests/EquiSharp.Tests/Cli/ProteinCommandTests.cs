@@ -8,7 +8,7 @@ namespace EquiSharp.Tests.Cli;
 public class ProteinCommandTests
 {
     /// <summary>A 20-residue helix-like chain and a 40-row alignment of its family (random point mutations).</summary>
-    private static void WriteProtein(TempDir dir, string pfam)
+    internal static void WriteProtein(TempDir dir, string pfam)
     {
         const string seq = "ACDEFGHIKLMNPQRSTVWY";
         string[] three = ["ALA", "CYS", "ASP", "GLU", "PHE", "GLY", "HIS", "ILE", "LYS", "LEU", "MET", "ASN", "PRO", "GLN", "ARG", "SER", "THR", "VAL", "TRP", "TYR"];

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using EquiSharp.Applications.Protein.Evaluation;
 using EquiSharp.Applications.Protein.Features;
 using EquiSharp.Applications.Protein.Models;
@@ -21,7 +22,7 @@ public sealed record ContactRunSpec
 
     /// <summary>"scnn" or "cnn".</summary>
     public string Model { get; init; } = "scnn";
-    public bool Symmetric => ContactModel.ParseVariant(Model);
+    [JsonIgnore] public bool Symmetric => ContactModel.ParseVariant(Model);
     public string FeaturesDir { get; init; } = "";
     public required ContactSplit Split { get; init; }
     public required ContactTrainingOptions Training { get; init; }
@@ -30,7 +31,7 @@ public sealed record ContactRunSpec
     /// <summary>The 21 × 21 contact potential of <see cref="ContactSplit.Train"/> (<see cref="ResiduePairContactPotential.Table"/>).</summary>
     public double[] Potential { get; init; } = [];
 
-    public ResiduePairContactPotential ContactPotential => ResiduePairContactPotential.FromTable(Potential);
+    [JsonIgnore] public ResiduePairContactPotential ContactPotential => ResiduePairContactPotential.FromTable(Potential);
 
     public void Save(string dir) => Checkpoint.WriteTextAtomic(Path.Combine(dir, FileName), JsonSerializer.Serialize(this, Json));
 
@@ -116,19 +117,20 @@ public static class ContactTrainRun
 
         var task = new StepCappedTask<ContactCrop[]>(new ContactTrainingTask(model, train, dev, spec.Training, o.Device), o.MaxSteps);
         int epochs = task.EpochsFor(o.Epochs, spec.Split.Seed);
+        bool resume = o.Resume && Checkpoint.Locate(o.OutDir) is not null;
         var optimizer = optim.Adam(model.parameters(), spec.Training.LearningRateFor(spec.Symmetric), weight_decay: spec.Training.L2);
         string name = spec.Symmetric ? "SCNN" : "CNN";
         var fit = Trainer.Fit(task, optimizer, new TrainerOptions
         {
             Epochs = epochs, Seed = spec.Split.Seed, Patience = null, OutDir = o.OutDir,
-            Resume = o.Resume && Checkpoint.Locate(o.OutDir) is not null, Title = $"protein {name.ToLowerInvariant()} fold {spec.Split.Fold}",
+            Resume = resume, Title = $"protein {name.ToLowerInvariant()} fold {spec.Split.Fold}",
         }, progress);
         if (fit.State.History.Count > 0)
             Plots.TrainingCurves(Path.Combine(o.OutDir, "curves.png"), fit.State.History,
                 $"Contact{name} fold {spec.Split.Fold}/{spec.Split.Folds}: train loss and dev metrics ({string.Join(", ", spec.Split.Dev)})");
         if (fit.Interrupted || !(fit.State.Finished || fit.ReachedMaxSteps || (o.MaxSteps is long cap && fit.State.Step >= cap)))
             return new ContactTrainRunResult(fit, model.ParameterCount, null);
-        string report = EvaluateHeldOut(o.OutDir, o.FeaturesDir, o.Device, progress.Message);
+        string report = EvaluateHeldOut(o.OutDir, o.FeaturesDir, o.Device);
         Checkpoint.WriteTextAtomic(Path.Combine(o.OutDir, ReportName), report);
         return new ContactTrainRunResult(fit, model.ParameterCount, report);
     }

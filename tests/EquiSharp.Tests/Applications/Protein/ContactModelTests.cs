@@ -1,0 +1,90 @@
+using EquiSharp.Applications.Protein.Features;
+using EquiSharp.Applications.Protein.Models;
+using EquiSharp.Applications.Protein.Training;
+using EquiSharp.Pairwise;
+using EquiSharp.Verification;
+using static TorchSharp.torch;
+
+namespace EquiSharp.Tests.Applications.Protein;
+
+public class ContactModelTests
+{
+    /// <summary>A padded batch of three synthetic proteins (lengths 19, 26, 31) with the training potential.</summary>
+    private static ContactBatch Batch()
+    {
+        var proteins = new[] { SyntheticProteins.Make("a", 19, 1), SyntheticProteins.Make("b", 26, 2), SyntheticProteins.Make("c", 31, 3) };
+        var potential = ResiduePairContactPotential.Estimate(proteins);
+        var examples = proteins.Select(p => ContactExample.From(p, potential)).ToList();
+        return ContactBatch.Of(examples, examples.Select((e, k) => new ContactCrop(k, 0, e.Length)).ToList(), CPU);
+    }
+
+    [Fact]
+    public void ScnnLogitsAreSymmetricAndCnnLogitsAreNot()
+    {
+        using var scope = NewDisposeScope();
+        var t = Batch();
+        manual_seed(3);
+        using var scnn = new ContactModel(symmetric: true);
+        using var cnn = new ContactModel(symmetric: false);
+        using var _ = no_grad();
+        var ys = scnn.Logits(t.Features, t.PairFeatures, t.Lengths);
+        var yc = cnn.Logits(t.Features, t.PairFeatures, t.Lengths);
+        Assert.True(ys.abs().max().item<float>() > 0);
+        Assert.True(Deviation.Relative(ys, ys.transpose(1, 2)) <= 1e-5, "SCNN logits must be symmetric");
+        Assert.True(Deviation.Relative(yc, yc.transpose(1, 2)) > 1e-3, "CNN logits should not be symmetric");
+    }
+
+    [Fact]
+    public void BothModelsHaveTheRnaWidthsAndTheScnnHasFewerParameters()
+    {
+        using var scnn = new ContactModel(symmetric: true);
+        using var cnn = new ContactModel(symmetric: false);
+        Assert.Equal(scnn.Spec with { Symmetric = false }, cnn.Spec with { Stages = scnn.Spec.Stages });
+        Assert.Equal([13L, 9, 5], scnn.Spec.Stages[0].Select(b => b.Kernel));
+        Assert.Equal(45, scnn.Spec.InputFeatures);
+        Assert.Equal(3, scnn.Spec.PairFeatures);
+        Assert.Equal(274_946, scnn.ParameterCount);   // recorded in docs/results/protein.md
+        Assert.Equal(CnnParameters, cnn.ParameterCount);
+    }
+
+    /// <summary>Free parameters of ContactCnn (recorded in docs/results/protein.md).</summary>
+    private const long CnnParameters = 434_715;
+
+    /// <summary>The contact SCNN on packed symmetric maps gives the dense logits (eval mode) and training loss (train mode).</summary>
+    [Fact]
+    public void PackedMapsGiveTheDenseLogitsAndLoss()
+    {
+        using var scope = NewDisposeScope();
+        var t = Batch();
+        manual_seed(5);
+        using var dense = new ContactModel(symmetric: true);
+        manual_seed(5);
+        using var packed = new ContactModel(symmetric: true) { PackedMaps = true };
+        var ld = PairLoss.ResidueMaskedUpperTriangleWeightedBce(dense.Logits(t.Features, t.PairFeatures, t.Lengths), t.Labels, t.Mask, 5);
+        var lp = PairLoss.ResidueMaskedUpperTriangleWeightedBce(packed.Logits(t.Features, t.PairFeatures, t.Lengths), t.Labels, t.Mask, 5);
+        Assert.True(Math.Abs(ld.item<float>() - lp.item<float>()) <= 1e-4 * Math.Abs(ld.item<float>()), $"loss {ld.item<float>()} vs {lp.item<float>()}");
+        dense.eval(); packed.eval();
+        using var _ = no_grad();
+        var yd = dense.Logits(t.Features, t.PairFeatures, t.Lengths);
+        Assert.True(yd.abs().max().item<float>() > 0);
+        Assert.True(Deviation.Relative(packed.Logits(t.Features, t.PairFeatures, t.Lengths), yd) <= 1e-4);
+    }
+
+    /// <summary>Full-length tiled inference (small tiles, so halos and mirroring are exercised) gives the plain forward.</summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void TiledLogitsGiveThePlainForward(bool symmetric)
+    {
+        using var scope = NewDisposeScope();
+        var p = SyntheticProteins.Make("t", 33, 9);
+        var t = ContactExample.From(p, ResiduePairContactPotential.Estimate([p])).Whole(CPU);
+        manual_seed(2);
+        using var model = new ContactModel(symmetric);
+        model.eval();
+        using var _ = no_grad();
+        var plain = model.Logits(t.Features, t.PairFeatures, null)[0];
+        var tiled = model.TiledLogits(t.Features, t.PairFeatures, new EquiSharp.Pairwise.Network.TiledInferenceOptions { TileSize = 8 });
+        Assert.True(Deviation.Relative(tiled, plain) <= 1e-5);
+    }
+}
