@@ -142,10 +142,9 @@ public static class ContactTrainRun
         var model = new ContactModel(spec.Symmetric, device);
         if (spec.Parameters != 0 && spec.Parameters != model.ParameterCount)
             throw new InvalidDataException($"{Path.Combine(dir, ContactRunSpec.FileName)}: says {spec.Parameters} parameters but the rebuilt model has {model.ParameterCount}.");
-        string name = Checkpoint.Locate(dir, Checkpoint.BestName) is not null ? Checkpoint.BestName
-            : Checkpoint.Locate(dir) is not null ? Checkpoint.LatestName
-            : throw new FileNotFoundException($"{dir}: no trained weights (expected {Checkpoint.BestName}/ or {Checkpoint.LatestName}/).");
-        Checkpoint.Load(dir, model, restoreRng: false, name: name);
+        string weights = Checkpoint.Locate(dir, Checkpoint.BestName) ?? Checkpoint.Locate(dir)
+            ?? throw new FileNotFoundException($"{dir}: no trained weights (expected {Checkpoint.BestName}/ or {Checkpoint.LatestName}/).");
+        Checkpoint.LoadWeights(weights, model);
         model.eval();
         return (model, spec);
     }
