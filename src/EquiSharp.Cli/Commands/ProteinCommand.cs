@@ -150,9 +150,9 @@ public sealed partial class ProteinCommand : ICliCommand
 
     private static Command Train()
     {
-        var features = new Option<string>("--features") { Description = "Directory of .features files (from 'protein features').", Required = true };
+        var features = new Option<string?>("--features") { Description = "Directory of .features files (from 'protein features'); on --resume, default: the run's own." };
         var model = new Option<string>("--model") { Description = "scnn (symmetry-structured) or cnn (plain convolutions).", DefaultValueFactory = _ => "scnn" };
-        var outDir = new Option<string>("--out") { Description = "Model directory (model.json, checkpoints, best weights, curves, held-out report).", Required = true };
+        var outDir = new Option<string?>("--out") { Description = "Model directory (model.json, checkpoints, best weights, curves, held-out report)." };
         var folds = new Option<int>("--folds") { Description = "Cross-validation folds K: proteins sorted by Pfam id, fold = index mod K.", DefaultValueFactory = _ => ContactSplit.DefaultFolds };
         var fold = new Option<int>("--fold") { Description = "Held-out fold I (0 to K-1); never used for training or model selection.", DefaultValueFactory = _ => 0 };
         var seed = CommonOptions.Seed();
@@ -160,17 +160,23 @@ public sealed partial class ProteinCommand : ICliCommand
         var maxSteps = new Option<long?>("--max-steps") { Description = "Stop after this many optimizer steps (smoke runs)." };
         var crop = new Option<int>("--crop") { Description = "Random training crops of at most this many residues.", DefaultValueFactory = _ => new ContactTrainingOptions().Crop };
         var batches = new Option<int>("--batches-per-epoch") { Description = "Batches of 10 crops per epoch (each epoch ends with a dev evaluation).", DefaultValueFactory = _ => new ContactTrainingOptions().BatchesPerEpoch };
-        var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from its last checkpoint (its stored split and settings win)." };
+        var resume = new Option<string?>("--resume") { Description = "Continue the run in this model directory from its last checkpoint (its stored model, split, potential and settings win; --epochs and --max-steps are the new budget)." };
         var device = CommonOptions.Device();
+        var checkpoints = new CheckpointOptions();
         var command = new Command("train", "Train ContactScnn or ContactCnn on K-1 folds (dev: 3 training proteins by --seed) and score the held-out fold.")
             { features, model, outDir, folds, fold, seed, epochs, maxSteps, crop, batches, resume, device };
+        checkpoints.AddTo(command);
         command.SetAction(parse =>
         {
+            string? resumeDir = parse.GetValue(resume), outPath = parse.GetValue(outDir);
+            if (resumeDir is not null && outPath is not null && Path.GetFullPath(resumeDir) != Path.GetFullPath(outPath))
+                throw new ArgumentException($"--resume {resumeDir} and --out {outPath} differ; a resumed run continues in its own directory.");
             var options = new ContactTrainRunOptions
             {
-                FeaturesDir = parse.GetValue(features)!, OutDir = parse.GetValue(outDir)!, Model = parse.GetValue(model)!,
+                FeaturesDir = parse.GetValue(features), OutDir = resumeDir ?? outPath ?? throw new ArgumentException("--out (or --resume DIR) is required."),
+                Model = parse.GetValue(model)!, Checkpoints = checkpoints.Get(parse),
                 Folds = parse.GetValue(folds), Fold = parse.GetValue(fold), Seed = parse.GetValue(seed), Epochs = parse.GetValue(epochs),
-                MaxSteps = parse.GetValue(maxSteps), Resume = parse.GetValue(resume), Device = CommonOptions.ParseDevice(parse.GetValue(device)!),
+                MaxSteps = parse.GetValue(maxSteps), Resume = resumeDir is not null, Device = CommonOptions.ParseDevice(parse.GetValue(device)!),
                 Training = new ContactTrainingOptions { Crop = parse.GetValue(crop), BatchesPerEpoch = parse.GetValue(batches) },
             };
             if (options.Epochs < 1) throw new ArgumentException($"--epochs {options.Epochs}: expected a positive number.");

@@ -40,7 +40,7 @@ public class ProteinTrainCommandTests
         (code, _, err) = InProcessCli.Run(new ProteinCommand(), [.. common, "--max-steps", "2"]);
         Assert.Equal(1, code);
         Assert.Contains("--resume", err);
-        (code, stdout, err) = InProcessCli.Run(new ProteinCommand(), [.. common, "--max-steps", "2", "--resume"]);
+        (code, stdout, err) = InProcessCli.Run(new ProteinCommand(), "protein", "train", "--resume", model, "--max-steps", "2");
         Assert.True(code == 0, err);
         Assert.Matches(@"^trained steps=2 epochs=2 ", LastLine(stdout));
         Assert.Equal(2, Checkpoint.ReadState(model).Step);

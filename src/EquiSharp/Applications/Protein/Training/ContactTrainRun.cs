@@ -56,7 +56,8 @@ public sealed record ContactRunSpec
 /// <summary>Settings of <c>protein train</c>.</summary>
 public sealed record ContactTrainRunOptions
 {
-    public required string FeaturesDir { get; init; }
+    /// <summary>Directory of .features files; on resume null = the one the run was started with.</summary>
+    public string? FeaturesDir { get; init; }
     public required string OutDir { get; init; }
     public string Model { get; init; } = "scnn";
     public int Folds { get; init; } = ContactSplit.DefaultFolds;
@@ -64,8 +65,11 @@ public sealed record ContactTrainRunOptions
     public int Seed { get; init; } = 1;
     public int Epochs { get; init; } = 40;
     public long? MaxSteps { get; init; }
+    /// <summary>Continue the run in <see cref="OutDir"/>: its stored variant, split, potential and hyperparameters win; epochs and max-steps are the new budget.</summary>
     public bool Resume { get; init; }
     public ContactTrainingOptions Training { get; init; } = new();
+    /// <summary>Checkpoints besides those at epoch ends.</summary>
+    public CheckpointCadence Checkpoints { get; init; } = CheckpointCadence.Default;
     public Device Device { get; init; } = CPU;
 }
 
@@ -84,14 +88,16 @@ public static class ContactTrainRun
 
     public static ContactTrainRunResult Run(ContactTrainRunOptions o, ITrainingProgress progress)
     {
-        var all = ProteinFeatureFile.List(o.FeaturesDir).Select(ProteinFeatureFile.Read).ToDictionary(f => f.Name, StringComparer.Ordinal);
+        ContactRunSpec? stored = o.Resume ? ContactRunSpec.Load(o.OutDir) : null;
+        string featuresDir = o.FeaturesDir ?? stored?.FeaturesDir ?? throw new ArgumentException("--features DIR is required for a new run.");
+        var all = ProteinFeatureFile.List(featuresDir).Select(ProteinFeatureFile.Read).ToDictionary(f => f.Name, StringComparer.Ordinal);
         Directory.CreateDirectory(o.OutDir);
         ContactRunSpec spec;
-        if (o.Resume)
+        if (stored is not null)
         {
-            spec = ContactRunSpec.Load(o.OutDir);
+            spec = stored;
             var missing = spec.Split.Train.Concat(spec.Split.Dev).Concat(spec.Split.Test).Where(n => !all.ContainsKey(n)).ToList();
-            if (missing.Count > 0) throw new InvalidDataException($"{o.FeaturesDir}: lacks {string.Join(", ", missing)} of the run in {o.OutDir}.");
+            if (missing.Count > 0) throw new InvalidDataException($"{featuresDir}: lacks {string.Join(", ", missing)} of the run in {o.OutDir}.");
         }
         else
         {
@@ -100,7 +106,7 @@ public static class ContactTrainRun
             var split = ContactSplit.Create(all.Keys, o.Folds, o.Fold, o.Seed);
             spec = new ContactRunSpec
             {
-                Model = ContactModel.ParseVariant(o.Model) ? "scnn" : "cnn", FeaturesDir = Path.GetFullPath(o.FeaturesDir), Split = split,
+                Model = ContactModel.ParseVariant(o.Model) ? "scnn" : "cnn", FeaturesDir = Path.GetFullPath(featuresDir), Split = split,
                 Training = o.Training, Epochs = o.Epochs,
                 Potential = ResiduePairContactPotential.Estimate(split.Train.Select(n => all[n])).Table,
             };
@@ -122,7 +128,7 @@ public static class ContactTrainRun
         string name = spec.Symmetric ? "SCNN" : "CNN";
         var fit = Trainer.Fit(task, optimizer, new TrainerOptions
         {
-            Epochs = epochs, Seed = spec.Split.Seed, Patience = null, OutDir = o.OutDir,
+            Epochs = epochs, Seed = spec.Split.Seed, Patience = null, OutDir = o.OutDir, Checkpoints = o.Checkpoints,
             Resume = resume, Title = $"protein {name.ToLowerInvariant()} fold {spec.Split.Fold}",
         }, progress);
         if (fit.State.History.Count > 0)
@@ -130,7 +136,7 @@ public static class ContactTrainRun
                 $"Contact{name} fold {spec.Split.Fold}/{spec.Split.Folds}: train loss and dev metrics ({string.Join(", ", spec.Split.Dev)})");
         if (fit.Interrupted || !(fit.State.Finished || fit.ReachedMaxSteps || (o.MaxSteps is long cap && fit.State.Step >= cap)))
             return new ContactTrainRunResult(fit, model.ParameterCount, null);
-        string report = EvaluateHeldOut(o.OutDir, o.FeaturesDir, o.Device);
+        string report = EvaluateHeldOut(o.OutDir, featuresDir, o.Device);
         Checkpoint.WriteTextAtomic(Path.Combine(o.OutDir, ReportName), report);
         return new ContactTrainRunResult(fit, model.ParameterCount, report);
     }
