@@ -24,6 +24,7 @@ public sealed partial class ProteinCommand : ICliCommand
         command.Subcommands.Add(Train());
         command.Subcommands.Add(Eval());
         command.Subcommands.Add(Predict());
+        command.Subcommands.Add(Compare());
         return command;
     }
 
@@ -238,6 +239,26 @@ public sealed partial class ProteinCommand : ICliCommand
             string scores = r.Scores is null ? "" : string.Create(CultureInfo.InvariantCulture,
                 $" top_l5_long={r.Scores.Beta.TopL5Long:0.0000} top_l2_long={r.Scores.Beta.TopL2Long:0.0000} ppv={r.Scores.Beta.Thresholded.Ppv:0.0000} sen={r.Scores.Beta.Thresholded.Sensitivity:0.0000} acc={r.Scores.Beta.Thresholded.Accuracy:0.0000}");
             Console.WriteLine($"predicted {r.Name} L={r.Length} mapped={r.Mapped} rr={r.RrPath} png={r.PngPath}{scores}");
+        });
+        return command;
+    }
+
+    private static Command Compare()
+    {
+        var a = new Option<string[]>("--a") { Description = "'protein eval' outputs or run directories (their report.txt) of predictor A.", Required = true, AllowMultipleArgumentsPerToken = true };
+        var b = new Option<string[]>("--b") { Description = "The same for predictor B.", Required = true, AllowMultipleArgumentsPerToken = true };
+        var metric = new Option<string>("--metric") { Description = "Column to compare (top_l5_long, top_l2_long, ppv, ca_top_l5_long, ...).", DefaultValueFactory = _ => "top_l5_long" };
+        var command = new Command("compare", "Per-protein paired comparison of two predictors' eval tables: A − B per protein; last line wins/losses/ties and mean difference.")
+            { a, b, metric };
+        command.SetAction(parse =>
+        {
+            static IEnumerable<string> Files(string[] paths) => paths.Select(p => Directory.Exists(p) ? Path.Combine(p, ContactTrainRun.ReportName) : p);
+            string m = parse.GetValue(metric)!;
+            var comparison = PairedComparison.Of(m, PairedComparison.ReadColumn(Files(parse.GetValue(a)!), m), PairedComparison.ReadColumn(Files(parse.GetValue(b)!), m));
+            Console.WriteLine("protein\ta\tb\ta_minus_b");
+            foreach (var (protein, x, y) in comparison.Rows)
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{protein}\t{x:0.0000}\t{y:0.0000}\t{x - y:0.0000}"));
+            Console.WriteLine(comparison.SummaryLine());
         });
         return command;
     }

@@ -56,6 +56,14 @@ public class ProteinTrainCommandTests
         Assert.True(code == 0, err);
         Assert.Matches(MeanLine, LastLine(stdout));
         Assert.EndsWith("n=2", LastLine(stdout));
+        string dcaTable = Path.Combine(dir.Path, "dca.txt");
+        File.WriteAllText(dcaTable, stdout);
+        (code, stdout, err) = InProcessCli.Run(new ProteinCommand(), "protein", "compare", "--a", model, "--b", dcaTable, "--metric", "top_l2_medium");
+        Assert.Equal(1, code);
+        Assert.Contains("no column 'top_l2_medium'", err);
+        (code, stdout, err) = InProcessCli.Run(new ProteinCommand(), "protein", "compare", "--a", model, "--b", dcaTable, "--metric", "acc");
+        Assert.True(code == 0, err);
+        Assert.Matches(@"^paired metric=acc n=2 wins=\d losses=\d ties=\d mean_diff=-?\d\.\d{4}$", LastLine(stdout));
         (code, _, err) = InProcessCli.Run(new ProteinCommand(), "protein", "eval", "--model", "dca");
         Assert.Equal(1, code);
         Assert.Contains("needs --features", err);
