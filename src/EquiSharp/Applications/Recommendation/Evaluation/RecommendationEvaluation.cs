@@ -48,4 +48,8 @@ public static class RecommendationEvaluation
         model.train(wasTraining);
         return RankingMetrics.Average(scores);
     }
+
+    /// <summary>The last line of <c>rec eval</c>: <c>map=… p1=… p5=… p10=… r1=… r5=… r10=…</c> (invariant culture, 4 decimals).</summary>
+    public static string FormatLine(RankingSummary summary) =>
+        string.Join(" ", summary.ToMetrics().Select(kv => FormattableString.Invariant($"{kv.Key}={kv.Value:0.0000}")));
 }
