@@ -54,6 +54,30 @@ public static class CommonOptions
         }
     }
 
+    /// <summary>The run directory of a training command: --resume DIR, or --out DIR for a new run (both given: they must agree).</summary>
+    public static string RunDirectory(string? resumeDir, string? outDir)
+    {
+        if (resumeDir is not null && outDir is not null && Path.GetFullPath(resumeDir) != Path.GetFullPath(outDir))
+            throw new ArgumentException($"--resume {resumeDir} and --out {outDir} differ; a resumed run continues in its own directory.");
+        return resumeDir ?? outDir ?? throw new ArgumentException("--out (or --resume DIR) is required.");
+    }
+
+    /// <summary>
+    /// The last line of a training command: steps, epochs, seconds, the best selection score (<paramref name="scoreName"/>,
+    /// e.g. "dev acc") and its epoch, why it stopped, where the model is. Its exit code: 130 when interrupted, else 0.
+    /// </summary>
+    public static int ReportFinished(EquiSharp.Training.TrainingResult fit, string scoreName, string dir)
+    {
+        var s = fit.State;
+        Console.WriteLine(FormattableString.Invariant(
+            $"finished: {s.Step} steps, {s.History.Count} epochs, {s.TrainSeconds:0} s, best {scoreName}={(s.BestEpoch > 0 ? s.BestScore : double.NaN):0.0000} at epoch {s.BestEpoch}, stop: {(fit.Interrupted ? "interrupted" : fit.ReachedMaxSteps ? "max-steps" : s.StopReason)}; model in {Path.GetFullPath(dir)}"));
+        return fit.Interrupted ? 130 : 0;
+    }
+
+    /// <summary>A count option's value, checked to be positive (the message names the option).</summary>
+    public static int Positive(int value, string option) =>
+        value > 0 ? value : throw new ArgumentException($"{option} {value}: expected a positive number.");
+
     /// <summary>The names of the options given on the command line (not left at their defaults), e.g. for a resume policy.</summary>
     public static IReadOnlySet<string> GivenOptions(ParseResult parse, Command command) =>
         command.Options.Where(o => parse.GetResult(o) is { Implicit: false }).Select(o => o.Name).ToHashSet();

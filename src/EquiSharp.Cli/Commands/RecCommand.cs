@@ -50,10 +50,8 @@ public sealed class RecCommand : ICliCommand
         checkpoints.AddTo(command);
         command.SetAction(parse =>
         {
-            string? resumeDir = parse.GetValue(resume), outPath = parse.GetValue(outDir);
-            if (resumeDir is not null && outPath is not null && Path.GetFullPath(resumeDir) != Path.GetFullPath(outPath))
-                throw new ArgumentException($"--resume {resumeDir} and --out {outPath} differ; a resumed run continues in its own directory.");
-            string dir = resumeDir ?? outPath ?? throw new ArgumentException("--out (or --resume DIR) is required.");
+            string? resumeDir = parse.GetValue(resume);
+            string dir = CommonOptions.RunDirectory(resumeDir, parse.GetValue(outDir));
             var cadence = checkpoints.Get(parse);
             int p = parse.GetValue(patience);
             var options = new RecommendationTrainRunOptions
@@ -63,21 +61,18 @@ public sealed class RecCommand : ICliCommand
                 Seed = parse.GetValue(seed), OutDir = dir, Resume = resumeDir is not null,
                 MinUserInteractions = NonNegative(parse.GetValue(minUser), "--min-user-count"), MinItemInteractions = NonNegative(parse.GetValue(minItem), "--min-item-count"),
                 TrainFraction = parse.GetValue(trainFraction), ValidationFraction = parse.GetValue(validFraction),
-                MarkovOrder = Positive(parse.GetValue(markov), "--markov-order"), Targets = Positive(parse.GetValue(targets), "--targets"),
-                EmbeddingDim = Positive(parse.GetValue(dim), "--dim"), Negatives = Positive(parse.GetValue(negatives), "--negatives"),
+                MarkovOrder = CommonOptions.Positive(parse.GetValue(markov), "--markov-order"), Targets = CommonOptions.Positive(parse.GetValue(targets), "--targets"),
+                EmbeddingDim = CommonOptions.Positive(parse.GetValue(dim), "--dim"), Negatives = CommonOptions.Positive(parse.GetValue(negatives), "--negatives"),
                 LearningRate = PositiveReal(parse.GetValue(lr), "--lr"), L2 = parse.GetValue(l2) is var w && w >= 0 ? w : throw new ArgumentException($"--l2 {w.ToString(CultureInfo.InvariantCulture)}: expected ≥ 0."),
-                BatchSize = Positive(parse.GetValue(batch), "--batch"), Patience = NonNegative(p, "--patience") == 0 ? null : p,
-                Epochs = Positive(parse.GetValue(epochs), "--epochs"), MaxSteps = parse.GetValue(maxSteps),
+                BatchSize = CommonOptions.Positive(parse.GetValue(batch), "--batch"), Patience = NonNegative(p, "--patience") == 0 ? null : p,
+                Epochs = CommonOptions.Positive(parse.GetValue(epochs), "--epochs"), MaxSteps = parse.GetValue(maxSteps),
                 DeviceName = CommonOptions.ParseDevice(parse.GetValue(device)!).ToString(),
                 CheckpointEvery = cadence.EverySteps, CheckpointMinutes = cadence.EveryMinutes,
             };
             if (options.TrainFraction is <= 0 or > 1 || options.ValidationFraction < 0 || options.TrainFraction + options.ValidationFraction > 1 + 1e-12)
                 throw new ArgumentException(FormattableString.Invariant($"--train-fraction {options.TrainFraction} --valid-fraction {options.ValidationFraction}: expected train > 0, valid ≥ 0 and train + valid ≤ 1."));
             var result = ProgressDisplay.Run(progress => RecommendationTrainRun.Run(options, progress, CommonOptions.GivenOptions(parse, command)));
-            var s = result.Fit.State;
-            Console.WriteLine(FormattableString.Invariant(
-                $"finished: {s.Step} steps, {s.History.Count} epochs, {s.TrainSeconds:0} s, best valid map={(s.BestEpoch > 0 ? s.BestScore : double.NaN):0.0000} at epoch {s.BestEpoch}, stop: {(result.Fit.Interrupted ? "interrupted" : result.Fit.ReachedMaxSteps ? "max-steps" : s.StopReason)}; model in {Path.GetFullPath(dir)}"));
-            return result.Fit.Interrupted ? 130 : 0;
+            return CommonOptions.ReportFinished(result.Fit, "valid map", dir);
         });
         return command;
     }
@@ -124,8 +119,6 @@ public sealed class RecCommand : ICliCommand
         return command;
     }
 
-    private static int Positive(int value, string option) =>
-        value > 0 ? value : throw new ArgumentException($"{option} {value}: expected a positive number.");
 
     private static int NonNegative(int value, string option) =>
         value >= 0 ? value : throw new ArgumentException($"{option} {value}: expected 0 or more.");

@@ -81,10 +81,8 @@ public sealed class RnaCommand : ICliCommand
         checkpoints.AddTo(command);
         command.SetAction(parse =>
         {
-            string? resumeDir = parse.GetValue(resume), outPath = parse.GetValue(outDir);
-            if (resumeDir is not null && outPath is not null && Path.GetFullPath(resumeDir) != Path.GetFullPath(outPath))
-                throw new ArgumentException($"--resume {resumeDir} and --out {outPath} differ; a resumed run continues in its own directory.");
-            string dir = resumeDir ?? outPath ?? throw new ArgumentException("--out (or --resume DIR) is required.");
+            string? resumeDir = parse.GetValue(resume);
+            string dir = CommonOptions.RunDirectory(resumeDir, parse.GetValue(outDir));
             string? FullPath(string? path) => path is null ? null : Path.GetFullPath(path); // recorded paths hold from any directory
             var decoderOptions = decoder.Get(parse);
             int p = parse.GetValue(patience);
@@ -93,25 +91,22 @@ public sealed class RnaCommand : ICliCommand
                 TrainPaths = (parse.GetValue(train) ?? Array.Empty<string>()).Select(t => FullPath(t)!).ToArray(), ValidPath = FullPath(parse.GetValue(valid)), OutDir = dir, Resume = resumeDir is not null,
                 DevSplitFile = FullPath(parse.GetValue(devSplit)), DevFraction = parse.GetValue(devFraction), Seed = parse.GetValue(seed),
                 Model = RnaModelSpec.ParseVariant(parse.GetValue(model)!), Size = ParseSize(parse.GetValue(size)!), Activation = ParseActivation(parse.GetValue(activation)!),
-                Crop = Positive(parse.GetValue(crop), "--crop"), BatchSize = Positive(parse.GetValue(batch), "--batch"),
+                Crop = CommonOptions.Positive(parse.GetValue(crop), "--crop"), BatchSize = CommonOptions.Positive(parse.GetValue(batch), "--batch"),
                 LearningRate = parse.GetValue(lr), L2 = parse.GetValue(l2), PositiveWeight = parse.GetValue(posWeight), Patience = p <= 0 ? null : p,
                 Select = parse.GetValue(select)!.Trim().ToLowerInvariant() is var sel && new[] { "acc", "f1", "mcc", "ppv", "sen" }.Contains(sel) ? sel
                     : throw new ArgumentException($"--select {parse.GetValue(select)}: expected acc, f1, mcc, ppv or sen."),
                 ClipGradientNorm = parse.GetValue(clipGrad) is double c && !(c > 0) ? throw new ArgumentException($"--clip-grad {c}: expected a positive norm.") : parse.GetValue(clipGrad),
-                DevMaxLength = Positive(parse.GetValue(devMax), "--dev-max-length"),
+                DevMaxLength = CommonOptions.Positive(parse.GetValue(devMax), "--dev-max-length"),
                 Threshold = decoderOptions.Threshold, MinHairpin = decoderOptions.MinHairpinLoop, Canonical = decoderOptions.CanonicalOnly,
-                Epochs = Positive(parse.GetValue(epochs), "--epochs"), MaxSteps = parse.GetValue(maxSteps),
-                DeviceName = CommonOptions.ParseDevice(parse.GetValue(device)!).ToString(), TileSize = Positive(parse.GetValue(tile), "--tile"),
+                Epochs = CommonOptions.Positive(parse.GetValue(epochs), "--epochs"), MaxSteps = parse.GetValue(maxSteps),
+                DeviceName = CommonOptions.ParseDevice(parse.GetValue(device)!).ToString(), TileSize = CommonOptions.Positive(parse.GetValue(tile), "--tile"),
                 ValidMaxLength = parse.GetValue(validMax),
                 Maps = PairMapPolicy.Parse(parse.GetValue(maps)!),
             };
             var cadence = checkpoints.Get(parse);
             options = options with { CheckpointEvery = cadence.EverySteps, CheckpointMinutes = cadence.EveryMinutes };
             var result = ProgressDisplay.Run(progress => RnaTrainRun.Run(options, progress, CommonOptions.GivenOptions(parse, command)));
-            var s = result.Fit.State;
-            Console.WriteLine(FormattableString.Invariant(
-                $"finished: {s.Step} steps, {s.History.Count} epochs, {s.TrainSeconds:0} s, best dev acc={(s.BestEpoch > 0 ? s.BestScore : double.NaN):0.0000} at epoch {s.BestEpoch}, stop: {(result.Fit.Interrupted ? "interrupted" : result.Fit.ReachedMaxSteps ? "max-steps" : s.StopReason)}; model in {Path.GetFullPath(dir)}"));
-            return result.Fit.Interrupted ? 130 : 0;
+            return CommonOptions.ReportFinished(result.Fit, "dev acc", dir);
         });
         return command;
     }
@@ -137,7 +132,7 @@ public sealed class RnaCommand : ICliCommand
             var dataset = RnaDataSet.Load(path);
             dataset.Report(Console.Out);
             IEnumerable<RnaStructure> records = dataset.Records;
-            if (parse.GetValue(limit) is int n) records = records.Take(Positive(n, "--limit"));
+            if (parse.GetValue(limit) is int n) records = records.Take(CommonOptions.Positive(n, "--limit"));
             var list = records.ToList();
             if (list.Count == 0) throw new InvalidDataException($"{path}: no records to evaluate.");
             var (model, spec, weights) = RnaModelSpec.LoadModel(dir, dev);
@@ -146,7 +141,7 @@ public sealed class RnaCommand : ICliCommand
                 Console.WriteLine($"{(spec.Symmetric ? "SCNN" : "CNN")} from {weights}, {model.ParameterCount} free parameters; {list.Count} records from {path}");
                 Console.WriteLine(RnaTrainRun.Header);
                 var preds = RnaPredictor.Evaluate(model, list, decoder.Get(parse), dev, parse.GetValue(maxLength),
-                    new TiledInferenceOptions { TileSize = parse.GetValue(tile) == 0 ? 0 : Positive(parse.GetValue(tile), "--tile") }, (p, _) => Console.WriteLine(RnaTrainRun.FormatRow(p)));
+                    new TiledInferenceOptions { TileSize = parse.GetValue(tile) == 0 ? 0 : CommonOptions.Positive(parse.GetValue(tile), "--tile") }, (p, _) => Console.WriteLine(RnaTrainRun.FormatRow(p)));
                 Console.WriteLine(RnaTrainRun.FormatMean(PairMetrics.Average(preds.Select(p => p.Scores))));
             }
             return 0;
@@ -173,7 +168,7 @@ public sealed class RnaCommand : ICliCommand
             if ((s is null) == (f is null)) throw new ArgumentException("give exactly one of --seq ACGU… or --fasta FILE.");
             var queries = s is not null ? new List<RnaQuery> { RnaQueries.FromSequence(s) } : RnaQueries.FromFile(f!);
             string output = parse.GetValue(outDir)!;
-            var job = new RnaPredictOptions(dir, queries, decoder.Get(parse), new TiledInferenceOptions { TileSize = Positive(parse.GetValue(tile), "--tile") },
+            var job = new RnaPredictOptions(dir, queries, decoder.Get(parse), new TiledInferenceOptions { TileSize = CommonOptions.Positive(parse.GetValue(tile), "--tile") },
                 output, CommonOptions.ParseDevice(parse.GetValue(device)!));
             RnaPredictJob.Run(job, p =>
             {
@@ -191,8 +186,6 @@ public sealed class RnaCommand : ICliCommand
         return command;
     }
 
-    private static int Positive(int value, string option) =>
-        value > 0 ? value : throw new ArgumentException($"{option} {value}: expected a positive number.");
 
     /// <summary>A named architecture size, checked (see <see cref="RnaModelConfig.Named"/>).</summary>
     private static string ParseSize(string text)
