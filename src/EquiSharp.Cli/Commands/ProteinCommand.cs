@@ -169,12 +169,10 @@ public sealed partial class ProteinCommand : ICliCommand
         checkpoints.AddTo(command);
         command.SetAction(parse =>
         {
-            string? resumeDir = parse.GetValue(resume), outPath = parse.GetValue(outDir);
-            if (resumeDir is not null && outPath is not null && Path.GetFullPath(resumeDir) != Path.GetFullPath(outPath))
-                throw new ArgumentException($"--resume {resumeDir} and --out {outPath} differ; a resumed run continues in its own directory.");
+            string? resumeDir = parse.GetValue(resume);
             var options = new ContactTrainRunOptions
             {
-                FeaturesDir = parse.GetValue(features), OutDir = resumeDir ?? outPath ?? throw new ArgumentException("--out (or --resume DIR) is required."),
+                FeaturesDir = parse.GetValue(features), OutDir = CommonOptions.RunDirectory(resumeDir, parse.GetValue(outDir)),
                 Model = parse.GetValue(model)!, Checkpoints = checkpoints.Get(parse),
                 Folds = parse.GetValue(folds), Fold = parse.GetValue(fold), Seed = parse.GetValue(seed), Epochs = parse.GetValue(epochs),
                 MaxSteps = parse.GetValue(maxSteps), Resume = resumeDir is not null, Device = CommonOptions.ParseDevice(parse.GetValue(device)!),
