@@ -97,6 +97,12 @@ public sealed class RecCliTests
         Assert.Equal(scores.OrderByDescending(s => s), scores);
         r = Run("rec", "recommend", "--model", run, "--user", "107", "--k", "3");
         Assert.Equal(4, Lines(r.Out).Length);
+
+        dir.WriteGzip("u.data.gz", shuffled);                              // the recorded file changed under the run
+        r = Run("rec", "train", "--resume", run, "--epochs", "3", "--max-steps", "100");
+        Assert.Equal(1, r.Code);
+        Assert.Contains("not those the model was trained on", r.Err);
+        Assert.Equal(2, Checkpoint.ReadState(run).History.Count);
     }
 
     [Fact]

@@ -157,9 +157,11 @@ public static class RecommendationTrainRun
         else if (Checkpoint.Locate(o.OutDir) is not null || File.Exists(Path.Combine(o.OutDir, RunOptions.FileName)))
             throw new IOException($"{o.OutDir} already holds a run; use --resume {o.OutDir} to continue it or choose another --out.");
         if (o.Epochs <= 0) throw new ArgumentException($"--epochs {o.Epochs}: expected a positive number.");
+        if (o.MaxSteps is <= 0) throw new ArgumentException($"--max-steps {o.MaxSteps}: expected a positive number.");
 
         var split = LoadSplit(o);
         var log = split.Log;
+        if (o.Resume) RecommendationVocabulary.Load(o.OutDir)?.Check(log, o.DataPath); // the recorded file must still number users and items the same way
         var config = o.ConfigFor(log);
         var counts = ParameterCounts(config);
         progress.Message(string.Create(CultureInfo.InvariantCulture,
@@ -177,7 +179,6 @@ public static class RecommendationTrainRun
             $"{stepsPerEpoch} steps per epoch of batch {o.BatchSize}"));
         var task = new StepCappedTask<RecommendationBatch>(inner, o.MaxSteps);
         int epochs = o.MaxSteps is long cap ? (int)Math.Min(o.Epochs, (cap + stepsPerEpoch - 1) / stepsPerEpoch) : o.Epochs;
-        if (o.MaxSteps is <= 0) throw new ArgumentException($"--max-steps {o.MaxSteps}: expected a positive number.");
 
         string? checkpoint = o.Resume ? Checkpoint.Locate(o.OutDir) : null;
         if (o.Resume && checkpoint is null) progress.Message($"no checkpoint in {o.OutDir} yet (stopped during the first epoch): starting it again with the recorded options");
