@@ -20,6 +20,8 @@ public sealed record DnaModelSpec
     public int SequenceLength { get; init; } = 200;
     /// <summary>Names of the binary tasks (one sigmoid output each).</summary>
     public string[] TaskNames { get; init; } = { "task" };
+    /// <summary>Whether training reverse complements half the samples (the augmentation baseline); kept so a resumed run continues the same way.</summary>
+    public bool TrainedWithAugmentation { get; init; }
 
     public bool IsReverseComplement => Kind switch
     {
