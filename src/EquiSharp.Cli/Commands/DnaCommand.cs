@@ -3,6 +3,7 @@ using System.Globalization;
 using EquiSharp.Applications.Dna;
 using EquiSharp.Applications.Dna.Data;
 using EquiSharp.Applications.Dna.Formats;
+using EquiSharp.Applications.Dna.Interpretation;
 using EquiSharp.Applications.Dna.Models;
 using EquiSharp.Applications.Dna.Simulation;
 using EquiSharp.Applications.Dna.Training;
@@ -22,7 +23,7 @@ public sealed class DnaCommand : ICliCommand
 
     public Command Build() => new("dna", "Reverse-complement equivariant networks for DNA (Shrikumar, Greenside & Kundaje).")
     {
-        Simulate(), Train(), Eval(), CheckRc(), Compare(),
+        Simulate(), Train(), Eval(), CheckRc(), Compare(), Filters(),
     };
 
     private static string Inv(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
@@ -207,6 +208,59 @@ public sealed class DnaCommand : ICliCommand
             double p = RankSumTest.OneSidedGreater(ga.Select(g => Value(g.Report)).ToArray(), gb.Select(g => Value(g.Report)).ToArray());
             Console.WriteLine($"one-sided exact Wilcoxon rank-sum test, H1: {which}(A) > {which}(B)");
             Console.WriteLine(Inv($"p_value={p:0.####e+00}"));
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command Filters()
+    {
+        var data = DataOptions.Create();
+        var model = new Option<string>("--model") { Description = "A model directory from `dna train` (one convolution layer).", Required = true };
+        var outDir = new Option<string>("--out") { Description = "Output directory (filter-scores.tsv, logos.png).", Required = true };
+        var motifs = new Option<string?>("--motifs") { Description = "Motif file holding the tasks' motifs, drawn next to the filters with their reverse complements." };
+        var top = new Option<int>("--top") { Description = "Filters drawn per task.", DefaultValueFactory = _ => 2 };
+        var seed = CommonOptions.Seed();
+        var device = CommonOptions.Device();
+        var command = new Command("filters", "Contribution scores of the convolution filters (§3.5: gradient × activation, positives minus negatives, test split) and sequence logos of the top filters.")
+        { model, outDir, motifs, top, seed, device };
+        foreach (var o in data.All) command.Options.Add(o);
+        command.SetAction(parse =>
+        {
+            var dev = CommonOptions.ParseDevice(parse.GetValue(device)!);
+            var ds = data.Load(parse, parse.GetValue(seed));
+            var (m, _) = DnaModelStore.Load(parse.GetValue(model)!, dev);
+            using (m)
+            {
+                if (m.Spec.KernelWidths.Length != 1) throw new ArgumentException("filter logos are drawn for models with one convolution layer (the simulated-data architecture, §3.5).");
+                var scores = FilterContributions.Scores(m, ds, ds.Indices(DnaDataSet.Test), dev);
+                string dir = parse.GetValue(outDir)!;
+                Directory.CreateDirectory(dir);
+                var tasks = m.Spec.TaskNames;
+                using (var w = new StreamWriter(Path.Combine(dir, "filter-scores.tsv")))
+                {
+                    w.Write("filter\t" + string.Join("\t", tasks) + "\n");
+                    for (int f = 0; f < m.Spec.Filters; f++)
+                        w.Write(f + "\t" + string.Join("\t", Enumerable.Range(0, tasks.Length).Select(t => scores[t, f].ToString("0.####", CultureInfo.InvariantCulture))) + "\n");
+                }
+                var planted = parse.GetValue(motifs) is string path ? MotifReader.Read(path).GroupBy(x => x.Name).ToDictionary(g => g.Key, g => g.First()) : new();
+                var rows = new List<(string, double[,])>();
+                for (int t = 0; t < tasks.Length; t++)
+                {
+                    if (planted.TryGetValue(tasks[t], out var motif))
+                    {
+                        rows.Add(($"{tasks[t]} (planted)", Plots.InformationHeights(motif.Probabilities)));
+                        rows.Add(($"{tasks[t]} (reverse complement)", Plots.InformationHeights(motif.ReverseComplement().Probabilities)));
+                    }
+                    foreach (int f in Enumerable.Range(0, m.Spec.Filters).OrderByDescending(f => scores[t, f]).Take(parse.GetValue(top)))
+                    {
+                        rows.Add((Inv($"{tasks[t]}: filter {f} (score {scores[t, f]:0.###})"), FilterContributions.FilterHeights(m, f)));
+                        Console.WriteLine(Inv($"{tasks[t]}: filter {f} score {scores[t, f]:0.####}"));
+                    }
+                }
+                Plots.SequenceLogos(Path.Combine(dir, "logos.png"), rows, $"{m.Spec.Kind} model, {m.Spec.Filters} filters: planted motifs (bits) and top filters (mean-centred weights, scaled)");
+                Console.WriteLine($"wrote {Path.Combine(dir, "filter-scores.tsv")} and {Path.Combine(dir, "logos.png")}");
+            }
             return 0;
         });
         return command;

@@ -81,6 +81,63 @@ public static class Plots
         SaveAtomic(plot, path, 800, 720);
     }
 
+    /// <summary>
+    /// Sequence logos stacked top to bottom, one row per labelled matrix of letter heights (position × A, C, G, T, in
+    /// bits): at each position the letters are drawn as coloured boxes stacked from the smallest to the largest, each
+    /// marked with its letter (A green, C blue, G orange, T red).
+    /// </summary>
+    public static void SequenceLogos(string path, IReadOnlyList<(string Label, double[,] Heights)> rows, string title)
+    {
+        var plot = new Plot();
+        var colours = new[] { Colors.Green, Colors.Blue, Colors.Orange, Colors.Red };
+        const double rowHeight = 2.6;
+        for (int r = 0; r < rows.Count; r++)
+        {
+            var (label, h) = rows[r];
+            double baseY = (rows.Count - 1 - r) * rowHeight;
+            var caption = plot.Add.Text(label, 0, baseY + 2.2);
+            caption.LabelFontSize = 12;
+            for (int i = 0; i < h.GetLength(0); i++)
+            {
+                double y = baseY;
+                foreach (int b in Enumerable.Range(0, 4).OrderBy(b => h[i, b]))
+                {
+                    double height = Math.Max(0, h[i, b]);
+                    if (height <= 0) continue;
+                    var box = plot.Add.Rectangle(i + 0.05, i + 0.95, y, y + height);
+                    box.FillStyle.Color = colours[b].WithAlpha(0.85);
+                    box.LineStyle.Width = 0;
+                    if (height > 0.25)
+                    {
+                        var letter = plot.Add.Text("ACGT"[b].ToString(), i + 0.5, y + height / 2);
+                        letter.LabelAlignment = Alignment.MiddleCenter;
+                        letter.LabelFontColor = Colors.White;
+                        letter.LabelFontSize = (float)Math.Min(16, 8 + 8 * height);
+                    }
+                    y += height;
+                }
+            }
+        }
+        plot.Title(title);
+        plot.Axes.Bottom.Label.Text = "position";
+        plot.Axes.Left.Label.Text = "bits";
+        SaveAtomic(plot, path, 1000, Math.Max(300, 150 * rows.Count));
+    }
+
+    /// <summary>Letter heights of a probability matrix (position × 4): p × information content, IC = 2 − H(p) bits.</summary>
+    public static double[,] InformationHeights(double[,] probabilities)
+    {
+        int n = probabilities.GetLength(0);
+        var h = new double[n, 4];
+        for (int i = 0; i < n; i++)
+        {
+            double entropy = 0;
+            for (int b = 0; b < 4; b++) { double p = probabilities[i, b]; if (p > 0) entropy -= p * Math.Log2(p); }
+            for (int b = 0; b < 4; b++) h[i, b] = probabilities[i, b] * (2 - entropy);
+        }
+        return h;
+    }
+
     private static void SaveAtomic(Plot plot, string path, int width, int height)
     {
         string? dir = Path.GetDirectoryName(Path.GetFullPath(path));
