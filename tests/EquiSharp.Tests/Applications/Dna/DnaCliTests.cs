@@ -29,7 +29,8 @@ public sealed class DnaCliTests
         {
             string run = Path.Combine(dir.Path, kind);
             var train = InProcessCli.Run(new DnaCommand(), "dna", "train", "--data", data, "--model", kind, "--filters", "4", "--out", run,
-                "--samples-per-epoch", "60", "--batch", "30", "--max-steps", "6", "--seed", "1");
+                "--samples-per-epoch", "60", "--batch", "30", "--max-steps", "6", "--seed", "1",
+                "--threads", "0");   // torch's thread count is global: leave it for tests running alongside
             Assert.True(train.Code == 0, train.Err + train.Out);
             Assert.True(File.Exists(Path.Combine(run, "metrics.json")));
             Assert.True(File.Exists(Path.Combine(run, "curves.png")));

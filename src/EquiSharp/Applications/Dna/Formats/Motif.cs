@@ -1,5 +1,5 @@
 using System.Globalization;
-using EquiSharp.Rna.Formats;
+using EquiSharp.IO;
 
 namespace EquiSharp.Applications.Dna.Formats;
 
