@@ -43,10 +43,10 @@ public sealed class RcBatchNorm1d : nn.Module<Tensor, Tensor>, IEquivariantModul
     }
 
     public long FreeParameterCount => 2 * (Channels / 2);
-    public long DenseParameterCount => 2 * Channels;
+    public long DenseParameterCount(long? size = null) => 2 * Channels;
 
     /// <summary>A plain BatchNorm1d(2F) holding γ, β and running statistics duplicated onto both partners: the same function in eval mode.</summary>
-    public nn.Module<Tensor, Tensor> ToDenseModule()
+    public nn.Module<Tensor, Tensor> ToDenseModule(long? size = null)
     {
         var w = norm.weight!;
         var dense = nn.BatchNorm1d(Channels, norm.eps, norm.momentum ?? 0.1, device: w.device, dtype: w.dtype);
@@ -77,10 +77,12 @@ public sealed class RcBatchNorm1d : nn.Module<Tensor, Tensor>, IEquivariantModul
         // no_grad alone still updates running statistics in training mode: keep a copy and restore it
         var mean = norm.running_mean!.clone();
         var variance = norm.running_var!.clone();
+        var batches = norm.num_batches_tracked!.clone();
         train();
         double dev = Deviation.Relative(forward(ReverseComplementTies.Apply(x)), ReverseComplementTies.Apply(forward(x)));
         norm.running_mean!.copy_(mean);
         norm.running_var!.copy_(variance);
+        norm.num_batches_tracked!.copy_(batches);
         train(wasTraining);
         return dev;
     }

@@ -60,7 +60,6 @@ public sealed class RcConv1d : TiedConvolution, IEquivariantModule
     }
 
     public new Conv1d ToDense() => (Conv1d)base.ToDense();
-    public nn.Module<Tensor, Tensor> ToDenseModule() => ToDense();
     public string InputDescription => $"(B, {InChannels}, L): RC-structured (one-hot ACGT, or a previous RC layer: channel i is the RC of channel {InChannels - 1}−i)";
     public string OutputDescription => $"(B, {OutChannels}, L'): channel o is the RC of channel {OutChannels - 1}−o";
     public string SymmetryDescription => "conv(rc(x)) = rc(conv(x)), rc = reverse channels and length (§3.1.1, Fig. 8)";

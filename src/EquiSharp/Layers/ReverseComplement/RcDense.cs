@@ -63,9 +63,9 @@ public sealed class RcDense : nn.Module<Tensor, Tensor>, IEquivariantModule, IMa
     }
 
     public long FreeParameterCount => (weight?.FreeParameterCount ?? 0) + OutFeatures;
-    public long DenseParameterCount => InFeatures * OutFeatures + OutFeatures;
+    public long DenseParameterCount(long? size = null) => InFeatures * OutFeatures + OutFeatures;
 
-    public nn.Module<Tensor, Tensor> ToDenseModule()
+    public nn.Module<Tensor, Tensor> ToDenseModule(long? size = null)
     {
         var w = Weight();
         var linear = nn.Linear(InFeatures, OutFeatures, device: w.device, dtype: w.dtype);

@@ -37,8 +37,8 @@ public sealed class RcMaxPool1d : nn.Module<Tensor, Tensor>, IEquivariantModule
     }
 
     public long FreeParameterCount => 0;
-    public long DenseParameterCount => 0;
-    public nn.Module<Tensor, Tensor> ToDenseModule() => nn.MaxPool1d(Width, Stride);
+    public long DenseParameterCount(long? size = null) => 0;
+    public nn.Module<Tensor, Tensor> ToDenseModule(long? size = null) => nn.MaxPool1d(Width, Stride);
     public string InputDescription => $"(B, n, {InputLength}), RC-structured";
     public string OutputDescription => $"(B, n, {OutputLength}), RC-structured";
     public string SymmetryDescription => "pool(rc(x)) = rc(pool(x)) for a symmetric window layout (§3.4)";

@@ -56,10 +56,10 @@ public sealed class RcWeightedSum : nn.Module<Tensor, Tensor>, IEquivariantModul
     }
 
     public long FreeParameterCount => weight.FreeParameterCount;
-    public long DenseParameterCount => Channels * Length;
+    public long DenseParameterCount(long? size = null) => Channels * Length;
 
     /// <summary>A depthwise Conv1d (groups = n, kernel l, no bias) with the materialised weights, output squeezed: the same function.</summary>
-    public nn.Module<Tensor, Tensor> ToDenseModule()
+    public nn.Module<Tensor, Tensor> ToDenseModule(long? size = null)
     {
         var w = weight.Materialize();
         var conv = nn.Conv1d(Channels, Channels, Length, groups: Channels, bias: false, device: w.device, dtype: w.dtype);

@@ -48,7 +48,7 @@ public sealed class ReverseComplementLayerTests
         Assert.Equal(40, bn.FreeParameterCount);
         Assert.Equal(180, ws.FreeParameterCount);
         Assert.Equal(63, dense.FreeParameterCount);
-        Assert.Equal(40 * (4 * 21 + 1), conv.DenseParameterCount);
+        Assert.Equal(40 * (4 * 21 + 1), conv.DenseParameterCount());
     }
 
     [Fact]
@@ -128,6 +128,10 @@ public sealed class ReverseComplementLayerTests
         var gen = new Generator(7);
         IEquivariantModule[] layers = { new RcConv1d(4, 3, 7), new RcBatchNorm1d(6), new RcWeightedSum(6, 9), new RcDense(6, 2), new RcMaxPool1d(20, 20, 180), new RcDense(6, 1, frozenOnes: true) };
         foreach (var layer in layers) Assert.True(layer.MeasureEquivariance(31, gen) <= 1e-5, layer.ToString());
+        // the measure leaves batch norm as it was (its training-mode run would otherwise move the running statistics)
+        var bn = (RcBatchNorm1d)layers[1];
+        Assert.Equal(0f, bn.Shared.running_mean!.abs().max().item<float>());
+        Assert.Equal(0L, bn.Shared.num_batches_tracked!.item<long>());
     }
 
     [Fact]
