@@ -58,11 +58,11 @@ public sealed class DnaCliTests
         Assert.Equal(1, missing.Code);
         Assert.StartsWith("error:", missing.Err.Trim());
         string fa = dir.Write("s.fa", ">a\nACGT\n>b\nACGTA\n"), tsv = dir.Write("l.tsv", "id\tt\na\t1\nb\t0\n");
-        var length = InProcessCli.Run(new DnaCommand(), "dna", "train", "--fasta", fa, "--labels", tsv, "--out", Path.Combine(dir.Path, "run"));
+        var length = InProcessCli.Run(new DnaCommand(), "dna", "train", "--fasta", fa, "--labels", tsv, "--out", Path.Combine(dir.Path, "run"), "--threads", "0");
         Assert.Equal(1, length.Code);
         Assert.Contains("s.fa:3", length.Err);
         var layout = InProcessCli.Run(new DnaCommand(), "dna", "train", "--fasta", dir.Write("t.fa", ">a\n" + new string('A', 205) + "\n>b\n" + new string('C', 205) + "\n"),
-            "--labels", tsv, "--out", Path.Combine(dir.Path, "run2"));
+            "--labels", tsv, "--out", Path.Combine(dir.Path, "run2"), "--threads", "0");
         Assert.Equal(1, layout.Code);
         Assert.Contains("reverse-complement invariant", layout.Err);
     }
