@@ -1,0 +1,164 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using EquiSharp.Applications.Images.Formats;
+using EquiSharp.Applications.Images.Models;
+using EquiSharp.Layers.Group;
+using EquiSharp.Training;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace EquiSharp.Applications.Images.Training;
+
+/// <summary>Settings of an image-classifier run (<c>mnist train</c>); stored as <c>train.json</c> so a resumed run uses the same.</summary>
+public sealed record ImageTrainSettings
+{
+    public required string DataPath { get; init; }
+    public string Optimizer { get; init; } = "sgd";
+    /// <summary>Learning rate; null = 0.01 for SGD (the p4/p4m paper's best), 0.001 for Adam.</summary>
+    public double? LearningRate { get; init; }
+    public double Momentum { get; init; } = 0.5;
+    public int BatchSize { get; init; } = 64;
+    public int Seed { get; init; } = 1;
+
+    public double EffectiveLearningRate => LearningRate ?? (Optimizer == "adam" ? 0.001 : 0.01);
+    public const string FileName = "train.json";
+}
+
+/// <summary>Shuffled minibatches of the training split, cross-entropy loss, dev accuracy for model selection.</summary>
+public sealed class ImageTrainingTask : ITrainingTask<long[]>, IDisposable
+{
+    private readonly Tensor images, labels;
+    private readonly LabelledImages dev;
+    private readonly Device device;
+    private readonly int batchSize;
+
+    public nn.Module Model { get; }
+
+    public ImageTrainingTask(nn.Module<Tensor, Tensor> model, LabelledImages train, LabelledImages dev, int batchSize, Device device)
+    {
+        if (batchSize <= 0) throw new ArgumentException($"--batch must be positive, got {batchSize}.");
+        Model = model;
+        (images, labels) = ImageEvaluation.ToTensors(train, device);
+        this.dev = dev;
+        this.device = device;
+        this.batchSize = batchSize;
+    }
+
+    public IReadOnlyList<long[]> EpochBatches(int epoch, Random rng)
+    {
+        var order = Enumerable.Range(0, (int)labels.shape[0]).Select(i => (long)i).ToArray();
+        rng.Shuffle(order);
+        return order.Chunk(batchSize).ToList();
+    }
+
+    public Tensor Loss(long[] batch)
+    {
+        var index = tensor(batch, device: device);
+        var logits = ((nn.Module<Tensor, Tensor>)Model).forward(images.index_select(0, index));
+        return nn.functional.cross_entropy(logits, labels.index_select(0, index));
+    }
+
+    public EvalResult Evaluate()
+    {
+        var r = ImageEvaluation.Evaluate((nn.Module<Tensor, Tensor>)Model, dev, device);
+        return new EvalResult(r.Accuracy, new Dictionary<string, double> { ["acc"] = r.Accuracy, ["loss"] = r.MeanLoss });
+    }
+
+    public void Dispose() { images.Dispose(); labels.Dispose(); }
+}
+
+/// <summary>
+/// The <c>mnist train</c> job: build (or, on resume, rebuild from model.json / train.json) the model, train it with
+/// the shared <see cref="Trainer"/> for a fixed number of epochs (best weights by dev accuracy, atomic checkpoints),
+/// plot the curves and write the test accuracies (rotated and upright) of the best weights to report.txt.
+/// </summary>
+public static class ImageTrainRun
+{
+    public const string ReportName = "report.txt";
+
+    public static TrainingResult Run(string model, ImageTrainSettings settings, string outDir, int epochs, long? maxSteps, bool resume,
+        double dropout, bool batchNorm, Device device, ITrainingProgress progress)
+    {
+        PlanarCnnSpec spec;
+        if (resume)
+        {
+            spec = PlanarCnnSpec.Load(outDir);
+            settings = ReadSettings(outDir);
+        }
+        else
+        {
+            if (File.Exists(Path.Combine(outDir, PlanarCnnSpec.FileName)) && Checkpoint.Locate(outDir) is not null)
+                throw new IOException($"{outDir} already holds a trained model; use --resume to continue it or choose another --out.");
+            if (settings.Optimizer is not ("sgd" or "adam")) throw new ArgumentException($"--optimizer {settings.Optimizer}: expected sgd or adam.");
+            spec = PlanarCnnSpec.Preset(model, dropout, batchNorm);
+        }
+        var data = RotatedMnist.Load(settings.DataPath);
+        Directory.CreateDirectory(outDir);
+        if (!resume)
+        {
+            spec.Save(outDir);
+            Checkpoint.WriteTextAtomic(Path.Combine(outDir, ImageTrainSettings.FileName), JsonSerializer.Serialize(settings, new JsonSerializerOptions { WriteIndented = true }));
+        }
+
+        manual_seed(settings.Seed);
+        using var net = spec.Build(device);
+        progress.Message(Describe(net, data, settings));
+        using var inner = new ImageTrainingTask(net, data.Split(RotatedMnist.Train), data.Split(RotatedMnist.Dev), settings.BatchSize, device);
+        var task = new StepCappedTask<long[]>(inner, maxSteps);
+        var optimizer = settings.Optimizer == "adam"
+            ? (OptimizerHelper)optim.Adam(net.parameters(), settings.EffectiveLearningRate)
+            : optim.SGD(net.parameters(), settings.EffectiveLearningRate, momentum: settings.Momentum);
+        var fit = Trainer.Fit(task, optimizer, new TrainerOptions
+        {
+            Epochs = task.EpochsFor(epochs, settings.Seed), Seed = settings.Seed, Patience = null, OutDir = outDir,
+            Resume = resume && Checkpoint.Locate(outDir) is not null, Title = $"mnist {spec.Model}",
+        }, progress);
+        if (fit.State.History.Count > 0)
+            Plots.TrainingCurves(Path.Combine(outDir, "curves.png"), fit.State.History, $"{spec.Model.ToUpperInvariant()} on rotated MNIST: train loss, dev accuracy");
+        if (!fit.Interrupted)
+        {
+            var (best, weights) = LoadTrained(outDir, device);
+            using (best)
+            {
+                var report = new StringBuilder($"{spec.Model} ({best.FreeParameterCount} parameters), {weights}, after step {fit.State.Step}\n");
+                foreach (var split in new[] { RotatedMnist.Test, RotatedMnist.TestUpright })
+                {
+                    var r = ImageEvaluation.Evaluate(best, data.Split(split), device);
+                    report.Append(string.Create(CultureInfo.InvariantCulture, $"{split}: accuracy={r.Accuracy:0.0000} ({r.Confusion.Correct}/{r.Confusion.Total})\n"));
+                }
+                Checkpoint.WriteTextAtomic(Path.Combine(outDir, ReportName), report.ToString());
+                progress.Message(report.ToString().TrimEnd('\n'));
+            }
+        }
+        return fit;
+    }
+
+    /// <summary>The model of a run directory with its best (dev-selected) weights, or the latest checkpoint's if no epoch finished.</summary>
+    public static (PlanarCnn Model, string Weights) LoadTrained(string dir, Device device)
+    {
+        var spec = PlanarCnnSpec.Load(dir);
+        var net = spec.Build(device);
+        foreach (var name in new[] { Checkpoint.BestName, Checkpoint.LatestName })
+            if (Checkpoint.Load(dir, net, restoreRng: false, name: name) is TrainingState s)
+            {
+                net.eval();
+                return (net, name == Checkpoint.BestName ? $"best weights (epoch {s.BestEpoch}, dev accuracy {s.BestScore.ToString("0.0000", CultureInfo.InvariantCulture)})" : $"latest weights (step {s.Step})");
+            }
+        net.Dispose();
+        throw new FileNotFoundException($"{dir}: no checkpoint (expected {Path.Combine(dir, Checkpoint.BestName)}/ or {Path.Combine(dir, Checkpoint.LatestName)}/).");
+    }
+
+    private static ImageTrainSettings ReadSettings(string dir)
+    {
+        string path = Path.Combine(dir, ImageTrainSettings.FileName);
+        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no training settings to resume from.", path);
+        try { return JsonSerializer.Deserialize<ImageTrainSettings>(File.ReadAllText(path)) ?? throw new InvalidDataException($"{path}: empty."); }
+        catch (JsonException e) { throw new InvalidDataException($"{path}: line {e.LineNumber + 1}: not training settings ({e.Message})", e); }
+    }
+
+    private static string Describe(PlanarCnn net, RotatedMnist data, ImageTrainSettings s) => string.Create(CultureInfo.InvariantCulture,
+        $"{net.Spec.Model.ToUpperInvariant()} ({net.Group.Name}, width {net.Spec.Width}): {net.FreeParameterCount:N0} free parameters ({net.DenseParameterCount:N0} as a plain CNN); " +
+        $"dropout {net.Spec.Dropout}, batch norm {(net.Spec.BatchNorm ? "on" : "off")}; {s.Optimizer} lr {s.EffectiveLearningRate}{(s.Optimizer == "sgd" ? $" momentum {s.Momentum}" : "")}, batch {s.BatchSize}, seed {s.Seed}; " +
+        $"train {data.Split(RotatedMnist.Train).Count}, dev {data.Split(RotatedMnist.Dev).Count}");
+}
