@@ -22,7 +22,7 @@ public static class ImageChecks
     }
 
     /// <summary>One forward pass in training mode so batch norm's running statistics are not the trivial (0, 1).</summary>
-    internal static void TrainBatchNormStatistics(PlanarCnn net)
+    public static void TrainBatchNormStatistics(PlanarCnn net)
     {
         using var _ = no_grad();
         net.train();

@@ -130,7 +130,7 @@ public sealed record RotatedMnist(int Seed, IReadOnlyList<LabelledImages> Splits
                 string name = r.ReadString();
                 int n = r.ReadInt32();
                 if (n <= 0 || (long)n * side * side * 4 > r.BaseStream.Length)
-                    throw new InvalidDataException($"{path}: byte {at}: split '{name}' announces {n} images, more than the file holds.");
+                    throw new InvalidDataException($"{path}: byte {at}: split '{name}' announces {n} images, but the file ends at byte {r.BaseStream.Length} (truncated?).");
                 var labels = r.ReadBytes(n);
                 var source = new int[n];
                 for (int i = 0; i < n; i++) source[i] = r.ReadInt32();

@@ -109,9 +109,10 @@ public static class ImageTrainRun
         var optimizer = settings.Optimizer == "adam"
             ? (OptimizerHelper)optim.Adam(net.parameters(), settings.EffectiveLearningRate)
             : optim.SGD(net.parameters(), settings.EffectiveLearningRate, momentum: settings.Momentum);
+        int budget = task.EpochsFor(epochs, settings.Seed);
         var fit = Trainer.Fit(task, optimizer, new TrainerOptions
         {
-            Epochs = task.EpochsFor(epochs, settings.Seed), Seed = settings.Seed, Patience = null, OutDir = outDir,
+            Epochs = budget, Seed = settings.Seed, Patience = null, OutDir = outDir,
             Resume = resume && Checkpoint.Locate(outDir) is not null, Title = $"mnist {spec.Model}",
         }, progress);
         if (fit.State.History.Count > 0)
