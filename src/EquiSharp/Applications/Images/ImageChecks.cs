@@ -9,17 +9,14 @@ namespace EquiSharp.Applications.Images;
 [CheckFamily(Order = 3)]
 public static class ImageChecks
 {
-    public static IEnumerable<EquivarianceCheck> All()
-    {
-        foreach (var model in new[] { "p4cnn", "p4mcnn" })
-            yield return new($"{model}: class scores invariant under its group, 28x28 (eval mode)", () =>
-            {
-                manual_seed(71);
-                var net = PlanarCnnSpec.Preset(model).Build();
-                TrainBatchNormStatistics(net);
-                return net.MeasureEquivariance(28, new Generator(73));
-            });
-    }
+    public static IEnumerable<EquivarianceCheck> All() => new[] { "p4cnn", "p4mcnn" }.Select(model =>
+        new EquivarianceCheck($"{model}: class scores invariant under its group, 28x28 (eval mode)", () =>
+        {
+            manual_seed(71);
+            var net = PlanarCnnSpec.Preset(model).Build();
+            TrainBatchNormStatistics(net);
+            return net.MeasureEquivariance(28, new Generator(73));
+        }));
 
     /// <summary>One forward pass in training mode so batch norm's running statistics are not the trivial (0, 1).</summary>
     public static void TrainBatchNormStatistics(PlanarCnn net)
