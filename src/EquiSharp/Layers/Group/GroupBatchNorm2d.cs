@@ -46,13 +46,13 @@ public sealed class GroupBatchNorm2d : nn.Module<Tensor, Tensor>, IEquivariantMo
     public string OutputDescription => "the same shape, normalised per G-feature map";
     public string SymmetryDescription => $"statistics shared over the group axis: bn(L_u f) = L_u bn(f) for u in {Group.Name}";
     public long FreeParameterCount => 2 * FeatureMaps;
-    public long DenseParameterCount => 2 * FeatureMaps * Group.Order;
+    public long DenseParameterCount(long? size = null) => 2 * FeatureMaps * Group.Order;
 
     /// <summary>
     /// A plain <see cref="BatchNorm2d"/> over C·|G| channels with scale, shift and running statistics repeated |G| times:
-    /// the same function in eval mode (in training mode a plain BatchNorm2d would take per-channel statistics).
+    /// returned in eval mode, where it is the same function (in training mode a plain BatchNorm2d would take per-channel statistics).
     /// </summary>
-    public nn.Module<Tensor, Tensor> ToDenseModule()
+    public nn.Module<Tensor, Tensor> ToDenseModule(long? size = null)
     {
         var dense = nn.BatchNorm2d(FeatureMaps * Group.Order, norm.eps, norm.momentum ?? 0.1, device: norm.weight!.device, dtype: norm.weight.dtype);
         using (no_grad())
@@ -62,7 +62,7 @@ public sealed class GroupBatchNorm2d : nn.Module<Tensor, Tensor>, IEquivariantMo
             dense.running_mean!.copy_(norm.running_mean!.repeat_interleave(Group.Order));
             dense.running_var!.copy_(norm.running_var!.repeat_interleave(Group.Order));
         }
-        dense.train(training);
+        dense.eval();   // the same function only with running statistics
         return dense;
     }
 

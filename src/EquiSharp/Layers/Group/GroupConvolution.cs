@@ -53,7 +53,6 @@ public abstract class PlanarGroupConvolution : TiedConvolution, IEquivariantModu
 
     /// <summary>A plain <see cref="Conv2d"/> with the expanded filter bank and the repeated bias.</summary>
     public new Conv2d ToDense() => (Conv2d)base.ToDense();
-    public nn.Module<Tensor, Tensor> ToDenseModule() => ToDense();
 
     public string InputDescription => InputHasGroupAxis
         ? $"(B, {InFeatureMaps}·{Group.Order}, H, W): {InFeatureMaps} {Group.Name} feature maps"

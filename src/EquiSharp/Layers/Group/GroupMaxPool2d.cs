@@ -52,9 +52,9 @@ public sealed class GroupMaxPool2d : nn.Module<Tensor, Tensor>, IEquivariantModu
     public string OutputDescription => $"(B, C·{Group.Order}, (H − {Window})/{Stride} + 1, (W − {Window})/{Stride} + 1)";
     public string SymmetryDescription => $"spatial max over a symmetric grid: pool(L_u f) = L_u pool(f) for u in {Group.Name}";
     public long FreeParameterCount => 0;
-    public long DenseParameterCount => 0;
+    public long DenseParameterCount(long? size = null) => 0;
     /// <summary>A plain <see cref="TorchSharp.Modules.MaxPool2d"/> (it does not check the grid).</summary>
-    public nn.Module<Tensor, Tensor> ToDenseModule() => nn.MaxPool2d(new[] { Window, Window }, new[] { Stride, Stride });
+    public nn.Module<Tensor, Tensor> ToDenseModule(long? size = null) => nn.MaxPool2d(new[] { Window, Window }, new[] { Stride, Stride });
 
     public double MeasureEquivariance(long size, Generator? generator = null)
     {

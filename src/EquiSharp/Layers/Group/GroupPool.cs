@@ -36,10 +36,10 @@ public sealed class GroupPool : nn.Module<Tensor, Tensor>, IEquivariantModule
     public string OutputDescription => "(B, C, H, W): images";
     public string SymmetryDescription => $"{Reduction} over the group axis (appendix B): pool(L_u f) = L_u pool(f) for u in {Group.Name}, the group axis disappears";
     public long FreeParameterCount => 0;
-    public long DenseParameterCount => 0;
+    public long DenseParameterCount(long? size = null) => 0;
 
     /// <summary>Plain modules only: unflatten the group axis, a {max, avg} 3-D pool of extent (|G|, 1, 1), flatten back.</summary>
-    public nn.Module<Tensor, Tensor> ToDenseModule() => nn.Sequential(
+    public nn.Module<Tensor, Tensor> ToDenseModule(long? size = null) => nn.Sequential(
         ("unflatten", nn.Unflatten(1, new[] { -1L, Group.Order })),
         ("pool", Reduction == "max" ? nn.MaxPool3d(new long[] { Group.Order, 1, 1 }) : nn.AvgPool3d(new long[] { Group.Order, 1, 1 })),
         ("flatten", nn.Flatten(1, 2)));

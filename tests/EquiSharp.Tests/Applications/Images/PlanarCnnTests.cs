@@ -40,7 +40,7 @@ public sealed class PlanarCnnTests
         using var dense = net.ToDenseModule();
         dense.eval();
         Assert.True(Deviation.Relative(dense.forward(x), y) <= 1e-5);
-        Assert.True(net.DenseParameterCount > net.FreeParameterCount);
+        Assert.True(net.DenseParameterCount() > net.FreeParameterCount);
     }
 
     [Fact]

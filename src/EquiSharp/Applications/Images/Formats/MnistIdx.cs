@@ -1,4 +1,4 @@
-using EquiSharp.Rna.Formats;
+using EquiSharp.IO;
 
 namespace EquiSharp.Applications.Images.Formats;
 

@@ -94,11 +94,26 @@ public sealed class PlanarCnn : nn.Module<Tensor, Tensor>, IEquivariantModule
     /// <summary>Trainable values (free parameters of the tied kernels and biases, batch-norm scales and shifts).</summary>
     public long FreeParameterCount => parameters().Sum(p => p.numel());
     /// <summary>Parameters of the plain network <see cref="ToDenseModule"/> returns.</summary>
-    public long DenseParameterCount => body.children().Sum(c => c is IEquivariantModule e ? e.DenseParameterCount : c.parameters().Sum(p => p.numel()));
+    public long DenseParameterCount(long? size = null) => body.children().Sum(c => c is IEquivariantModule e ? e.DenseParameterCount() : c.parameters().Sum(p => p.numel()));
 
-    /// <summary>The same network with every layer exported to plain TorchSharp modules (Conv2d, BatchNorm2d, pools).</summary>
-    public nn.Module<Tensor, Tensor> ToDenseModule() =>
-        nn.Sequential(body.named_children().Select(c => (c.name, c.module is IEquivariantModule e ? e.ToDenseModule() : (nn.Module<Tensor, Tensor>)c.module)).ToList());
+    /// <summary>
+    /// The same network with every layer exported to plain TorchSharp modules (Conv2d, BatchNorm2d, pools), new
+    /// instances throughout, returned in eval mode: the function the trained model computes at inference.
+    /// </summary>
+    public nn.Module<Tensor, Tensor> ToDenseModule(long? size = null)
+    {
+        var dense = nn.Sequential(body.named_children().Select(c => (c.name, c.module switch
+        {
+            IEquivariantModule e => e.ToDenseModule(),
+            TorchSharp.Modules.ReLU => nn.ReLU(),
+            TorchSharp.Modules.Dropout => nn.Dropout(Spec.Dropout),
+            TorchSharp.Modules.AdaptiveAvgPool2d => nn.AdaptiveAvgPool2d(1),
+            TorchSharp.Modules.Flatten => (nn.Module<Tensor, Tensor>)nn.Flatten(),
+            var m => throw new InvalidOperationException($"{GetName()}: no dense form for layer '{c.name}' ({m.GetType().Name})."),
+        })).ToList());
+        dense.eval();
+        return dense;
+    }
 
     public string InputDescription => $"(B, {Spec.InputChannels}, 28, 28) images (any n with a symmetric pooling grid: n − 4 even)";
     public string OutputDescription => $"(B, {Spec.Classes}) class scores";

@@ -159,7 +159,7 @@ public static class ImageTrainRun
     }
 
     private static string Describe(PlanarCnn net, RotatedMnist data, ImageTrainSettings s) => string.Create(CultureInfo.InvariantCulture,
-        $"{net.Spec.Model.ToUpperInvariant()} ({net.Group.Name}, width {net.Spec.Width}): {net.FreeParameterCount:N0} free parameters ({net.DenseParameterCount:N0} as a plain CNN); " +
+        $"{net.Spec.Model.ToUpperInvariant()} ({net.Group.Name}, width {net.Spec.Width}): {net.FreeParameterCount:N0} free parameters ({net.DenseParameterCount():N0} as a plain CNN); " +
         $"dropout {net.Spec.Dropout}, batch norm {(net.Spec.BatchNorm ? "on" : "off")}; {s.Optimizer} lr {s.EffectiveLearningRate}{(s.Optimizer == "sgd" ? $" momentum {s.Momentum}" : "")}, batch {s.BatchSize}, seed {s.Seed}; " +
         $"train {data.Split(RotatedMnist.Train).Count}, dev {data.Split(RotatedMnist.Dev).Count}");
 }

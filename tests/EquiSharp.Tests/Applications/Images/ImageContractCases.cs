@@ -1,0 +1,20 @@
+using EquiSharp.Applications.Images;
+using EquiSharp.Applications.Images.Models;
+using EquiSharp.Tests.Layers;
+using static TorchSharp.torch;
+
+namespace EquiSharp.Tests.Applications.Images;
+
+/// <summary>Contract case of the whole rotated-MNIST network (see <see cref="EquivariantModuleContractTests"/>); size is the image side.</summary>
+public sealed class ImageContractCases : IContractCaseSource
+{
+    public IEnumerable<ContractCase> Cases()
+    {
+        yield return new("images.p4cnn", typeof(PlanarCnn), () =>
+        {
+            var net = PlanarCnnSpec.Preset("p4cnn").Build();
+            ImageChecks.TrainBatchNormStatistics(net);
+            return net;
+        }, 28, (l, g) => rand(new[] { 2, 1, l, l }, generator: g));
+    }
+}
