@@ -37,6 +37,14 @@ public static class GroupChecks
                 conv.ResetParameters(g);
                 return conv.MeasureEquivariance(16, g);
             });
+            yield return new($"{n}.group conv 3x3 dilation 2, 15x15: L_u input -> L_u output", () =>
+            {
+                var g = new Generator(45);
+                var conv = new GroupConv2d(group, 2, 3, 3, dilation: 2);
+                conv.ResetParameters(g);
+                return conv.MeasureEquivariance(15, g);
+            });
+            yield return new($"{n}.group conv: dL/dtheta = orbit sum of dL/dW of the dense conv", () => OrbitSumGradient(group));
             yield return new($"{n}.group conv: ToDense() conv equals the layer", () =>
             {
                 var g = new Generator(47);
@@ -54,6 +62,26 @@ public static class GroupChecks
             yield return new($"{n}.group batch norm (training statistics): L_u input -> L_u output", () =>
                 new GroupBatchNorm2d(group, 3).MeasureEquivariance(10, new Generator(61)));
         }
+    }
+
+    /// <summary>
+    /// The engine's gradient of ψ against Σ over each orbit of ∂L/∂W, where ∂L/∂W comes from the exported plain
+    /// convolution on the same input and loss (so autograd through the gather is not used for the reference).
+    /// </summary>
+    private static double OrbitSumGradient(PlanarGroup group)
+    {
+        var g = new Generator(67);
+        var conv = new GroupConv2d(group, 2, 3, 3);
+        conv.ResetParameters(g);
+        var dense = conv.ToDense();
+        var x = randn(new[] { 2, conv.InChannels, 9, 9 }, generator: g);
+        var target = randn(new[] { 2, conv.OutChannels, 7, 7 }, generator: g);
+        conv.forward(x).tanh().sub(target).pow(2).sum().backward();
+        dense.forward(x).tanh().sub(target).pow(2).sum().backward();
+        var partition = ((Symmetry.OrbitTying)conv.TiedKernel.Tying).Partition;
+        var orbitOf = tensor(partition.OrbitOf.Select(o => (long)o).ToArray());
+        var orbitSums = zeros(partition.Count).index_add(0, orbitOf, dense.weight!.grad!.reshape(-1), 1.0);
+        return Deviation.Relative(conv.TiedKernel.Theta.grad!, orbitSums);
     }
 
     /// <summary>Non-zero tied biases (they start at zero), so the checks also cover the bias tying.</summary>
