@@ -1,7 +1,6 @@
 using EquiSharp.Applications.Images;
 using EquiSharp.Applications.Images.Models;
 using EquiSharp.Tests.Layers.Group;
-using EquiSharp.Verification;
 using static TorchSharp.torch;
 
 namespace EquiSharp.Tests.Applications.Images;
@@ -35,11 +34,11 @@ public sealed class PlanarCnnTests
         for (int u = 1; u < order; u++)
         {
             var yu = net.forward(MatrixGroup.ToTensor(G.Transform(MatrixGroup.ToArray(x), u, false)));
-            Assert.True(Deviation.Relative(yu, y) <= 1e-5, $"{model} u={u}: {Deviation.Relative(yu, y)}");
+            Assert.True(EquiSharp.Verification.Deviation.Relative(yu, y) <= 1e-5, $"{model} u={u}: {EquiSharp.Verification.Deviation.Relative(yu, y)}");
         }
         using var dense = net.ToDenseModule();
         dense.eval();
-        Assert.True(Deviation.Relative(dense.forward(x), y) <= 1e-5);
+        Assert.True(EquiSharp.Verification.Deviation.Relative(dense.forward(x), y) <= 1e-5);
         Assert.True(net.DenseParameterCount() > net.FreeParameterCount);
     }
 
