@@ -166,22 +166,6 @@ public static class Checkpoint
         }
     }
 
-    /// <summary>
-    /// Lets a run that finished because it used up its epochs continue to a larger budget: when <paramref name="epochs"/>
-    /// exceeds the epochs done, the latest checkpoint's state is marked unfinished so the trainer resumes from it.
-    /// Early-stopped runs stay finished. Returns the epochs done when the run was reopened, else null.
-    /// </summary>
-    public static int? ReopenFinished(string outDir, int epochs)
-    {
-        string? dir = Locate(outDir);
-        if (dir is null) return null;
-        string path = Path.Combine(dir, "state.json");
-        var state = ReadStateFile(path);
-        if (!state.Finished || state.StopReason != "epochs" || state.Epoch >= epochs) return null;
-        WriteTextAtomic(path, JsonSerializer.Serialize(state with { Finished = false, StopReason = "" }, Json));
-        return state.Epoch;
-    }
-
     /// <summary>Writes a text file atomically (temp file, then rename).</summary>
     public static void WriteTextAtomic(string path, string text)
     {
