@@ -46,7 +46,7 @@ public sealed class MnistCommand : ICliCommand
         var lr = new Option<double?>("--lr") { Description = "Learning rate (default 0.01 for sgd, 0.001 for adam)." };
         var momentum = new Option<double>("--momentum") { Description = "SGD momentum.", DefaultValueFactory = _ => 0.5 };
         var batch = new Option<int>("--batch") { Description = "Batch size.", DefaultValueFactory = _ => 64 };
-        var dropout = new Option<double>("--dropout") { Description = "Dropout after each hidden layer (our choice; the seed gives no rate).", DefaultValueFactory = _ => 0.3 };
+        var dropout = new Option<double>("--dropout") { Description = "Dropout after each hidden layer (default 0: with 0.3, P4CNN's dev accuracy swung between 0.64 and 0.89 over 30 epochs; without, 0.957 after 8).", DefaultValueFactory = _ => 0.0 };
         var noBatchNorm = new Option<bool>("--no-batch-norm") { Description = "Without (group) batch norm; the convolutions then have tied biases." };
         var maxSteps = new Option<long?>("--max-steps") { Description = "Stop after this many optimizer steps in total (smoke runs)." };
         var resume = new Option<string?>("--resume") { Description = "Continue the run in this directory (its stored settings are reused)." };

@@ -12,7 +12,7 @@ public sealed class ImageContractCases : IContractCaseSource
     {
         yield return new("images.p4cnn", typeof(PlanarCnn), () =>
         {
-            var net = PlanarCnnSpec.Preset("p4cnn").Build();
+            var net = PlanarCnnSpec.Preset("p4cnn", dropout: 0.3).Build();   // with dropout layers, so their export is covered
             ImageChecks.TrainBatchNormStatistics(net);
             return net;
         }, 28, (l, g) => rand(new[] { 2, 1, l, l }, generator: g));

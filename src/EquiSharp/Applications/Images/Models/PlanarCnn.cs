@@ -20,7 +20,7 @@ public sealed record PlanarCnnSpec(string Model, string Group, int Width, double
     /// P4CNN with 10 per element (so the parameter counts are close: √4 fewer channels, |G| = 4 times the filter
     /// depth), P4MCNN with 7 per element (|G| = 8; 7 is the width whose count is closest to P4CNN's).
     /// </summary>
-    public static PlanarCnnSpec Preset(string model, double dropout = 0.3, bool batchNorm = true) => model.ToLowerInvariant() switch
+    public static PlanarCnnSpec Preset(string model, double dropout = 0.0, bool batchNorm = true) => model.ToLowerInvariant() switch
     {
         "z2cnn" => new("z2cnn", "Z2", 20, dropout, batchNorm),
         "p4cnn" => new("p4cnn", "p4", 10, dropout, batchNorm),
