@@ -8,6 +8,34 @@ namespace EquiSharp.Layers.Group;
 [CheckFamily(Order = 2)]
 public static class GroupChecks
 {
+    /// <summary>
+    /// The engine's gradient of ψ against Σ over each orbit of ∂L/∂W, where ∂L/∂W comes from the exported plain
+    /// convolution on the same input and loss (so autograd through the gather is not used for the reference).
+    /// </summary>
+    private static double OrbitSumGradient(PlanarGroup group)
+    {
+        var g = new Generator(67);
+        var conv = new GroupConv2d(group, 2, 3, 3);
+        conv.ResetParameters(g);
+        var dense = conv.ToDense();
+        var x = randn(new[] { 2, conv.InChannels, 9, 9 }, generator: g);
+        var target = randn(new[] { 2, conv.OutChannels, 7, 7 }, generator: g);
+        conv.forward(x).tanh().sub(target).pow(2).sum().backward();
+        dense.forward(x).tanh().sub(target).pow(2).sum().backward();
+        var partition = ((Symmetry.OrbitTying)conv.TiedKernel.Tying).Partition;
+        var orbitOf = tensor(partition.OrbitOf.Select(o => (long)o).ToArray());
+        var orbitSums = zeros(partition.Count).index_add(0, orbitOf, dense.weight!.grad!.reshape(-1), 1.0);
+        return Deviation.Relative(conv.TiedKernel.Theta.grad!, orbitSums);
+    }
+
+    /// <summary>Non-zero tied biases (they start at zero), so the checks also cover the bias tying.</summary>
+    private static void RandomBias(PlanarGroupConvolution conv, Generator g)
+    {
+        using var _ = no_grad();
+        conv.TiedBias!.Theta.copy_(randn(conv.TiedBias.Theta.shape, generator: g));
+        conv.InvalidateCache();
+    }
+
     public static IEnumerable<EquivarianceCheck> All()
     {
         foreach (var group in new[] { PlanarGroup.P4, PlanarGroup.P4m })
@@ -62,33 +90,5 @@ public static class GroupChecks
             yield return new($"{n}.group batch norm (training statistics): L_u input -> L_u output", () =>
                 new GroupBatchNorm2d(group, 3).MeasureEquivariance(10, new Generator(61)));
         }
-    }
-
-    /// <summary>
-    /// The engine's gradient of ψ against Σ over each orbit of ∂L/∂W, where ∂L/∂W comes from the exported plain
-    /// convolution on the same input and loss (so autograd through the gather is not used for the reference).
-    /// </summary>
-    private static double OrbitSumGradient(PlanarGroup group)
-    {
-        var g = new Generator(67);
-        var conv = new GroupConv2d(group, 2, 3, 3);
-        conv.ResetParameters(g);
-        var dense = conv.ToDense();
-        var x = randn(new[] { 2, conv.InChannels, 9, 9 }, generator: g);
-        var target = randn(new[] { 2, conv.OutChannels, 7, 7 }, generator: g);
-        conv.forward(x).tanh().sub(target).pow(2).sum().backward();
-        dense.forward(x).tanh().sub(target).pow(2).sum().backward();
-        var partition = ((Symmetry.OrbitTying)conv.TiedKernel.Tying).Partition;
-        var orbitOf = tensor(partition.OrbitOf.Select(o => (long)o).ToArray());
-        var orbitSums = zeros(partition.Count).index_add(0, orbitOf, dense.weight!.grad!.reshape(-1), 1.0);
-        return Deviation.Relative(conv.TiedKernel.Theta.grad!, orbitSums);
-    }
-
-    /// <summary>Non-zero tied biases (they start at zero), so the checks also cover the bias tying.</summary>
-    private static void RandomBias(PlanarGroupConvolution conv, Generator g)
-    {
-        using var _ = no_grad();
-        conv.TiedBias!.Theta.copy_(randn(conv.TiedBias.Theta.shape, generator: g));
-        conv.InvalidateCache();
     }
 }
