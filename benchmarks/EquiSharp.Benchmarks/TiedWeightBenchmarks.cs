@@ -1,5 +1,5 @@
 using BenchmarkDotNet.Attributes;
-using EquiSharp.Pairwise;
+using EquiSharp.Layers.Pairwise;
 using TorchSharp;
 using static TorchSharp.torch;
 

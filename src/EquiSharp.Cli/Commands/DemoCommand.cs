@@ -1,5 +1,5 @@
 using System.CommandLine;
-using EquiSharp.Rna.Synthetic;
+using EquiSharp.Applications.Rna.Synthetic;
 using EquiSharp.Training;
 using Spectre.Console;
 

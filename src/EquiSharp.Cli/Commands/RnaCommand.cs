@@ -1,15 +1,15 @@
 using System.CommandLine;
 using System.Globalization;
-using EquiSharp.Pairwise.Network;
+using EquiSharp.Layers.Pairwise.Network;
 using EquiSharp.Metrics;
-using EquiSharp.Pairwise;
-using EquiSharp.Rna;
-using EquiSharp.Rna.Decoding;
-using EquiSharp.Rna.Formats;
-using EquiSharp.Rna.Inference;
-using EquiSharp.Rna.Models;
-using EquiSharp.Rna.Synthetic;
-using EquiSharp.Rna.Training;
+using EquiSharp.Layers.Pairwise;
+using EquiSharp.Applications.Rna;
+using EquiSharp.Applications.Rna.Decoding;
+using EquiSharp.Applications.Rna.Formats;
+using EquiSharp.Applications.Rna.Inference;
+using EquiSharp.Applications.Rna.Models;
+using EquiSharp.Applications.Rna.Synthetic;
+using EquiSharp.Applications.Rna.Training;
 using EquiSharp.Training;
 
 namespace EquiSharp.Cli.Commands;

@@ -1,5 +1,5 @@
 using System.CommandLine;
-using EquiSharp.Sets;
+using EquiSharp.Applications.Sets;
 
 namespace EquiSharp.Cli.Commands;
 

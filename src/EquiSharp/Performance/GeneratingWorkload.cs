@@ -1,6 +1,6 @@
-using EquiSharp.Pairwise;
-using EquiSharp.Pairwise.Packed;
-using EquiSharp.Pairwise.Separable;
+using EquiSharp.Layers.Pairwise;
+using EquiSharp.Layers.Pairwise.Packed;
+using EquiSharp.Layers.Pairwise.Separable;
 using TorchSharp;
 using static TorchSharp.torch;
 

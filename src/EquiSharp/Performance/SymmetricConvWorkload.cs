@@ -1,5 +1,5 @@
-using EquiSharp.Pairwise;
-using EquiSharp.Pairwise.Packed;
+using EquiSharp.Layers.Pairwise;
+using EquiSharp.Layers.Pairwise.Packed;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -1,5 +1,5 @@
 using EquiSharp.Layers;
-using EquiSharp.Pairwise;
+using EquiSharp.Layers.Pairwise;
 using EquiSharp.Symmetry;
 using EquiSharp.Verification;
 using static TorchSharp.torch;

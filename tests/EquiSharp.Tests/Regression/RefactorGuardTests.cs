@@ -1,8 +1,8 @@
 using System.Text.Json;
-using EquiSharp.Rna;
-using EquiSharp.Rna.Models;
-using EquiSharp.Rna.Synthetic;
-using EquiSharp.Rna.Training;
+using EquiSharp.Applications.Rna;
+using EquiSharp.Applications.Rna.Models;
+using EquiSharp.Applications.Rna.Synthetic;
+using EquiSharp.Applications.Rna.Training;
 using EquiSharp.Training;
 using static TorchSharp.torch;
 

@@ -1,4 +1,4 @@
-using EquiSharp.Pairwise;
+using EquiSharp.Layers.Pairwise;
 using EquiSharp.Symmetry;
 using TorchSharp;
 using static TorchSharp.torch;

@@ -1,7 +1,7 @@
 using System.Diagnostics;
-using EquiSharp.Rna.Models;
-using EquiSharp.Rna.Synthetic;
-using EquiSharp.Rna.Training;
+using EquiSharp.Applications.Rna.Models;
+using EquiSharp.Applications.Rna.Synthetic;
+using EquiSharp.Applications.Rna.Training;
 using EquiSharp.Training;
 using static TorchSharp.torch;
 
@@ -27,21 +27,21 @@ public class TrainerTests
     /// The task with a stochastic layer: dropout on the logits (one torch RNG draw per step), so a resume that does
     /// not restore the RNG exactly trains on other masks and ends with other weights.
     /// </summary>
-    private sealed class DropoutTask(RnaTrainingTask inner) : ITrainingTask<EquiSharp.Rna.RnaWindow[]>
+    private sealed class DropoutTask(RnaTrainingTask inner) : ITrainingTask<EquiSharp.Applications.Rna.RnaWindow[]>
     {
         public nn.Module Model => inner.Model;
-        public IReadOnlyList<EquiSharp.Rna.RnaWindow[]> EpochBatches(int epoch, Random rng) => inner.EpochBatches(epoch, rng);
-        public Tensor Loss(EquiSharp.Rna.RnaWindow[] batch) => inner.Loss(batch) * nn.functional.dropout(ones(8), 0.5, training: true).mean();
+        public IReadOnlyList<EquiSharp.Applications.Rna.RnaWindow[]> EpochBatches(int epoch, Random rng) => inner.EpochBatches(epoch, rng);
+        public Tensor Loss(EquiSharp.Applications.Rna.RnaWindow[] batch) => inner.Loss(batch) * nn.functional.dropout(ones(8), 0.5, training: true).mean();
         public EvalResult Evaluate() => inner.Evaluate();
     }
 
     /// <summary>Fails at one step (as a killed process would stop), after the steps before it ran normally.</summary>
-    private sealed class CrashingTask(ITrainingTask<EquiSharp.Rna.RnaWindow[]> inner, int crashAtCall) : ITrainingTask<EquiSharp.Rna.RnaWindow[]>
+    private sealed class CrashingTask(ITrainingTask<EquiSharp.Applications.Rna.RnaWindow[]> inner, int crashAtCall) : ITrainingTask<EquiSharp.Applications.Rna.RnaWindow[]>
     {
         private int calls;
         public nn.Module Model => inner.Model;
-        public IReadOnlyList<EquiSharp.Rna.RnaWindow[]> EpochBatches(int epoch, Random rng) => inner.EpochBatches(epoch, rng);
-        public Tensor Loss(EquiSharp.Rna.RnaWindow[] batch) =>
+        public IReadOnlyList<EquiSharp.Applications.Rna.RnaWindow[]> EpochBatches(int epoch, Random rng) => inner.EpochBatches(epoch, rng);
+        public Tensor Loss(EquiSharp.Applications.Rna.RnaWindow[] batch) =>
             ++calls == crashAtCall ? throw new OperationCanceledException("simulated kill") : inner.Loss(batch);
         public EvalResult Evaluate() => inner.Evaluate();
     }
@@ -189,11 +189,11 @@ public class TrainerTests
         throw new InvalidOperationException("VmRSS not found");
     }
 
-    private sealed class ConstantScoreTask(RnaTrainingTask inner) : ITrainingTask<EquiSharp.Rna.RnaWindow[]>
+    private sealed class ConstantScoreTask(RnaTrainingTask inner) : ITrainingTask<EquiSharp.Applications.Rna.RnaWindow[]>
     {
         public nn.Module Model => inner.Model;
-        public IReadOnlyList<EquiSharp.Rna.RnaWindow[]> EpochBatches(int epoch, Random rng) => inner.EpochBatches(epoch, rng).Take(1).ToList();
-        public Tensor Loss(EquiSharp.Rna.RnaWindow[] batch) => inner.Loss(batch);
+        public IReadOnlyList<EquiSharp.Applications.Rna.RnaWindow[]> EpochBatches(int epoch, Random rng) => inner.EpochBatches(epoch, rng).Take(1).ToList();
+        public Tensor Loss(EquiSharp.Applications.Rna.RnaWindow[] batch) => inner.Loss(batch);
         public EvalResult Evaluate() => new(0.5, new Dictionary<string, double> { ["acc"] = 0.5 });
     }
 }

@@ -1,7 +1,7 @@
 using EquiSharp.Applications.Protein.Features;
 using EquiSharp.Applications.Protein.Models;
 using EquiSharp.Applications.Protein.Training;
-using EquiSharp.Pairwise;
+using EquiSharp.Layers.Pairwise;
 using EquiSharp.Verification;
 using static TorchSharp.torch;
 
@@ -84,7 +84,7 @@ public class ContactModelTests
         model.eval();
         using var _ = no_grad();
         var plain = model.Logits(t.Features, t.PairFeatures, null)[0];
-        var tiled = model.TiledLogits(t.Features, t.PairFeatures, new EquiSharp.Pairwise.Network.TiledInferenceOptions { TileSize = 8 });
+        var tiled = model.TiledLogits(t.Features, t.PairFeatures, new EquiSharp.Layers.Pairwise.Network.TiledInferenceOptions { TileSize = 8 });
         Assert.True(Deviation.Relative(tiled, plain) <= 1e-5);
     }
 }

@@ -5,7 +5,7 @@ using EquiSharp.Applications.Protein.Features;
 using EquiSharp.Applications.Protein.Metrics;
 using EquiSharp.Applications.Protein.Models;
 using EquiSharp.Applications.Protein.Training;
-using EquiSharp.Pairwise.Network;
+using EquiSharp.Layers.Pairwise.Network;
 using static TorchSharp.torch;
 
 namespace EquiSharp.Applications.Protein.Evaluation;

@@ -1,5 +1,5 @@
 using EquiSharp.Applications.Protein.Features;
-using EquiSharp.Pairwise.Network;
+using EquiSharp.Layers.Pairwise.Network;
 using static TorchSharp.torch;
 
 namespace EquiSharp.Applications.Protein.Models;

@@ -1,4 +1,4 @@
-using EquiSharp.Pairwise.Network;
+using EquiSharp.Layers.Pairwise.Network;
 using EquiSharp.Verification;
 using static TorchSharp.torch;
 

@@ -4,7 +4,7 @@ using System.Text.Json.Serialization;
 using EquiSharp.Applications.Protein.Evaluation;
 using EquiSharp.Applications.Protein.Features;
 using EquiSharp.Applications.Protein.Models;
-using EquiSharp.Pairwise.Network;
+using EquiSharp.Layers.Pairwise.Network;
 using EquiSharp.Training;
 using static TorchSharp.torch;
 

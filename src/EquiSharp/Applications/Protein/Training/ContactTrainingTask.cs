@@ -1,6 +1,6 @@
 using EquiSharp.Applications.Protein.Evaluation;
 using EquiSharp.Applications.Protein.Models;
-using EquiSharp.Pairwise;
+using EquiSharp.Layers.Pairwise;
 using EquiSharp.Training;
 using static TorchSharp.torch;
 

@@ -1,5 +1,5 @@
 using EquiSharp.Applications.Recommendation.Data;
-using EquiSharp.Pairwise;
+using EquiSharp.Layers.Pairwise;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;

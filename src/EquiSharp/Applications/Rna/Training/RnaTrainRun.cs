@@ -1,0 +1,344 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using EquiSharp.Layers.Pairwise.Network;
+using EquiSharp.Metrics;
+using EquiSharp.Layers.Pairwise;
+using EquiSharp.Applications.Rna.Decoding;
+using EquiSharp.Applications.Rna.Formats;
+using EquiSharp.Applications.Rna.Inference;
+using EquiSharp.Applications.Rna.Models;
+using EquiSharp.Training;
+using static TorchSharp.torch;
+
+namespace EquiSharp.Applications.Rna.Training;
+
+/// <summary>Records read from a file or a directory, with the files that were skipped and warnings.</summary>
+public sealed record RnaDataSet(string Source, List<RnaStructure> Records, List<SkippedFile> Skipped, List<string> Warnings)
+{
+    /// <summary>Reads a file (any supported format, plain or gzip) or every parsable file of a directory.</summary>
+    public static RnaDataSet Load(string path)
+    {
+        if (Directory.Exists(path))
+        {
+            var d = RnaFile.ReadDirectory(path);
+            return new RnaDataSet(path, d.Records.ToList(), d.Skipped.ToList(), d.Files.SelectMany(f => f.Warnings).ToList());
+        }
+        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such file or directory.", path);
+        var r = RnaFile.Read(path);
+        return new RnaDataSet(path, r.Records.ToList(), new List<SkippedFile>(), r.Warnings.ToList());
+    }
+
+    /// <summary>Reads several files or directories and concatenates their records in order.</summary>
+    public static RnaDataSet Load(IReadOnlyList<string> paths)
+    {
+        if (paths.Count == 1) return Load(paths[0]);
+        var parts = paths.Select(p => Load(p)).ToList();
+        return new RnaDataSet(string.Join(" + ", paths), parts.SelectMany(p => p.Records).ToList(),
+            parts.SelectMany(p => p.Skipped).ToList(), parts.SelectMany(p => p.Warnings).ToList());
+    }
+
+    /// <summary>Writes the skipped files and warnings, one line each.</summary>
+    public void Report(TextWriter log)
+    {
+        foreach (var s in Skipped) log.WriteLine($"skipped {s.Path}: {s.Reason}");
+        foreach (var w in Warnings) log.WriteLine($"warning: {w}");
+    }
+}
+
+/// <summary>A deterministic dev split of the training records, stored in the model directory (<c>dev-split.json</c>).</summary>
+public sealed record RnaDevSplit(int Seed, double Fraction, int TrainCount, int[] DevIndices, string[] DevNames)
+{
+    public const string FileName = "dev-split.json";
+
+    /// <summary>Shuffles record indices with <paramref name="seed"/> and takes the first ⌈fraction·N⌉ (at least 1 when N ≥ 2) as dev.</summary>
+    public static RnaDevSplit Create(IReadOnlyList<RnaStructure> records, int seed, double fraction)
+    {
+        if (records.Count < 2) throw new ArgumentException($"Need at least 2 training records to split off a dev set, got {records.Count}.");
+        var order = Enumerable.Range(0, records.Count).ToArray();
+        new Random(Seeds.Derive(seed, Seeds.DevSplitStream, 0)).Shuffle(order);
+        int n = Math.Clamp((int)Math.Ceiling(fraction * records.Count), 1, records.Count - 1);
+        var dev = order.Take(n).Order().ToArray();
+        return new RnaDevSplit(seed, fraction, records.Count, dev, dev.Select(i => records[i].Name).ToArray());
+    }
+
+    public void Save(string dir) => Checkpoint.WriteTextAtomic(Path.Combine(dir, FileName), JsonSerializer.Serialize(this, new JsonSerializerOptions { WriteIndented = true }));
+
+    /// <summary>Loads the split and checks it still fits the training file.</summary>
+    public static RnaDevSplit Load(string dir, IReadOnlyList<RnaStructure> records) => LoadFile(Path.Combine(dir, FileName), records);
+
+    /// <summary>Loads a split from a file and checks it fits <paramref name="records"/>.</summary>
+    public static RnaDevSplit LoadFile(string path, IReadOnlyList<RnaStructure> records)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no dev split file.", path);
+        RnaDevSplit split;
+        try
+        {
+            split = JsonSerializer.Deserialize<RnaDevSplit>(File.ReadAllText(path)) ?? throw new InvalidDataException($"{path}: empty dev split.");
+        }
+        catch (JsonException e)
+        {
+            throw new UnreadableCheckpointException(path, CheckpointManifest.JsonProblem(path), $"dev split unreadable at line {e.LineNumber + 1}: {e.Message}", e);
+        }
+        if (split.TrainCount != records.Count || split.DevIndices.Any(i => i < 0 || i >= records.Count)
+            || split.DevIndices.Where((i, k) => records[i].Name != split.DevNames[k]).Any())
+            throw new InvalidDataException($"{path}: the dev split does not match the training data ({records.Count} records); was --train changed?");
+        return split;
+    }
+
+    public (List<RnaStructure> Train, List<RnaStructure> Dev) Apply(IReadOnlyList<RnaStructure> records)
+    {
+        var dev = new HashSet<int>(DevIndices);
+        return (records.Where((_, i) => !dev.Contains(i)).ToList(), DevIndices.Select(i => records[i]).ToList());
+    }
+}
+
+/// <summary>
+/// Settings of <see cref="RnaTrainRun"/> (the <c>equisharp rna train</c> command), recorded in the run directory as
+/// <c>run.json</c>; each recorded option carries its command-line name and what a resume does when it is given again
+/// (<see cref="RunOptions"/>).
+/// </summary>
+public sealed record RnaTrainRunOptions
+{
+    /// <summary>Training data: one or more files or directories (<c>--train</c> repeated), read in order and concatenated.</summary>
+    [RunOption("--train", ResumePolicy.Refused)] public string[] TrainPaths { get; init; } = Array.Empty<string>();
+    [RunOption("--valid", ResumePolicy.Refused)] public string? ValidPath { get; init; }
+    /// <summary>Reuse the dev split stored in this file (e.g. another model's dev-split.json) instead of drawing one.</summary>
+    [RunOption("--dev-split", ResumePolicy.Refused)] public string? DevSplitFile { get; init; }
+    [RunOption("--dev-fraction", ResumePolicy.Refused)] public double DevFraction { get; init; } = 0.1;
+    /// <summary>Dev split, data order and initialisation.</summary>
+    [RunOption("--seed", ResumePolicy.Refused)] public int Seed { get; init; } = 1;
+    [RunOption("--model", ResumePolicy.Refused)] public string Model { get; init; } = "scnn";
+    /// <summary>Architecture size: "paper" or "small" (<see cref="RnaModelConfig.Named"/>).</summary>
+    [RunOption("--size", ResumePolicy.Refused)] public string Size { get; init; } = "paper";
+    [RunOption("--activation", ResumePolicy.Refused)] public PairActivation Activation { get; init; } = PairActivation.ReLU;
+
+    [RunOption("--crop", ResumePolicy.Warned)] public int Crop { get; init; } = 128;
+    [RunOption("--batch", ResumePolicy.Warned)] public int BatchSize { get; init; } = 10;
+    [RunOption("--lr", ResumePolicy.Warned)] public double LearningRate { get; init; } = 2e-3;
+    [RunOption("--l2", ResumePolicy.Warned)] public double L2 { get; init; } = 1e-5;
+    [RunOption("--pos-weight", ResumePolicy.Warned)] public double PositiveWeight { get; init; } = 5;
+    [RunOption("--patience", ResumePolicy.Warned)] public int? Patience { get; init; } = 5;
+    /// <summary>Dev metric that selects the best epoch and drives early stopping (acc, f1, mcc, ppv, sen).</summary>
+    [RunOption("--select", ResumePolicy.Refused)] public string Select { get; init; } = "acc";
+    /// <summary>Clip the gradients' global norm to this before each step (null = no clipping).</summary>
+    [RunOption("--clip-grad", ResumePolicy.Warned)] public double? ClipGradientNorm { get; init; }
+    [RunOption("--dev-max-length", ResumePolicy.Warned)] public int DevMaxLength { get; init; } = 256;
+    [RunOption("--threshold", ResumePolicy.Warned)] public float Threshold { get; init; } = 0.5f;
+    [RunOption("--min-hairpin", ResumePolicy.Warned)] public int MinHairpin { get; init; }
+    [RunOption("--canonical", ResumePolicy.Warned)] public bool Canonical { get; init; }
+
+    [RunOption("--epochs", ResumePolicy.Free)] public int Epochs { get; init; } = 30;
+    [RunOption("--max-steps", ResumePolicy.Free)] public long? MaxSteps { get; init; }
+    [RunOption("--device", ResumePolicy.Free)] public string DeviceName { get; init; } = "cpu";
+    [RunOption("--tile", ResumePolicy.Free)] public int TileSize { get; init; } = 256;
+    /// <summary>Truncate --valid sequences for the final report (null = full length).</summary>
+    [RunOption("--valid-max-length", ResumePolicy.Free)] public int? ValidMaxLength { get; init; }
+    /// <summary>Pair maps during training: dense, packed (SCNN only), or auto (packed where it measured faster, see <see cref="UsePackedMaps"/>).</summary>
+    [RunOption("--maps", ResumePolicy.Free)] public PairMaps Maps { get; init; } = PairMaps.Auto;
+    [RunOption("--checkpoint-every", ResumePolicy.Free)] public long? CheckpointEvery { get; init; }
+    [RunOption("--checkpoint-minutes", ResumePolicy.Free)] public double? CheckpointMinutes { get; init; } = CheckpointCadence.DefaultMinutes;
+
+    /// <summary>The run directory (not recorded: it is where the record is).</summary>
+    [JsonIgnore] public string OutDir { get; init; } = "";
+    /// <summary>Continue the run in <see cref="OutDir"/> with its recorded options.</summary>
+    [JsonIgnore] public bool Resume { get; init; }
+
+    [JsonIgnore] public RnaModelConfig Config => RnaModelConfig.Named(Size) with { Activation = Activation };
+    [JsonIgnore] public Device Device => device(DeviceName);
+    [JsonIgnore] public CheckpointCadence Checkpoints => new() { EverySteps = CheckpointEvery, EveryMinutes = CheckpointMinutes };
+    [JsonIgnore] public RnaTrainingOptions Training => new()
+    {
+        Crop = Crop, BatchSize = BatchSize, LearningRate = LearningRate, L2 = L2, PositiveWeight = PositiveWeight, DevMaxLength = DevMaxLength,
+        Decoder = new GreedyDecoderOptions { Threshold = Threshold, MinHairpinLoop = MinHairpin, CanonicalOnly = Canonical },
+    };
+
+    /// <summary>Whether training runs on packed maps (<see cref="PairMapPolicy.UsePacked"/> at the training crop).</summary>
+    public bool UsePackedMaps(bool symmetric) => PairMapPolicy.UsePacked(Maps, symmetric, Crop);
+
+    /// <summary>
+    /// The options of a run directory from before run.json: model.json's variant, architecture and the
+    /// hyperparameters it recorded (data paths, seed, crop, batch, learning rate, …).
+    /// </summary>
+    public static RnaTrainRunOptions FromModelSpec(RnaModelSpec spec)
+    {
+        var t = spec.Training;
+        string S(string k, string d) => t.TryGetValue(k, out var v) ? v : d;
+        double D(string k, double d) => double.TryParse(S(k, ""), NumberStyles.Float, CultureInfo.InvariantCulture, out var x) ? x : d;
+        int I(string k, int d) => int.TryParse(S(k, ""), NumberStyles.Integer, CultureInfo.InvariantCulture, out var x) ? x : d;
+        var defaults = new RnaTrainRunOptions();
+        string size = new[] { "paper", "small" }.FirstOrDefault(n => RnaModelSpec.From(spec.Model, RnaModelConfig.Named(n) with { Activation = spec.Activation })
+            is var named && JsonSerializer.Serialize(named.Stages) == JsonSerializer.Serialize(spec.Stages) && named.LstmUnits == spec.LstmUnits
+            && named.EncoderChannels == spec.EncoderChannels && named.SkipChannels == spec.SkipChannels && named.DenseFeatures == spec.DenseFeatures) ?? "custom";
+        return defaults with
+        {
+            TrainPaths = S("train", "") is "" ? Array.Empty<string>() : new[] { S("train", "") }, ValidPath = S("valid", "") is "" ? null : S("valid", ""), Seed = I("seed", defaults.Seed),
+            Model = spec.Model, Size = size, Activation = spec.Activation,
+            Crop = I("crop", defaults.Crop), BatchSize = I("batch", defaults.BatchSize), LearningRate = D("lr", defaults.LearningRate),
+            L2 = D("l2", defaults.L2), PositiveWeight = D("pos-weight", defaults.PositiveWeight), DevMaxLength = I("dev-max-length", defaults.DevMaxLength),
+            DevFraction = D("dev-fraction", defaults.DevFraction), Epochs = I("epochs", defaults.Epochs),
+            Patience = S("patience", "") == "none" ? null : I("patience", defaults.Patience ?? 5),
+        };
+    }
+}
+
+/// <summary>Result of a training run.</summary>
+public sealed record RnaTrainRunResult(TrainingResult Fit, long Parameters, PairScoreSummary? Valid, string OutDir);
+
+/// <summary>
+/// The whole <c>rna train</c> job: read data, split dev deterministically, build (or rebuild on resume) the model,
+/// train with the shared <see cref="Trainer"/> (dev selection and early stopping), plot the curves, and report
+/// full-length PPV / sensitivity / accuracy / F1 on --valid once at the end, with the dev-selected weights.
+/// </summary>
+public static class RnaTrainRun
+{
+    public const string ValidReportName = "valid-report.txt";
+
+    /// <summary>
+    /// Runs (or, with <see cref="RnaTrainRunOptions.Resume"/>, continues) a training run. On resume the options
+    /// recorded in the run directory apply, except those named in <paramref name="givenOptions"/> (given again on the
+    /// command line), which follow their <see cref="ResumePolicy"/>. Every file of the checkpoint is checked before
+    /// anything in the directory is written.
+    /// </summary>
+    public static RnaTrainRunResult Run(RnaTrainRunOptions o, ITrainingProgress progress, IReadOnlySet<string>? givenOptions = null)
+    {
+        var log = new ProgressWriter(progress);
+        if (o.Resume) o = ResumeOptions(o, givenOptions ?? new HashSet<string>(), log);
+        else if (o.TrainPaths.Length == 0) throw new ArgumentException("--train is required (or --resume DIR to continue a run).");
+        var data = RnaDataSet.Load(o.TrainPaths);
+        data.Report(log);
+        if (data.Records.Count == 0) throw new InvalidDataException($"{data.Source}: no training records.");
+
+        RnaModelSpec spec;
+        RnaDevSplit split;
+        if (o.Resume)
+        {
+            spec = RnaModelSpec.Load(o.OutDir);
+            split = RnaDevSplit.Load(o.OutDir, data.Records);
+        }
+        else
+        {
+            if (File.Exists(Path.Combine(o.OutDir, RnaModelSpec.FileName)) && Checkpoint.Locate(o.OutDir) is not null)
+                throw new IOException($"{o.OutDir} already holds a trained model; use --resume {o.OutDir} to continue it or choose another --out.");
+            split = o.DevSplitFile is string f ? RnaDevSplit.LoadFile(f, data.Records) : RnaDevSplit.Create(data.Records, o.Seed, o.DevFraction);
+            spec = RnaModelSpec.From(o.Model, o.Config) with { Training = Describe(o) };
+            Directory.CreateDirectory(o.OutDir);
+            split.Save(o.OutDir);
+        }
+        var (train, dev) = split.Apply(data.Records);
+
+        manual_seed(o.Seed);
+        var model = spec.Build(o.Device);
+        model.PackedMaps = o.UsePackedMaps(spec.Symmetric);
+        if (!o.Resume) { spec = spec with { Parameters = model.ParameterCount }; spec.Save(o.OutDir); }
+        string name = spec.Symmetric ? "SCNN" : "CNN";
+        log.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{name}: {model.ParameterCount:N0} free parameters ({RnaParameterCounts.KerasEquivalent(model):N0} in Keras' convention: one LSTM bias per gate); " +
+            $"activation {spec.Activation}; {(model.PackedMaps ? "packed" : "dense")} pair maps; train {train.Count} records, dev {dev.Count} (seed {split.Seed}), crop {o.Training.Crop}, batch {o.Training.BatchSize}"));
+        log.WriteLine("  " + string.Join(", ", RnaParameterCounts.ByComponent(model).Select(c => $"{c.Component} {c.Count}")));
+
+        var inner = new RnaTrainingTask(model, train, dev, o.Training, o.Device);
+        var task = new StepCappedTask<RnaWindow[]>(inner, o.MaxSteps);
+        int epochs = task.EpochsFor(o.Epochs, o.Seed);
+        string? checkpoint = o.Resume ? Checkpoint.Locate(o.OutDir) : null;
+        if (o.Resume && checkpoint is null) log.WriteLine($"no checkpoint in {o.OutDir} yet (stopped during the first epoch): starting it again with the stored settings and dev split");
+        if (checkpoint is not null) Checkpoint.Verify(checkpoint, model); // a resume that fails changes nothing in the directory
+        RunOptions.Save(o.OutDir, o);
+        var optimizer = optim.Adam(model.parameters(), o.Training.LearningRate, weight_decay: o.Training.L2);
+        var fit = Trainer.Fit(task, optimizer, new TrainerOptions
+        {
+            Epochs = epochs, MaxSteps = null, Seed = o.Seed, Patience = o.Patience, OutDir = o.OutDir, Resume = checkpoint is not null,
+            Title = $"rna {name.ToLowerInvariant()}", Checkpoints = o.Checkpoints,
+            Select = SelectionMetric.Parse(o.Select), ClipGradientNorm = o.ClipGradientNorm,
+        }, progress);
+        if (o.MaxSteps is long cap && fit.State.Step >= cap) fit = fit with { ReachedMaxSteps = true };
+        if (fit.State.History.Count > 0)
+            Plots.TrainingCurves(Path.Combine(o.OutDir, "curves.png"), fit.State.History,
+                $"{name} on {string.Join(" + ", o.TrainPaths.Select(Path.GetFileName))}: train loss and dev metrics (dev = first {o.Training.DevMaxLength} nt)");
+
+        PairScoreSummary? valid = null;
+        bool done = fit.State.Finished || fit.ReachedMaxSteps;
+        string reportPath = Path.Combine(o.OutDir, ValidReportName);
+        string stamp = FormattableString.Invariant($"# {o.ValidPath} after step {fit.State.Step}");
+        if (o.ValidPath is not null && done && File.Exists(reportPath) && File.ReadLines(reportPath).FirstOrDefault() == stamp)
+            log.WriteLine($"final report for step {fit.State.Step} already in {reportPath}");
+        else if (o.ValidPath is not null && done && !fit.Interrupted)
+        {
+            var validData = RnaDataSet.Load(o.ValidPath);
+            validData.Report(log);
+            var (best, _, weights) = RnaModelSpec.LoadModel(o.OutDir, o.Device);
+            using (best)
+            {
+                log.WriteLine($"final report on {o.ValidPath} ({validData.Records.Count} records, {(o.ValidMaxLength is int m ? $"first {m} nt" : "full length")}) with {weights}");
+                var preds = RnaPredictor.Evaluate(best, validData.Records, o.Training.Decoder, o.Device, o.ValidMaxLength,
+                    new TiledInferenceOptions { TileSize = o.TileSize },
+                    (p, _) => log.WriteLine(FormatRow(p)));
+                valid = PairMetrics.Average(preds.Select(p => p.Scores));
+                string report = stamp + "\n" + Table(preds) + FormatMean(valid) + "\n";
+                Checkpoint.WriteTextAtomic(reportPath, report);
+                log.WriteLine(FormatMean(valid));
+            }
+        }
+        return new RnaTrainRunResult(fit, model.ParameterCount, valid, o.OutDir);
+    }
+
+    /// <summary>
+    /// The options of a resumed run: those recorded in its <c>run.json</c> (or, for directories from before it, in
+    /// model.json), with the ones given again applied by their <see cref="ResumePolicy"/>.
+    /// </summary>
+    private static RnaTrainRunOptions ResumeOptions(RnaTrainRunOptions given, IReadOnlySet<string> givenNames, TextWriter log)
+    {
+        string dir = given.OutDir;
+        var recorded = RunOptions.Load<RnaTrainRunOptions>(dir);
+        if (recorded is null)
+        {
+            if (!File.Exists(Path.Combine(dir, RnaModelSpec.FileName)))
+                throw new FileNotFoundException($"{dir}: not a run directory (no {RunOptions.FileName} or {RnaModelSpec.FileName}); start a run there with --out {dir}.");
+            recorded = RnaTrainRunOptions.FromModelSpec(RnaModelSpec.Load(dir));
+            // model.json recorded data paths as typed, relative to a directory it does not name: paths given again win
+            if (givenNames.Contains("--train")) recorded = recorded with { TrainPaths = given.TrainPaths };
+            if (givenNames.Contains("--valid")) recorded = recorded with { ValidPath = given.ValidPath };
+        }
+        var o = RunOptions.Resume(recorded, given, givenNames, log.WriteLine) with { OutDir = dir, Resume = true };
+        if (o.TrainPaths.Length == 0) throw new ArgumentException($"{dir}: the run does not record its training data; give --train.");
+        return o;
+    }
+
+    private static Dictionary<string, string> Describe(RnaTrainRunOptions o) => new()
+    {
+        ["train"] = string.Join(Path.PathSeparator, o.TrainPaths), ["valid"] = o.ValidPath ?? "", ["seed"] = o.Seed.ToString(CultureInfo.InvariantCulture),
+        ["crop"] = o.Training.Crop.ToString(CultureInfo.InvariantCulture), ["batch"] = o.Training.BatchSize.ToString(CultureInfo.InvariantCulture),
+        ["lr"] = o.Training.LearningRate.ToString("R", CultureInfo.InvariantCulture), ["l2"] = o.Training.L2.ToString("R", CultureInfo.InvariantCulture),
+        ["pos-weight"] = o.Training.PositiveWeight.ToString("R", CultureInfo.InvariantCulture),
+        ["dev-max-length"] = o.Training.DevMaxLength.ToString(CultureInfo.InvariantCulture),
+        ["dev-fraction"] = o.DevFraction.ToString("R", CultureInfo.InvariantCulture),
+        ["epochs"] = o.Epochs.ToString(CultureInfo.InvariantCulture), ["patience"] = o.Patience?.ToString(CultureInfo.InvariantCulture) ?? "none",
+    };
+
+    /// <summary>One per-sequence line: name, length, ppv, sen, acc, f1, mcc.</summary>
+    public static string FormatRow(RnaPrediction p) => string.Create(CultureInfo.InvariantCulture,
+        $"{p.Record.Name,-40} {p.Record.Length,6} {p.Scores.Ppv,7:0.0000} {p.Scores.Sensitivity,7:0.0000} {p.Scores.Accuracy,7:0.0000} {p.Scores.F1,7:0.0000} {p.Scores.Mcc,7:0.0000} {p.Seconds,8:0.0}");
+
+    public static string Header => $"{"name",-40} {"length",6} {"ppv",7} {"sen",7} {"acc",7} {"f1",7} {"mcc",7} {"seconds",8}";
+
+    /// <summary>The summary line every RNA evaluation ends with.</summary>
+    public static string FormatMean(PairScoreSummary s) => string.Create(CultureInfo.InvariantCulture,
+        $"mean ppv={s.Ppv:0.0000} sen={s.Sensitivity:0.0000} acc={s.Accuracy:0.0000} f1={s.F1:0.0000} n={s.Count}");
+
+    public static string Table(IEnumerable<RnaPrediction> preds)
+    {
+        var sb = new StringBuilder();
+        sb.Append(Header).Append('\n');
+        foreach (var p in preds) sb.Append(FormatRow(p)).Append('\n');
+        return sb.ToString();
+    }
+
+    /// <summary>Routes log lines through the progress display so they do not break a live bar.</summary>
+    private sealed class ProgressWriter(ITrainingProgress progress) : TextWriter
+    {
+        public override Encoding Encoding => Encoding.UTF8;
+        public override void WriteLine(string? value) => progress.Message(value ?? "");
+        public override void Write(char value) { }
+    }
+}

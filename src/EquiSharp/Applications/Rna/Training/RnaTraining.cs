@@ -1,0 +1,136 @@
+using EquiSharp.Metrics;
+using EquiSharp.Layers.Pairwise;
+using EquiSharp.Layers.Pairwise.Network;
+using EquiSharp.Applications.Rna.Decoding;
+using EquiSharp.Applications.Rna.Formats;
+using EquiSharp.Applications.Rna.Inference;
+using EquiSharp.Applications.Rna.Models;
+using EquiSharp.Training;
+using static TorchSharp.torch;
+
+namespace EquiSharp.Applications.Rna.Training;
+
+/// <summary>RNA training hyperparameters (SCNN paper IV-B defaults).</summary>
+public sealed record RnaTrainingOptions
+{
+    /// <summary>Each batch item is a random window of at most this many nucleotides.</summary>
+    public int Crop { get; init; } = 128;
+    public int BatchSize { get; init; } = 10;
+    public double LearningRate { get; init; } = 2e-3;
+    /// <summary>L2 regularisation (Adam weight decay).</summary>
+    public double L2 { get; init; } = 1e-5;
+    /// <summary>Weight of positive pairs in the BCE.</summary>
+    public double PositiveWeight { get; init; } = 5;
+    /// <summary>Dev sequences are truncated to this length (cheap enough to evaluate every epoch).</summary>
+    public int DevMaxLength { get; init; } = 256;
+    public GreedyDecoderOptions Decoder { get; init; } = new();
+}
+
+/// <summary>The RNA application's plug-in for the shared <see cref="Trainer"/>: random crops, weighted BCE, dev PPV/sensitivity.</summary>
+public sealed class RnaTrainingTask : ITrainingTask<RnaWindow[]>
+{
+    private readonly RnaPairModel model;
+    private readonly IReadOnlyList<RnaStructure> train;
+    private readonly IReadOnlyList<RnaStructure> dev;
+    private readonly RnaTrainingOptions options;
+    private readonly Device device;
+
+    public RnaTrainingTask(RnaPairModel model, IReadOnlyList<RnaStructure> train, IReadOnlyList<RnaStructure> dev, RnaTrainingOptions options, Device device)
+    {
+        if (train.Count == 0) throw new ArgumentException("The training set is empty.");
+        this.model = model; this.train = train; this.dev = dev; this.options = options; this.device = device;
+    }
+
+    public TorchSharp.torch.nn.Module Model => model;
+
+    public IReadOnlyList<RnaWindow[]> EpochBatches(int epoch, Random rng)
+    {
+        var order = Enumerable.Range(0, train.Count).ToArray();
+        rng.Shuffle(order);
+        var windows = order.Select(r =>
+        {
+            int len = train[r].Length;
+            if (len <= options.Crop) return new RnaWindow(r, 0, len);
+            return new RnaWindow(r, rng.Next(0, len - options.Crop + 1), options.Crop);
+        }).ToArray();
+        return windows.Chunk(options.BatchSize).ToList();
+    }
+
+    public Tensor Loss(RnaWindow[] batch)
+    {
+        var t = RnaFeatures.Batch(train, batch, device);
+        var logits = model.forward(t.OneHot, t.Lengths);
+        return PairLoss.UpperTriangleWeightedBce(logits, t.Labels, t.Lengths, options.PositiveWeight);
+    }
+
+    public EvalResult Evaluate()
+    {
+        var windows = dev.Select((r, k) => new RnaWindow(k, 0, Math.Min(r.Length, options.DevMaxLength))).ToList();
+        var summary = RnaEvaluation.Evaluate(model, dev, windows, options.Decoder, options.BatchSize, device).Summary;
+        return new EvalResult(summary.Accuracy, RnaEvaluation.ToMetrics(summary));
+    }
+}
+
+/// <summary>Prediction and scoring of RNA pair maps, shared by training (dev), eval and predict.</summary>
+public static class RnaEvaluation
+{
+    /// <summary>Pair probabilities (row-major L×L per window), predicted in length-sorted padded batches.</summary>
+    public static List<float[]> PredictProbabilities(RnaPairModel model, IReadOnlyList<RnaStructure> records, IReadOnlyList<RnaWindow> windows,
+        int batchSize, Device device)
+    {
+        var result = new float[windows.Count][];
+        var order = Enumerable.Range(0, windows.Count).OrderBy(k => windows[k].Length).ToArray();
+        bool wasTraining = model.training;
+        model.eval();
+        using (no_grad())
+            foreach (var chunk in order.Chunk(Math.Max(1, batchSize)))
+            {
+                using var scope = NewDisposeScope();
+                var batch = chunk.Select(k => windows[k]).ToList();
+                var t = RnaFeatures.Batch(records, batch, device);
+                var probs = nn.functional.sigmoid(model.forward(t.OneHot, t.Lengths)).cpu();
+                long l = probs.shape[1];
+                for (int b = 0; b < chunk.Length; b++)
+                {
+                    int len = batch[b].Length;
+                    var block = probs[b].narrow(0, 0, len).narrow(1, 0, len).contiguous();
+                    result[chunk[b]] = block.data<float>().ToArray();
+                }
+            }
+        model.train(wasTraining);
+        return result.ToList();
+    }
+
+    /// <summary>Decodes every window greedily and scores it against the window's true pairs.</summary>
+    public static (List<PairScores> PerSequence, PairScoreSummary Summary, List<int[]> Predicted) Evaluate(RnaPairModel model,
+        IReadOnlyList<RnaStructure> records, IReadOnlyList<RnaWindow> windows, GreedyDecoderOptions decoder, int batchSize, Device device)
+    {
+        var probs = PredictProbabilities(model, records, windows, batchSize, device);
+        var greedy = new GreedyPairDecoder(decoder);
+        var predicted = new List<int[]>();
+        var scores = new List<PairScores>();
+        for (int k = 0; k < windows.Count; k++)
+        {
+            var w = windows[k];
+            var r = records[w.Record];
+            string seq = r.Sequence.Substring(w.Start, w.Length);
+            var pred = greedy.Decode(RnaPredictor.DecodingMap(model, probs[k], w.Length), w.Length, seq);
+            var truth = new int[w.Length];
+            for (int p = 0; p < w.Length; p++)
+            {
+                int q = r.Partners[w.Start + p] - w.Start;
+                truth[p] = q >= 0 && q < w.Length ? q : -1;
+            }
+            predicted.Add(pred);
+            scores.Add(PairMetrics.Compute(pred, truth));
+        }
+        return (scores, PairMetrics.Average(scores), predicted);
+    }
+
+
+    /// <summary>Metric dictionary (ppv, sen, acc, f1, mcc) for histories and curves.</summary>
+    public static Dictionary<string, double> ToMetrics(PairScoreSummary s) => new()
+    {
+        ["ppv"] = s.Ppv, ["sen"] = s.Sensitivity, ["acc"] = s.Accuracy, ["f1"] = s.F1, ["mcc"] = s.Mcc,
+    };
+}

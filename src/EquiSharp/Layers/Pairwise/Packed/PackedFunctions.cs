@@ -1,0 +1,386 @@
+using System.Runtime.CompilerServices;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace EquiSharp.Layers.Pairwise.Packed;
+
+/// <summary>Differentiable primitives on packed symmetric maps.</summary>
+public static class PackedFunctions
+{
+    /// <summary>
+    /// Every stored block with a halo of <paramref name="halo"/> on each side: (P, B, C, R+2h, C+2h), every halo position
+    /// (and every non-canonical centre cell) holding the canonical cell of its entry, zero outside the L×L map. The
+    /// backward pass is the adjoint (ring gradients are added back into their source cells); nothing is saved for it.
+    /// </summary>
+    public static Tensor GatherHalo(Tensor blocks, PackedLayout layout, long halo) =>
+        HaloGather.apply(blocks, new HaloArgs(layout, layout.Halo(halo)));
+
+    internal sealed record HaloArgs(PackedLayout Layout, HaloPlan Plan);
+
+    internal sealed class HaloGather : autograd.SingleTensorFunction<HaloGather>
+    {
+        public override string Name => nameof(HaloGather);
+
+        public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
+        {
+            var x = (Tensor)vars[0];
+            var args = (HaloArgs)vars[1];
+            ctx.save_data("args", args);
+            var plan = args.Plan;
+            long p = x.shape[0], b = x.shape[1], c = x.shape[2], h = plan.H;
+            GradientHandoff.ReleaseHandedOff();
+            using var scope = NewDisposeScope();
+            var dev = x.device;
+            var canvas = empty(new[] { p, b, c, plan.CanvasRows, plan.CanvasCols }, dtype: x.dtype, device: dev);
+            // a handful of large ops (few ops matter on a busy 2-core machine): centre copy, one gather and one scatter of
+            // the ring (halo and non-canonical centre cells), one zero fill of the positions outside the map
+            canvas.narrow(3, h, plan.Rows).narrow(4, h, plan.Cols).copy_(x);
+            CopyRing(x.reshape(p, b * c, plan.Rows * plan.Cols), canvas.view(p, b * c, plan.CanvasRows * plan.CanvasCols), plan);
+            return GradientHandoff.HandOff(canvas);
+        }
+
+        public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor grad)
+        {
+            var plan = ((HaloArgs)ctx.get_data("args")).Plan;
+            using var scope = NewDisposeScope();
+            var gx = RingAdjoint(grad, plan, gradIsOwned: false);
+            grad.Dispose(); // the wrapper TorchSharp made for us would otherwise live in the caller's scope
+            GradientHandoff.ReleaseHandedOff();
+            return new List<Tensor> { GradientHandoff.HandOff(gx), null! };
+        }
+    }
+
+    /// <summary>
+    /// Copies the ring of a plan from <paramref name="source3"/> (P, BC, R·C) into <paramref name="target3"/>
+    /// (P, BC, positions): every ring position gets the canonical cell of its entry, every position outside the map 0.
+    /// One gather, one scatter and one fill (few large ops matter on a busy 2-core machine).
+    /// </summary>
+    private static void CopyRing(Tensor source3, Tensor target3, HaloPlan plan)
+    {
+        var dev = source3.device;
+        if (plan.RingQ.Length > 0)
+        {
+            var ring = source3.index(TensorIndex.Tensor(plan.Idx(plan.RingBlock, dev)), TensorIndex.Colon, TensorIndex.Tensor(plan.Idx(plan.RingOff, dev)));   // (Q, BC)
+            target3.index_put_(ring, TensorIndex.Tensor(plan.Idx(plan.RingQ, dev)), TensorIndex.Colon, TensorIndex.Tensor(plan.Idx(plan.RingPos, dev)));
+        }
+        if (plan.ZeroQ.Length > 0)
+            target3.index_put_(0f, TensorIndex.Tensor(plan.Idx(plan.ZeroQ, dev)), TensorIndex.Colon, TensorIndex.Tensor(plan.Idx(plan.ZeroPos, dev)));
+    }
+
+    /// <summary>
+    /// Adjoint of the ring gather: (P, B, C, R+2h, C+2h) canvas gradient → (P, B, C, R, C) block gradient. Ring
+    /// gradients (grouped by source block, (P, width, BC)) are read first; centre cells that did not reach the canvas
+    /// (overwritten by the ring, or zero) get 0, then one scatter-add along the offset axis adds the ring gradients into
+    /// their sources (duplicates accumulate).
+    /// </summary>
+    /// <param name="grad">Canvas gradient (P, B, C, R+2h, C+2h).</param>
+    /// <param name="plan">The plan the canvas was gathered with.</param>
+    /// <param name="gradIsOwned">True when <paramref name="grad"/> is the caller's own tensor: with h = 0 it is then
+    /// modified in place and returned. Otherwise (a gradient autograd may also hand to other nodes) it is never written.</param>
+    internal static Tensor RingAdjoint(Tensor grad, HaloPlan plan, bool gradIsOwned)
+    {
+        long p = grad.shape[0], b = grad.shape[1], c = grad.shape[2], h = plan.H, cells = plan.Rows * plan.Cols;
+        var dev = grad.device;
+        Tensor? vals = null;
+        if (plan.RingQ.Length > 0)
+        {
+            var g3 = grad.reshape(p, b * c, plan.CanvasRows * plan.CanvasCols);
+            vals = g3.index(TensorIndex.Tensor(plan.Idx2(plan.AdjQ, p, dev)), TensorIndex.Colon, TensorIndex.Tensor(plan.Idx2(plan.AdjPos, p, dev)));
+            vals.mul_(plan.AdjW(dev, grad.dtype, p));
+        }
+        var centre = grad.narrow(3, h, plan.Rows).narrow(4, h, plan.Cols);
+        // a halo > 0 makes the centre a strided view, so contiguous() copies; with h = 0 it would be grad itself
+        var gx = h == 0 && !gradIsOwned ? centre.clone() : centre.contiguous();
+        var gx3 = gx.view(p, b * c, cells);
+        if (plan.DeadQ.Length > 0)
+            gx3.index_put_(0f, TensorIndex.Tensor(plan.Idx(plan.DeadQ, dev)), TensorIndex.Colon, TensorIndex.Tensor(plan.Idx(plan.DeadOff, dev)));
+        if (vals is not null)
+        {
+            var offs = plan.Idx2(plan.AdjOff, p, dev).unsqueeze(1).expand(p, b * c, plan.AdjWidth);
+            gx3.scatter_add_(2, offs, vals.permute(0, 2, 1));
+        }
+        return gx;
+    }
+
+    /// <summary>ReLU on packed maps: recorded as pending and applied by the consumer (no copy, no extra saved tensor).</summary>
+    public static PackedSymmetricMap Relu(PackedSymmetricMap x) => x.PendingRelu ? x : x.With(x.Data, pendingRelu: true, haloFilled: x.HaloFilled);
+
+    /// <summary>Sigmoid on packed maps, elementwise on the stored cells (sigmoid(0) ≠ 0: callers re-mask padding).</summary>
+    public static PackedSymmetricMap Sigmoid(PackedSymmetricMap x) => x.With(x.Materialized().sigmoid());
+
+    /// <summary>
+    /// Several symmetry-preserving convolutions of the same packed input, outputs concatenated on channels: one haloed
+    /// gather with the widest reach, every branch convolves (a centre crop of) it; 'same'-padded, on the stored blocks
+    /// only (output (P, B, F, R, C)). The pending ReLU of the input is applied to the canvas, so the convolution's saved
+    /// input is the only stored copy of the activation. One branch is the packed single convolution.
+    /// </summary>
+    public static PackedSymmetricMap MultiConv(PackedSymmetricMap x, IReadOnlyList<SymmetryPreservingConv2d> branches)
+    {
+        if (branches.Count == 0) throw new ArgumentException("Packed conv: no branches.", nameof(branches));
+        foreach (var b in branches)
+            if (b.InChannels != x.Channels)
+                throw new ArgumentException($"Packed conv: a branch expects {b.InChannels} channels, the map has {x.Channels}.", nameof(x));
+        long halo = branches.Max(b => b.Reach);
+        var (canvas, gathered) = Canvas(x, halo);
+        var outs = branches.Select(b => ConvOnCanvas(x, canvas, gathered, b.Weight(), b.Bias, b.Dilation).Data).ToArray();
+        canvas.Dispose(); // the branch convolutions keep their own references
+        if (outs.Length == 1) return x.With(outs[0]);
+        var y = cat(outs, 2);
+        foreach (var o in outs) o.Dispose();
+        return x.With(y);
+    }
+
+    /// <summary>
+    /// The blocks with a halo of <paramref name="halo"/> filled in, (P·B, C, R+2g, C+2g), pending activation applied, and
+    /// the halo g actually gathered around the block: 0 when the layout's margin already holds it (in-place halo).
+    /// </summary>
+    internal static (Tensor Canvas, long Gathered) Canvas(PackedSymmetricMap x, long halo)
+    {
+        long g = x.Layout.Margin >= halo ? 0 : halo;
+        if (g == 0 && x.HaloFilled)
+        {
+            // the producer (batch norm, the generating layer) already filled the ring: the data is the canvas
+            var own = x.PendingRelu ? nn.functional.relu(x.Data) : x.Data.alias();
+            return (own.view(x.Layout.BlockCount * x.Batch, x.Channels, x.Layout.BlockRows, x.Layout.BlockCols), 0);
+        }
+        using var raw = GatherHalo(x.Data, x.Layout, g);
+        if (x.PendingRelu) raw.relu_();
+        var canvas = raw.view(x.Layout.BlockCount * x.Batch, x.Channels, x.Layout.BlockRows + 2 * g, x.Layout.BlockCols + 2 * g).DetachFromDisposeScope();
+        return (canvas, g);
+    }
+
+    /// <summary>Convolution on a canvas gathered with halo <paramref name="canvasHalo"/> ≥ the kernel's reach (centre crop).</summary>
+    internal static PackedSymmetricMap ConvOnCanvas(PackedSymmetricMap x, Tensor canvas, long canvasHalo, Tensor weight, Tensor? bias, long dilation)
+    {
+        long halo = SymmetricConv2d.ReachOf(weight.shape[2], dilation), rows = x.Layout.BlockRows, cols = x.Layout.BlockCols;
+        if (canvasHalo == 0 && halo > 0)
+        {
+            // in-place halo (the layout's margin holds it): 'same' padding keeps the block's shape; margin outputs are never read
+            if (halo > x.Layout.Margin) throw new ArgumentException($"Packed conv: kernel reach {halo} exceeds the layout's margin {x.Layout.Margin}.", nameof(weight));
+            var same = nn.functional.conv2d(canvas, weight, bias, padding: new[] { halo, halo }, dilation: new[] { dilation, dilation });
+            return x.With(same.view(x.Layout.BlockCount, x.Batch, weight.shape[0], rows, cols));
+        }
+        if (halo > canvasHalo) throw new ArgumentException($"Packed conv: kernel reach {halo} exceeds the gathered halo {canvasHalo}.", nameof(weight));
+        var input = canvasHalo == halo ? canvas : canvas.narrow(2, canvasHalo - halo, rows + 2 * halo).narrow(3, canvasHalo - halo, cols + 2 * halo);
+        var y = nn.functional.conv2d(input, weight, bias, dilation: new[] { dilation, dilation });
+        return x.With(y.view(x.Layout.BlockCount, x.Batch, weight.shape[0], rows, cols));
+    }
+
+    /// <summary>
+    /// Batch normalisation of packed symmetric maps with statistics equal to dense BN over the full L×L maps (or over
+    /// each sequence's valid L_b×L_b block with a mask): canonical off-diagonal cells count twice (the entry and its
+    /// mirror), canonical diagonal cells once, every other cell not at all. Output is masked when a mask is given.
+    /// </summary>
+    /// <param name="x">Packed data (blocks, batch, channels, rows, cols) in the layout's block form.</param>
+    /// <param name="gamma">Per-channel scale, or null for none.</param>
+    /// <param name="beta">Per-channel shift, or null for none.</param>
+    /// <param name="mean">Per-channel mean of the weighted statistics.</param>
+    /// <param name="invstd">Per-channel 1/sqrt(var + eps) of the weighted statistics.</param>
+    /// <param name="mask">Packed block mask of valid cells (per sequence length), or null when every cell is valid.</param>
+    /// <param name="layout">The packed layout the data is stored in.</param>
+    /// <param name="count">The dense element count per channel the statistics stand for (B·L² or Σ L_b²).</param>
+    /// <param name="fillRing">Also fill the output's non-canonical cells from their canonical cells (and zero outside the
+    /// map), so the output is a ready canvas for the next convolution (no gather copy). The backward folds the adjoint
+    /// of the fill into its sums with ring-sized gathers and never modifies the incoming gradient.</param>
+    internal static Tensor BatchNormTrain(Tensor x, Tensor? gamma, Tensor? beta, Tensor mean, Tensor invstd, Tensor? mask, PackedLayout layout, double count, bool fillRing) =>
+        BatchNormFunction.apply(x, gamma, beta, mean, invstd, mask, layout, count, fillRing);
+
+    /// <summary>
+    /// Fills, in place, every non-canonical cell of blocks (P, B, C, R, C) with its canonical value and every cell outside
+    /// the map with zero (the ring of a halo-0 plan): afterwards the data is <see cref="PackedSymmetricMap.HaloFilled"/>.
+    /// </summary>
+    internal static void FillRing(Tensor y, HaloPlan plan0)
+    {
+        var y3 = y.view(y.shape[0], y.shape[1] * y.shape[2], plan0.Rows * plan0.Cols);
+        CopyRing(y3, y3, plan0);
+    }
+
+    /// <summary>x at the weight-exception cells: (E, B, C).</summary>
+    private static Tensor AtExceptions(Tensor x, Tensor block, Tensor offset)
+    {
+        long p = x.shape[0], b = x.shape[1], c = x.shape[2];
+        return x.reshape(p, b, c, -1).index(TensorIndex.Tensor(block), TensorIndex.Colon, TensorIndex.Colon, TensorIndex.Tensor(offset));
+    }
+
+    /// <summary>
+    /// Weighted per-channel mean and biased variance of packed maps (no grad), and the weighted count N
+    /// (B·L² without a mask, Σ_b L_b² with the block mask). Computed on shifted data d = x − K with K per channel the
+    /// entry (0, 0) of the first map (valid under any mask): the float32 sums then carry the spread, not the offset, so
+    /// the variance keeps its digits when |mean| ≫ std (raw Σx²/N − mean² would lose them all).
+    /// </summary>
+    internal static (Tensor Mean, Tensor Var, double Count) WeightedStats(Tensor x, PackedLayout layout, Tensor? mask = null)
+    {
+        using var _ = no_grad();
+        using var scope = NewDisposeScope();
+        long p = x.shape[0], b = x.shape[1], c = x.shape[2];
+        var (eb, eo, deficit, weight) = layout.WeightExceptionsOn(x.device, x.dtype);
+        long origin = layout.CanonicalCell(0, 0);
+        var shift = x.select(0, origin / layout.BlockCells).select(0, 0).reshape(c, -1).select(1, origin % layout.BlockCells); // (C)
+        var d = x.sub(shift.view(1, 1, c, 1, 1));
+        if (mask is not null) d.mul_(mask);                                                       // M·(x − K) (M² = M)
+        // cells of weight 0 (duplicates, outside the map) hold no entry: zeroed, so values far from K never enter the sums
+        var de = AtExceptions(d, eb, eo).mul_(weight.gt(0).to(d.dtype).view(-1, 1, 1));           // (E, B, C)
+        d.view(p, b, c, -1).index_put_(de, TensorIndex.Tensor(eb), TensorIndex.Colon, TensorIndex.Colon, TensorIndex.Tensor(eo));
+        var d3 = d.view(p * b, c, -1);                                                            // contiguous inner reductions
+        // Σ w·d = 2·Σd − Σ_exceptions (2 − w)·d: two cheap full reductions plus a small gather (var_mean measured ≈ 3×
+        // slower than sum + vector_norm together here)
+        var s1 = d3.sum(2).sum(new long[] { 0 }).to(ScalarType.Float64);
+        var s2 = linalg.vector_norm(d3, 2, new long[] { 2 }).square().sum(new long[] { 0 }).to(ScalarType.Float64);
+        var de64 = de.to(ScalarType.Float64);
+        // elementwise products and sums: a float64 einsum here measured 5× slower than the rest of the statistics together
+        var dde = de64.mul(deficit.to(ScalarType.Float64).view(-1, 1, 1));
+        var e1 = dde.sum(new long[] { 0, 1 });
+        var e2 = dde.mul_(de64).sum(new long[] { 0, 1 });
+        double count = mask is null ? (double)b * layout.Length * layout.Length
+            // a model builds one mask per forward and every BN layer reuses it: one host read per forward, not per layer
+            : MaskCounts.GetValue(mask, m => new StrongBox<double>(WeightedCount(m, layout))).Value;
+        double n = Math.Max(count, 1);
+        var shiftedMean = s1.mul(2).sub(e1).div(n);
+        var var_ = s2.mul(2).sub(e2).div(n).sub(shiftedMean.square()).clamp_min(0);
+        var mean = shiftedMean.add(shift.to(ScalarType.Float64));
+        return (mean.to(x.dtype).MoveToOuterDisposeScope(), var_.to(x.dtype).MoveToOuterDisposeScope(), count);
+    }
+
+    private static readonly ConditionalWeakTable<Tensor, StrongBox<double>> MaskCounts = new();
+
+    /// <summary>Σ w·M over a packed block mask: the number of dense entries (Σ_b L_b²) the mask stands for.</summary>
+    private static double WeightedCount(Tensor mask, PackedLayout layout)
+    {
+        using var scope = NewDisposeScope();
+        var (eb, eo, deficit, _) = layout.WeightExceptionsOn(mask.device, mask.dtype);
+        var me = AtExceptions(mask, eb, eo).to(ScalarType.Float64);                                 // (E, B, 1)
+        return 2 * mask.sum().to(ScalarType.Float64).item<double>() - einsum("e,ebc->", deficit.to(ScalarType.Float64), me).item<double>();
+    }
+
+    internal sealed class BatchNormFunction : autograd.SingleTensorFunction<BatchNormFunction>
+    {
+        public override string Name => "PackedBatchNorm";
+
+        public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
+        {
+            var x = ((Tensor)vars[0]).contiguous();
+            var gamma = vars[1] as Tensor;
+            var beta = vars[2] as Tensor;
+            var mean = (Tensor)vars[3];
+            var invstd = (Tensor)vars[4];
+            var mask = vars[5] as Tensor;
+            var layout = (PackedLayout)vars[6];
+            double count = (double)vars[7];
+            bool fill = (bool)vars[8];
+            long c = x.shape[2];
+            var saved = new List<Tensor> { x, gamma ?? ones(c, dtype: x.dtype, device: x.device), mean, invstd };
+            if (mask is not null) saved.Add(mask);
+            ctx.save_for_backward(saved);
+            ctx.save_data("count", count);
+            ctx.save_data("affine", gamma is not null);
+            ctx.save_data("layout", layout);
+            ctx.save_data("fill", fill);
+            GradientHandoff.ReleaseHandedOff();
+            using var scope = NewDisposeScope();
+            var scale = gamma is null ? invstd : invstd.mul(gamma);
+            var shift = (beta is null ? zeros_like(mean) : beta).sub(mean.mul(scale));
+            var y = addcmul(shift.view(1, 1, c, 1, 1), x, scale.view(1, 1, c, 1, 1), 1.0);
+            if (mask is not null) y.mul_(mask);
+            if (fill) FillRing(y, layout.Halo(0));
+            return GradientHandoff.HandOff(y);
+        }
+
+        public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor grad)
+        {
+            using var scope = NewDisposeScope();
+            var saved = ctx.get_saved_variables();
+            Tensor x = saved[0], gamma = saved[1], mean = saved[2], invstd = saved[3];
+            Tensor? mask = saved.Count > 4 ? saved[4] : null;
+            double n = Math.Max((double)ctx.get_data("count"), 1);
+            bool affine = (bool)ctx.get_data("affine");
+            var layout = (PackedLayout)ctx.get_data("layout");
+            long p = x.shape[0], nb = x.shape[1], c = x.shape[2];
+            bool fill = (bool)ctx.get_data("fill");
+            var dev = x.device;
+            // The fill's adjoint G ↦ G_eff (non-canonical cells' gradients moved onto their canonical cells): with a mask,
+            // M·g is our own tensor and takes it in place; without, g is the caller's gradient (possibly shared with other
+            // nodes), so it is never written: the sums below get ring-sized corrections and dx a final scatter-add.
+            HaloPlan? plan0 = fill ? layout.Halo(0) : null;
+            Tensor g;
+            Tensor? ringVals = null;
+            if (mask is not null)
+            {
+                g = grad.mul(mask).contiguous();                                                       // g' = M·g
+                if (plan0 is not null) g = RingAdjoint(g, plan0, gradIsOwned: true);
+            }
+            else
+            {
+                g = grad.contiguous();
+                if (plan0 is not null && plan0.RingQ.Length > 0)
+                    ringVals = g.view(p, nb * c, -1).index(TensorIndex.Tensor(plan0.Idx2(plan0.AdjQ, p, dev)), TensorIndex.Colon,
+                        TensorIndex.Tensor(plan0.Idx2(plan0.AdjPos, p, dev))).mul_(plan0.AdjW(dev, g.dtype, p));   // (P, width, BC)
+            }
+            var g3 = g.view(p * nb, c, -1);
+            // centred input x − mean: Σ g·x − mean·Σ g would cancel catastrophically when |mean| ≫ std (as the forward
+            // statistics would); this buffer becomes dx's below, so centring costs no memory
+            var xc = x.sub(mean.view(1, 1, c, 1, 1));
+            var x3 = xc.view(p * nb, c, -1);
+            // gradients reach canonical cells only, each standing for its entry and the mirror: plain sums are the dense sums
+            var dbeta = g3.sum(2).sum(new long[] { 0 });                                                 // Σ g
+            var sgx = einsum("nce,nce->nc", g3, x3).sum(new long[] { 0 });                               // Σ g·(x − mean) without a product buffer
+            Tensor? srcIdx = null;
+            if (mask is null && plan0 is not null)
+            {
+                // Σ G_eff = Σ g − Σ_dead g + Σ_ring g,  Σ G_eff·x = Σ g·x − Σ_dead g·x + Σ_ring g·x[source] (x centred)
+                var gp = g.view(p, nb * c, -1);
+                var xp = xc.view(p, nb * c, -1);
+                if (plan0.DeadQ.Length > 0)
+                {
+                    var dq = TensorIndex.Tensor(plan0.Idx(plan0.DeadQ, dev));
+                    var doff = TensorIndex.Tensor(plan0.Idx(plan0.DeadOff, dev));
+                    var gd = gp.index(dq, TensorIndex.Colon, doff).view(-1, nb, c);
+                    var xd = xp.index(dq, TensorIndex.Colon, doff).view(-1, nb, c);
+                    dbeta = dbeta.sub(gd.sum(new long[] { 0, 1 }));
+                    sgx = sgx.sub(gd.mul(xd).sum(new long[] { 0, 1 }));               // small: elementwise beats einsum here
+                }
+                if (ringVals is not null)
+                {
+                    long width = plan0.AdjWidth;
+                    srcIdx = plan0.Idx2(plan0.AdjOff, p, dev);
+                    var blocks = arange(p, dtype: ScalarType.Int64, device: dev).view(p, 1).expand(p, width);
+                    var xs = xp.index(TensorIndex.Tensor(blocks), TensorIndex.Colon, TensorIndex.Tensor(srcIdx)).view(p, width, nb, c);
+                    var rv = ringVals.view(p, width, nb, c);
+                    dbeta = dbeta.add(rv.sum(new long[] { 0, 1, 2 }));
+                    sgx = sgx.add(rv.mul(xs).sum(new long[] { 0, 1, 2 }));
+                }
+            }
+            var dgamma = sgx.mul(invstd);                                                                // Σ g·x̂
+            // dx = γ·invstd·(g − w·M·(dβ + x̂·dγ)/N) = a·g + w·M·(b·(x − mean) + c0), w = 2 except at the layout's exceptions
+            var a = gamma.mul(invstd);
+            var bcoef = a.mul(invstd).mul(dgamma).div(-n);
+            var c0 = a.mul(dbeta).div(-n);
+            var (eb, eo, _, ew) = layout.WeightExceptionsOn(x.device, x.dtype);
+            var xe = eb.shape[0] > 0 ? AtExceptions(xc, eb, eo) : null;                                 // (E, B, C), read before xc becomes dx
+            var t = xc.mul_(bcoef.mul(2).view(1, 1, c, 1, 1)).add_(c0.mul(2).view(1, 1, c, 1, 1));
+            if (mask is not null) t.mul_(mask);
+            var dx = t.addcmul_(g, a.view(1, 1, c, 1, 1), 1.0);
+            // exceptions (diagonal w = 1, non-canonical w = 0) written exactly, so cells nobody reads get exactly zero
+            if (xe is not null)
+            {
+                var ge = AtExceptions(g, eb, eo);
+                var we = ew.view(-1, 1, 1);
+                if (mask is not null) we = we.mul(AtExceptions(mask, eb, eo));                        // (E, B, 1)
+                if (ringVals is not null) ge = ge.mul(ew.gt(0).to(ge.dtype).view(-1, 1, 1));              // G_eff = 0 at dead cells (all weight 0)
+                var corr = xe.mul(bcoef).add_(c0).mul_(we).addcmul_(ge, a, 1.0);
+                dx.view(p, nb, c, -1).index_put_(corr, TensorIndex.Tensor(eb), TensorIndex.Colon, TensorIndex.Colon, TensorIndex.Tensor(eo));
+            }
+            if (ringVals is not null)
+            {
+                // the ring gradients land on their canonical sources: dx += a·g_ring there (linear in g)
+                var scaled = ringVals.mul(a.repeat(nb).view(1, 1, nb * c));
+                var offs = srcIdx!.unsqueeze(1).expand(p, nb * c, plan0!.AdjWidth);
+                dx.view(p, nb * c, -1).scatter_add_(2, offs, scaled.permute(0, 2, 1));
+            }
+            grad.Dispose(); // the wrapper TorchSharp made for us would otherwise live in the caller's scope
+            GradientHandoff.ReleaseHandedOff();
+            Tensor? dg = null, db = null;
+            if (affine) { dg = GradientHandoff.HandOff(dgamma); db = GradientHandoff.HandOff(dbeta); }
+            return new List<Tensor> { GradientHandoff.HandOff(dx), dg!, db!, null!, null!, null!, null!, null!, null! };
+        }
+    }
+}

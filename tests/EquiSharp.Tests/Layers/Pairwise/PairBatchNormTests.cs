@@ -1,0 +1,82 @@
+using EquiSharp.Layers.Pairwise;
+using EquiSharp.Verification;
+using static TorchSharp.torch;
+
+namespace EquiSharp.Tests.Layers.Pairwise;
+
+public class PairBatchNormTests
+{
+    [Fact]
+    public void WithoutMaskItEqualsBatchNorm2dInTrainAndEval()
+    {
+        var ours = new PairBatchNorm2d(3);
+        var theirs = nn.BatchNorm2d(3);
+        var x = randn(4, 3, 9, 9) * 3 + 1;
+        Assert.True(Deviation.Relative(ours.forward(x), theirs.forward(x)) < 1e-5);
+        ours.eval(); theirs.eval();
+        Assert.True(Deviation.Relative(ours.forward(x), theirs.forward(x)) < 1e-5);
+    }
+
+    [Fact]
+    public void MaskedStatisticsIgnorePaddingAndEqualTheUnpaddedBatch()
+    {
+        var lengths = tensor(new long[] { 6, 4 });
+        var mask = PairMask.FromLengths(lengths, 6);
+        var x = randn(2, 3, 6, 6);
+        var garbage = x * mask + (1 - mask) * 1e4f;
+        var bn = new PairBatchNorm2d(3);
+        var y = bn.forward(garbage, mask);
+        Assert.Equal(0f, (y * (1 - mask)).abs().max().item<float>());
+        // statistics over valid entries only: the same as normalising the concatenated valid entries
+        var valid = cat(new[] { x[0].reshape(3, -1), x[1, .., ..4, ..4].reshape(3, -1) }, 1);
+        var expected = (valid - valid.mean(new long[] { 1 }, keepdim: true)) / (valid.var(new long[] { 1 }, unbiased: false, keepdim: true) + 1e-5).sqrt();
+        var got = cat(new[] { y[0].reshape(3, -1), y[1, .., ..4, ..4].reshape(3, -1) }, 1);
+        Assert.True(Deviation.Relative(got, expected) < 1e-5);
+    }
+}
+
+public class PairBatchNormContractTests
+{
+    [Fact]
+    public void DenseModuleIsAnEvalModeBatchNorm2dWithTheSameOutput()
+    {
+        manual_seed(31);
+        var bn = new PairBatchNorm2d(3, eps: 1e-3, momentum: 0.2);
+        using (no_grad())
+        {
+            bn.Weight.uniform_(0.5, 2);
+            bn.Bias.normal_();
+        }
+        var lengths = tensor(new long[] { 7, 5 });
+        for (int step = 0; step < 3; step++) bn.forward(randn(2, 3, 7, 7) * 2 + 1, PairMask.FromLengths(lengths, 7));
+        var dense = Assert.IsType<TorchSharp.Modules.BatchNorm2d>(bn.ToDenseModule());
+        Assert.False(dense.training);
+        Assert.Equal(1e-3, dense.eps, 12);
+        Assert.Equal(0.2, dense.momentum!.Value, 12);
+        Assert.Equal(0f, (dense.running_mean! - bn.RunningMean).abs().max().item<float>());
+        Assert.Equal(0f, (dense.running_var! - bn.RunningVar).abs().max().item<float>());
+        Assert.True(bn.RunningMean.abs().max().item<float>() > 0.1);   // non-trivial statistics were exported
+        bn.eval();
+        var x = randn(4, 3, 9, 9) * 3 + 1;
+        using (no_grad())
+            Assert.True(Deviation.Relative(dense.forward(x), bn.forward(x)) < 1e-5);
+        // a fresh BatchNorm2d (default statistics) would differ: the export carries state
+        var fresh = nn.BatchNorm2d(3);
+        fresh.eval();
+        using (no_grad())
+            Assert.True(Deviation.Relative(fresh.forward(x), bn.forward(x)) > 1e-2);
+    }
+
+    [Fact]
+    public void MeasuringLeavesStatisticsAndModeUnchanged()
+    {
+        var bn = PairwiseContractCases.TrainedBatchNorm();
+        bn.train();
+        var mean = bn.RunningMean.clone();
+        var variance = bn.RunningVar.clone();
+        Assert.True(bn.MeasureEquivariance(8, new Generator(2)) <= 1e-5);
+        Assert.True(bn.training);
+        Assert.Equal(0f, (bn.RunningMean - mean).abs().max().item<float>());
+        Assert.Equal(0f, (bn.RunningVar - variance).abs().max().item<float>());
+    }
+}
