@@ -10,14 +10,23 @@ public sealed class InfoCommandTests
     {
         // without growth padding the start-up reserve is the only free heap top (0 MiB without it): 256 MiB minus what
         // loading libtorch took from it, so big tensors start in the heap whatever the heap did before
-        var r = ChildCli.Run(new Dictionary<string, string> { ["EQUISHARP_NATIVE_ALLOCATOR"] = "", ["EQUISHARP_MALLOC_TOP_PAD_MB"] = "0" }, "info");
-        Assert.True(r.Code == 0, r.Err + r.Out);
-        Assert.Contains("libtorch     2.10", r.Out);
-        // the reserve itself (measured right after it) is what the start-up controls; what is left of it after libtorch
-        // and the runtime have loaded depends on the process's environment (seen: 224 MiB from a shell, 0 from a test host)
-        var m = Regex.Match(r.Out, @"allocator +retaining freed memory \(free heap top (\d+) MiB; (\d+) MiB reserved at start-up\)");
-        Assert.True(m.Success, r.Out);
-        Assert.True(int.Parse(m.Groups[2].Value) >= 128, r.Out);
+        // The reserve is best effort: glibc grows the main heap with brk, and when address-space randomisation has put a
+        // mapping just above the heap the growth moves elsewhere and no free top is left (seen under a test host, in
+        // about one process of three; never from a shell). So the claim tested is that start-up reserves the top in
+        // this environment at least once in three processes — a build without the reserve reports 0 every time.
+        var outputs = new List<string>();
+        for (int attempt = 0; attempt < 3; attempt++)
+        {
+            var r = ChildCli.Run(new Dictionary<string, string> { ["EQUISHARP_NATIVE_ALLOCATOR"] = "", ["EQUISHARP_MALLOC_TOP_PAD_MB"] = "0" }, "info");
+            Assert.True(r.Code == 0, r.Err + r.Out);
+            Assert.Contains("libtorch     2.10", r.Out);
+            var m = Regex.Match(r.Out, @"allocator +retaining freed memory \(free heap top (\d+) MiB; (\d+) MiB reserved at start-up\)");
+            Assert.True(m.Success, r.Out);
+            outputs.Add(r.Out);
+            if (int.Parse(m.Groups[2].Value) >= 128) break;
+        }
+        Assert.True(outputs.Count < 3 || Regex.IsMatch(outputs[^1], @"(\d{3,}) MiB reserved") && int.Parse(Regex.Match(outputs[^1], @"(\d+) MiB reserved").Groups[1].Value) >= 128,
+            string.Join("\n---\n", outputs));
 
         var plain = ChildCli.Run(new Dictionary<string, string> { ["EQUISHARP_NATIVE_ALLOCATOR"] = "default" }, "info");
         Assert.Contains("allocator    platform default", plain.Out);
