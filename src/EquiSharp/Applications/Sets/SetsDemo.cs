@@ -1,3 +1,4 @@
+using EquiSharp.Training;
 using System.Diagnostics;
 using System.Globalization;
 using EquiSharp.Layers.Permutation;
@@ -92,7 +93,7 @@ public static class SetsDemo
     private static void Train(ISetModel model, Tensor trainX, SetsDemoOptions options, Generator gen)
     {
         model.Module.train();
-        var optimizer = optim.Adam(model.Module.parameters(), options.LearningRate);
+        var optimizer = Optimizers.Adam(model.Module.parameters(), options.LearningRate);
         var scheduler = optim.lr_scheduler.CosineAnnealingLR(optimizer, options.Steps);
         for (int step = 0; step < options.Steps; step++)
         {

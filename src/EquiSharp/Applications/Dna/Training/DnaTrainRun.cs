@@ -71,7 +71,7 @@ public static class DnaTrainRun
         progress.Message($"{model}; train {data.Indices(DnaDataSet.Train).Length}, valid {data.Indices(DnaDataSet.Valid).Length}, test {data.Indices(DnaDataSet.Test).Length}" +
                          (spec.TrainedWithAugmentation ? "; reverse-complement augmentation" : ""));
         var task = new DnaTrainingTask(model, data, o.Device, o.Seed, spec.TrainedWithAugmentation, o.SamplesPerEpoch, o.BatchSize, o.PositiveWeight);
-        var optimizer = optim.Adam(model.parameters(), o.LearningRate);
+        var optimizer = Optimizers.Adam(model.parameters(), o.LearningRate);
         var fit = Trainer.Fit(task, optimizer, new TrainerOptions
         {
             Epochs = o.MaxEpochs, MaxSteps = o.MaxSteps, Seed = o.Seed, Patience = o.Patience, OutDir = o.OutDir,

@@ -107,8 +107,8 @@ public static class ImageTrainRun
         using var inner = new ImageTrainingTask(net, data.Split(RotatedMnist.Train), data.Split(RotatedMnist.Dev), settings.BatchSize, device);
         var task = new StepCappedTask<long[]>(inner, maxSteps);
         var optimizer = settings.Optimizer == "adam"
-            ? (OptimizerHelper)optim.Adam(net.parameters(), settings.EffectiveLearningRate)
-            : optim.SGD(net.parameters(), settings.EffectiveLearningRate, momentum: settings.Momentum);
+            ? Optimizers.Adam(net.parameters(), settings.EffectiveLearningRate)
+            : Optimizers.Sgd(net.parameters(), settings.EffectiveLearningRate, momentum: settings.Momentum);
         int budget = task.EpochsFor(epochs, settings.Seed);
         var fit = Trainer.Fit(task, optimizer, new TrainerOptions
         {

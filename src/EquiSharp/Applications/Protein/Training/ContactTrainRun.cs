@@ -124,7 +124,7 @@ public static class ContactTrainRun
         var task = new StepCappedTask<ContactCrop[]>(new ContactTrainingTask(model, train, dev, spec.Training, o.Device), o.MaxSteps);
         int epochs = task.EpochsFor(o.Epochs, spec.Split.Seed);
         bool resume = o.Resume && Checkpoint.Locate(o.OutDir) is not null;
-        var optimizer = optim.Adam(model.parameters(), spec.Training.LearningRateFor(spec.Symmetric), weight_decay: spec.Training.L2);
+        var optimizer = Optimizers.Adam(model.parameters(), spec.Training.LearningRateFor(spec.Symmetric), weightDecay: spec.Training.L2);
         string name = spec.Symmetric ? "SCNN" : "CNN";
         var fit = Trainer.Fit(task, optimizer, new TrainerOptions
         {

@@ -58,7 +58,7 @@ public sealed class RecommendationTrainingTask : ITrainingTask<RecommendationBat
     public nn.Module Model => model;
 
     /// <summary>Adam with the options' learning rate and L2 (weight decay).</summary>
-    public OptimizerHelper CreateOptimizer() => optim.Adam(model.parameters(), options.LearningRate, weight_decay: options.L2);
+    public OptimizerHelper CreateOptimizer() => Optimizers.Adam(model.parameters(), options.LearningRate, weightDecay: options.L2);
 
     public IReadOnlyList<RecommendationBatch> EpochBatches(int epoch, Random rng)
     {

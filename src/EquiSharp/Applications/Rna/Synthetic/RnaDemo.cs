@@ -54,7 +54,7 @@ public static class RnaDemo
             manual_seed(o.Seed);
             var model = new RnaPairModel(o.Model, symmetric, o.Device);
             var task = new RnaTrainingTask(model, train, dev, options, o.Device);
-            var optimizer = optim.Adam(model.parameters(), o.LearningRate, weight_decay: options.L2);
+            var optimizer = Optimizers.Adam(model.parameters(), o.LearningRate, weightDecay: options.L2);
             string modelDir = Path.Combine(o.OutDir, name.ToLowerInvariant());
             var fit = Trainer.Fit(task, optimizer, new TrainerOptions
             {

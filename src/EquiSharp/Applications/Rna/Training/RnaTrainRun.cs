@@ -245,7 +245,7 @@ public static class RnaTrainRun
         if (o.Resume && checkpoint is null) log.WriteLine($"no checkpoint in {o.OutDir} yet (stopped during the first epoch): starting it again with the stored settings and dev split");
         if (checkpoint is not null) Checkpoint.Verify(checkpoint, model); // a resume that fails changes nothing in the directory
         RunOptions.Save(o.OutDir, o);
-        var optimizer = optim.Adam(model.parameters(), o.Training.LearningRate, weight_decay: o.Training.L2);
+        var optimizer = Optimizers.Adam(model.parameters(), o.Training.LearningRate, weightDecay: o.Training.L2);
         var fit = Trainer.Fit(task, optimizer, new TrainerOptions
         {
             Epochs = epochs, MaxSteps = null, Seed = o.Seed, Patience = o.Patience, OutDir = o.OutDir, Resume = checkpoint is not null,
