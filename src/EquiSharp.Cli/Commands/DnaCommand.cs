@@ -23,7 +23,7 @@ public sealed class DnaCommand : ICliCommand
 
     public Command Build() => new("dna", "Reverse-complement equivariant networks for DNA (Shrikumar, Greenside & Kundaje).")
     {
-        Simulate(), Train(), Eval(), CheckRc(), Compare(), Filters(),
+        Simulate(), Train(), Eval(), CheckRc(), Compare(), Curve(), Filters(),
     };
 
     private static string Inv(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
@@ -83,6 +83,7 @@ public sealed class DnaCommand : ICliCommand
         var architecture = new Option<string>("--architecture") { Description = "simulated (§3.4.1: one conv of width 21, pool 20/20, three tasks) or chipseq (§3.4.2: widths 15/14/14, pool 40/20, one task).", DefaultValueFactory = _ => "simulated" };
         architecture.AcceptOnlyFromAmong("simulated", "chipseq");
         var augment = new Option<bool>("--augment") { Description = "Reverse complement each training sample with probability 1/2 (the augmentation baseline)." };
+        var trainFraction = new Option<double>("--train-fraction") { Description = "Train on this fraction of the training split (a seeded subset, nested across fractions for one seed; the training-set-size curve). Validation and test are unchanged.", DefaultValueFactory = _ => 1.0 };
         var outDir = new Option<string?>("--out") { Description = "Model directory to create." };
         var resume = new Option<string?>("--resume") { Description = "Continue the run in this model directory." };
         var maxSteps = new Option<long?>("--max-steps") { Description = "Stop after this many optimizer steps (smoke runs)." };
@@ -95,7 +96,7 @@ public sealed class DnaCommand : ICliCommand
         var seed = CommonOptions.Seed();
         var device = CommonOptions.Device();
         var command = new Command("train", "Train an RC or standard model (Adam 1e-3, binary cross-entropy, epochs of 5,000 samples in batches of 500, patience 10 on mean validation auROC).")
-        { kind, filters, architecture, augment, outDir, resume, maxSteps, maxEpochs, patience, samples, batch, posWeight, threads, seed, device };
+        { kind, filters, architecture, augment, trainFraction, outDir, resume, maxSteps, maxEpochs, patience, samples, batch, posWeight, threads, seed, device };
         foreach (var o in data.All) command.Options.Add(o);
         command.SetAction(parse =>
         {
@@ -109,7 +110,7 @@ public sealed class DnaCommand : ICliCommand
             var options = new DnaTrainOptions
             {
                 Data = ds, OutDir = dir, Kind = parse.GetValue(kind)!, Filters = parse.GetValue(filters), Architecture = parse.GetValue(architecture)!,
-                Augment = parse.GetValue(augment), Seed = s, MaxSteps = parse.GetValue(maxSteps), MaxEpochs = parse.GetValue(maxEpochs),
+                Augment = parse.GetValue(augment), TrainFraction = parse.GetValue(trainFraction), Seed = s, MaxSteps = parse.GetValue(maxSteps), MaxEpochs = parse.GetValue(maxEpochs),
                 Patience = parse.GetValue(patience), SamplesPerEpoch = parse.GetValue(samples), BatchSize = parse.GetValue(batch),
                 PositiveWeight = parse.GetValue(posWeight) is double w ? Enumerable.Repeat(w, ds.TaskNames.Length).ToArray() : null,
                 Resume = resumeDir is not null, Device = CommonOptions.ParseDevice(parse.GetValue(device)!),
@@ -208,6 +209,28 @@ public sealed class DnaCommand : ICliCommand
             double p = RankSumTest.OneSidedGreater(ga.Select(g => Value(g.Report)).ToArray(), gb.Select(g => Value(g.Report)).ToArray());
             Console.WriteLine($"one-sided exact Wilcoxon rank-sum test, H1: {which}(A) > {which}(B)");
             Console.WriteLine(Inv($"p_value={p:0.####e+00}"));
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command Curve()
+    {
+        var runs = new Option<string[]>("--runs") { Description = "Finished run directories (from `dna train`, any mix of models, fractions and seeds).", Required = true, AllowMultipleArgumentsPerToken = true };
+        var metric = new Option<string>("--metric") { Description = "Test-split metric: auroc or auprc.", DefaultValueFactory = _ => "auroc" };
+        metric.AcceptOnlyFromAmong("auroc", "auprc");
+        var outPath = new Option<string?>("--out") { Description = "PNG of the curve (mean ± sd over seeds against the training fraction)." };
+        var command = new Command("curve", "The training-set-size curve: test scores of finished runs grouped by model and --train-fraction, mean ± sd, min and max over seeds (the paper's Fig. 6, on the simulation).") { runs, metric, outPath };
+        command.SetAction(parse =>
+        {
+            string which = parse.GetValue(metric)!;
+            var points = TrainingSizeCurve.Summarise(parse.GetValue(runs)!.Select(DnaTrainRun.ReadReport), which);
+            foreach (var line in TrainingSizeCurve.Table(points, which)) Console.WriteLine(line);
+            if (parse.GetValue(outPath) is string png)
+            {
+                TrainingSizeCurve.Plot(png, points, which, $"test {which} against training-set size (mean ± sd over seeds)");
+                Console.WriteLine($"wrote {png}");
+            }
             return 0;
         });
         return command;

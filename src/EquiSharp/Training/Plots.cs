@@ -45,6 +45,34 @@ public static class Plots
         SaveAtomic(plot, path, 900, 550);
     }
 
+    /// <summary>
+    /// Mean ± one standard deviation of a score against a quantity (e.g. training-set fraction), one line with error
+    /// bars per series; <paramref name="logX"/> spaces the x values logarithmically (5%, 10%, 20%, … evenly).
+    /// </summary>
+    public static void MeanWithSpread(string path, IReadOnlyList<(string Label, double[] X, double[] Mean, double[] Sd)> series,
+        string xLabel, string yLabel, string title, bool logX = false)
+    {
+        var plot = new Plot();
+        foreach (var (label, x, mean, sd) in series)
+        {
+            double[] xs = logX ? x.Select(Math.Log10).ToArray() : x;
+            var line = plot.Add.Scatter(xs, mean);
+            line.LegendText = label;
+            var bars = plot.Add.ErrorBar(xs, mean, sd);
+            bars.Color = line.Color;
+        }
+        if (logX)
+        {
+            var ticks = series.SelectMany(s => s.X).Distinct().OrderBy(v => v).Select(v => new Tick(Math.Log10(v), v.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture))).ToArray();
+            plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(ticks);
+        }
+        plot.Title(title);
+        plot.XLabel(xLabel);
+        plot.YLabel(yLabel);
+        plot.ShowLegend(Edge.Right);
+        SaveAtomic(plot, path, 900, 550);
+    }
+
     /// <summary>Title, an "epoch" axis with whole-number ticks, and the legend outside the data (curves rise and fall everywhere).</summary>
     private static void EpochAxis(Plot plot, string title)
     {

@@ -22,6 +22,8 @@ public sealed record DnaModelSpec
     public string[] TaskNames { get; init; } = { "task" };
     /// <summary>Whether training reverse complements half the samples (the augmentation baseline); kept so a resumed run continues the same way.</summary>
     public bool TrainedWithAugmentation { get; init; }
+    /// <summary>Fraction of the training split the run trains on (the training-set-size curve, Fig. 6); 1 = all. Absent in older specs = 1.</summary>
+    public double TrainFraction { get; init; } = 1.0;
 
     public bool IsReverseComplement => Kind switch
     {

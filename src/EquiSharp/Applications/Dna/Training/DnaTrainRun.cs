@@ -19,6 +19,8 @@ public sealed record DnaTrainOptions
     /// <summary>"simulated" (§3.4.1) or "chipseq" (§3.4.2, single task).</summary>
     public string Architecture { get; init; } = "simulated";
     public bool Augment { get; init; }
+    /// <summary>Train on this fraction of the training split (seeded, nested subsets); validation and test are unchanged.</summary>
+    public double TrainFraction { get; init; } = 1.0;
     public int Seed { get; init; } = 1;
     public long? MaxSteps { get; init; }
     public int MaxEpochs { get; init; } = 500;
@@ -33,7 +35,11 @@ public sealed record DnaTrainOptions
 
 /// <summary>What a finished run measured on the test split with its best validation weights.</summary>
 public sealed record DnaTestReport(string Kind, int Filters, bool Augment, int Seed, long Parameters, int BestEpoch, long Steps,
-    double Seconds, double AuRoc, double AuPrc, Dictionary<string, double> PerTask, double MaxRcGap);
+    double Seconds, double AuRoc, double AuPrc, Dictionary<string, double> PerTask, double MaxRcGap)
+{
+    /// <summary>Fraction of the training split used (reports written before the option existed: 1).</summary>
+    public double TrainFraction { get; init; } = 1.0;
+}
 
 /// <summary>
 /// One DNA training run: model from the spec, Adam, the shared <see cref="Trainer"/> (checkpoints, best weights, resume,
@@ -60,7 +66,7 @@ public static class DnaTrainRun
                 "chipseq" => data.TaskNames.Length == 1 ? DnaModelSpec.ChipSeq(o.Kind, o.Filters, data.TaskNames[0], data.SequenceLength)
                     : throw new ArgumentException($"the ChIP-seq architecture has one output; the labels have {data.TaskNames.Length} tasks."),
                 _ => throw new ArgumentException($"unknown architecture '{o.Architecture}' (expected simulated or chipseq)."),
-            } with { TrainedWithAugmentation = o.Augment };
+            } with { TrainedWithAugmentation = o.Augment, TrainFraction = o.TrainFraction };
         }
         if (!spec.TaskNames.SequenceEqual(data.TaskNames) || spec.SequenceLength != data.SequenceLength)
             throw new ArgumentException($"{o.OutDir}: the stored model takes tasks [{string.Join(", ", spec.TaskNames)}] at length {spec.SequenceLength}; the data has [{string.Join(", ", data.TaskNames)}] at length {data.SequenceLength}.");
@@ -68,9 +74,9 @@ public static class DnaTrainRun
         manual_seed(o.Seed);
         using var model = new DnaConvNet(spec, o.Device);
         if (!o.Resume) spec.Save(o.OutDir);
-        progress.Message($"{model}; train {data.Indices(DnaDataSet.Train).Length}, valid {data.Indices(DnaDataSet.Valid).Length}, test {data.Indices(DnaDataSet.Test).Length}" +
+        var task = new DnaTrainingTask(model, data, o.Device, o.Seed, spec.TrainedWithAugmentation, o.SamplesPerEpoch, o.BatchSize, o.PositiveWeight, spec.TrainFraction);
+        progress.Message($"{model}; train {task.TrainIndices.Length}{(spec.TrainFraction < 1 ? string.Create(CultureInfo.InvariantCulture, $" ({spec.TrainFraction:0.###} of {data.Indices(DnaDataSet.Train).Length})") : "")}, valid {data.Indices(DnaDataSet.Valid).Length}, test {data.Indices(DnaDataSet.Test).Length}" +
                          (spec.TrainedWithAugmentation ? "; reverse-complement augmentation" : ""));
-        var task = new DnaTrainingTask(model, data, o.Device, o.Seed, spec.TrainedWithAugmentation, o.SamplesPerEpoch, o.BatchSize, o.PositiveWeight);
         var optimizer = Optimizers.Adam(model.parameters(), o.LearningRate);
         var fit = Trainer.Fit(task, optimizer, new TrainerOptions
         {
@@ -90,7 +96,8 @@ public static class DnaTrainRun
             using var sel = torch.tensor(test);
             using var codes = data.Codes.index_select(0, sel);
             var report = new DnaTestReport(spec.Kind, spec.Filters, spec.TrainedWithAugmentation, o.Seed, model.FreeParameterCount, fit.State.BestEpoch, fit.State.Step,
-                fit.State.TrainSeconds, scores.MeanAuRoc, scores.MeanAuPrc, scores.AsMetrics(), DnaEvaluation.MaxReverseComplementGap(best, codes, o.Device));
+                fit.State.TrainSeconds, scores.MeanAuRoc, scores.MeanAuPrc, scores.AsMetrics(), DnaEvaluation.MaxReverseComplementGap(best, codes, o.Device))
+                { TrainFraction = spec.TrainFraction };
             Checkpoint.WriteTextAtomic(Path.Combine(o.OutDir, MetricsFile), JsonSerializer.Serialize(report, Json));
             foreach (var line in scores.Table()) progress.Message(line);
             progress.Message(string.Create(CultureInfo.InvariantCulture,

@@ -20,7 +20,7 @@ public sealed record DnaBatch(long[] Indices, bool[]? ReverseComplemented);
 /// </summary>
 public sealed class DnaTrainingTask : ITrainingTask<DnaBatch>
 {
-    private const int PassStream = 7;
+    private const int PassStream = 7, SubsetStream = 8;
     private readonly DnaConvNet model;
     private readonly DnaDataSet data;
     private readonly Device device;
@@ -31,11 +31,11 @@ public sealed class DnaTrainingTask : ITrainingTask<DnaBatch>
     private readonly Dictionary<long, long[]> passes = new();
 
     public DnaTrainingTask(DnaConvNet model, DnaDataSet data, Device device, int seed, bool augment = false,
-        int samplesPerEpoch = 5000, int batchSize = 500, double[]? positiveWeight = null)
+        int samplesPerEpoch = 5000, int batchSize = 500, double[]? positiveWeight = null, double trainFraction = 1.0)
     {
         this.model = model; this.data = data; this.device = device; this.seed = seed; this.augment = augment;
         this.samplesPerEpoch = samplesPerEpoch; this.batchSize = batchSize;
-        train = data.Indices(DnaDataSet.Train);
+        train = TrainingSubset(data.Indices(DnaDataSet.Train), trainFraction, seed);
         valid = data.Indices(DnaDataSet.Valid);
         if (train.Length == 0) throw new ArgumentException("the training split is empty.");
         if (valid.Length == 0) throw new ArgumentException("the validation split is empty (it drives early stopping).");
@@ -46,6 +46,25 @@ public sealed class DnaTrainingTask : ITrainingTask<DnaBatch>
             this.positiveWeight = torch.tensor(positiveWeight.Select(w => (float)w).ToArray(), device: device);
         }
     }
+
+    /// <summary>
+    /// The first ⌈fraction·n⌉ training indices of a permutation drawn from <paramref name="seed"/>, back in file order:
+    /// for one seed the subsets are nested (5% ⊂ 10% ⊂ …), so a curve point differs from the next only by added data.
+    /// </summary>
+    public static long[] TrainingSubset(long[] train, double fraction, int seed)
+    {
+        if (!(fraction > 0 && fraction <= 1)) throw new ArgumentException($"the training fraction must be in (0, 1]; got {fraction}.");
+        if (fraction == 1) return train;
+        var order = (long[])train.Clone();
+        new Random(Seeds.Derive(seed, SubsetStream, 0)).Shuffle(order);
+        int keep = Math.Max(1, (int)Math.Ceiling(fraction * train.Length - 1e-9));
+        var subset = order[..keep];
+        Array.Sort(subset);
+        return subset;
+    }
+
+    /// <summary>The training indices this run draws from.</summary>
+    public long[] TrainIndices => train;
 
     public nn.Module Model => model;
     public long[] ValidIndices => valid;
