@@ -22,3 +22,14 @@ public sealed class RetainingAllocatorFactAttribute : FactAttribute
             Skip = "EQUISHARP_NATIVE_ALLOCATOR=default turns the retaining allocator off for this run";
     }
 }
+
+/// <summary>A fact that runs cd-hit-est (Debian package cd-hit): reported as skipped, with the reason, when it is not installed.</summary>
+public sealed class CdHitFactAttribute : FactAttribute
+{
+    public CdHitFactAttribute()
+    {
+        bool found = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator)
+            .Any(d => d.Length > 0 && File.Exists(Path.Combine(d, "cd-hit-est")));
+        if (!found) Skip = "cd-hit-est is not installed (apt-get install cd-hit); .ci/run installs it";
+    }
+}

@@ -23,6 +23,7 @@ public sealed class RnaCommand : ICliCommand
         command.Subcommands.Add(Train());
         command.Subcommands.Add(Eval());
         command.Subcommands.Add(Predict());
+        command.Subcommands.Add(RnaClustersCommand.Build());
         return command;
     }
 
