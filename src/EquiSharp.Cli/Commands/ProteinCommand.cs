@@ -25,6 +25,7 @@ public sealed partial class ProteinCommand : ICliCommand
         command.Subcommands.Add(Eval());
         command.Subcommands.Add(Predict());
         command.Subcommands.Add(Compare());
+        command.Subcommands.Add(ProteinMapsCommand.Build());
         return command;
     }
 

@@ -110,6 +110,42 @@ public static class Plots
     }
 
     /// <summary>
+    /// Several L × L maps side by side on one colour scale (e.g. the true contacts, a CNN's and an SCNN's output), each
+    /// with its label above it; row i is drawn downwards, as in a contact map.
+    /// </summary>
+    public static void HeatmapPanels(string path, IReadOnlyList<(string Label, float[] Map)> panels, int length, string title)
+    {
+        if (panels.Count == 0) throw new ArgumentException("no maps to draw.");
+        double gap = Math.Max(4, length * 0.08);
+        var plot = new Plot();
+        ScottPlot.Plottables.Heatmap? last = null;
+        for (int k = 0; k < panels.Count; k++)
+        {
+            var (label, map) = panels[k];
+            if (map.Length != length * length) throw new ArgumentException($"map '{label}' has {map.Length} entries, expected {length}².");
+            var data = new double[length, length];
+            for (int i = 0; i < length; i++)
+                for (int j = 0; j < length; j++)
+                    data[i, j] = map[i * length + j];
+            var heat = plot.Add.Heatmap(data);
+            heat.Colormap = new ScottPlot.Colormaps.Viridis();
+            heat.ManualRange = new ScottPlot.Range(0, 1);
+            double left = k * (length + gap);
+            heat.Extent = new CoordinateRect(left, left + length, 0, length);
+            var text = plot.Add.Text(label, left + length / 2.0, -gap * 0.25);
+            text.LabelAlignment = Alignment.LowerCenter;
+            text.LabelFontSize = 14;
+            last = heat;
+        }
+        if (last is not null) plot.Add.ColorBar(last);
+        plot.Title(title);
+        plot.Axes.SetLimits(-gap * 0.5, panels.Count * (length + gap) - gap * 0.5, length + gap * 0.2, -gap * 1.2);
+        plot.Axes.Bottom.TickLabelStyle.IsVisible = false;
+        plot.Axes.Left.TickLabelStyle.IsVisible = false;
+        SaveAtomic(plot, path, 420 * panels.Count + 120, 520);
+    }
+
+    /// <summary>
     /// Sequence logos stacked top to bottom, one row per labelled matrix of letter heights (position × A, C, G, T, in
     /// bits): at each position the letters are drawn as coloured boxes stacked from the smallest to the largest, each
     /// marked with its letter (A green, C blue, G orange, T red).

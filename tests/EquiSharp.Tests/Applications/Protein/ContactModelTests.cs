@@ -89,4 +89,33 @@ public class ContactModelTests
         var tiled = model.TiledLogits(t.Features, t.PairFeatures, new EquiSharp.Layers.Pairwise.Network.TiledInferenceOptions { TileSize = 8 });
         Assert.True(Deviation.Relative(tiled, plain) <= 1e-5);
     }
+
+    /// <summary>
+    /// Fig. 2's output maps: the SCNN's as computed is symmetric, the CNN's is not (its lower triangle is not trained);
+    /// the asymmetry measure is the largest |P[i,j] − P[j,i]|. The panels are drawn to a PNG.
+    /// </summary>
+    [Fact]
+    public void OutputMapsAreSymmetricForTheScnnOnlyAndDrawSideBySide()
+    {
+        Assert.Equal(0.5, EquiSharp.Applications.Protein.Evaluation.ContactPrediction.MaxAsymmetry([0, 0.7f, 0.2f, 0], 2), 6);
+        var p = SyntheticProteins.Make("m", 21, 4);
+        var example = ContactExample.From(p, ResiduePairContactPotential.Estimate([p]));
+        var maps = new List<(string, float[])>();
+        foreach (bool symmetric in new[] { true, false })
+        {
+            manual_seed(5);
+            using var model = new ContactModel(symmetric);
+            model.eval();
+            var map = EquiSharp.Applications.Protein.Evaluation.ContactPrediction.OutputMap(model, example, CPU);
+            double asym = EquiSharp.Applications.Protein.Evaluation.ContactPrediction.MaxAsymmetry(map, 21);
+            if (symmetric) Assert.True(asym <= 1e-6, $"SCNN asymmetry {asym}");
+            else Assert.True(asym > 1e-3, $"CNN asymmetry {asym}");
+            maps.Add((symmetric ? "SCNN" : "CNN", map));
+        }
+        using var dir = new TempDir();
+        string png = Path.Combine(dir.Path, "maps.png");
+        EquiSharp.Training.Plots.HeatmapPanels(png, maps, 21, "maps");
+        Assert.True(new FileInfo(png).Length > 1000);
+        Assert.Throws<ArgumentException>(() => EquiSharp.Training.Plots.HeatmapPanels(png, [("short", new float[5])], 21, "x"));
+    }
 }

@@ -54,6 +54,28 @@ public static class ContactPrediction
         return PairMapPolicy.DecodingMap(model.Symmetric, p, example.Length);
     }
 
+    /// <summary>
+    /// The network's own output map of one protein, L × L row-major, as computed (no mirroring, untiled): for the SCNN
+    /// symmetric by construction, for the CNN with its unsupervised lower triangle — what the paper's Fig. 2 compares.
+    /// </summary>
+    public static float[] OutputMap(ContactModel model, ContactExample example, Device device)
+    {
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var batch = example.Whole(device);
+        return nn.functional.sigmoid(model.Logits(batch.Features, batch.PairFeatures, batch.Lengths)).cpu().data<float>().ToArray();
+    }
+
+    /// <summary>max |P[i,j] − P[j,i]| of an L × L map.</summary>
+    public static double MaxAsymmetry(float[] map, int length)
+    {
+        double max = 0;
+        for (int i = 0; i < length; i++)
+            for (int j = i + 1; j < length; j++)
+                max = Math.Max(max, Math.Abs(map[i * length + j] - map[j * length + i]));
+        return max;
+    }
+
     /// <summary>Scores a map of one protein against its Cβ and Cα contacts under each one's residue mask.</summary>
     public static ProteinContactResult Score(ProteinFeatures protein, float[] scores) => new(protein.Name, protein.Length,
         ContactEvaluation.Evaluate(scores, protein.Contacts(ContactAtom.Beta), protein.EvaluationMask(ContactAtom.Beta)),
