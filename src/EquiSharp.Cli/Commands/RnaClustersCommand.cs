@@ -28,7 +28,8 @@ internal static class RnaClustersCommand
             Console.WriteLine($"{summary.Records} records in {summary.Clusters} clusters (largest {summary.LargestCluster})");
             foreach (var name in ClusterSplit.SplitNames)
                 Console.WriteLine($"{name,-5}: {summary.RecordsPerSplit[name],6} records, {summary.ClustersPerSplit[name],6} clusters, {summary.NucleotidesPerSplit[name],9} nt");
-            Console.WriteLine($"wrote {parse.GetValue(outDir)}");
+            string o = parse.GetValue(outDir)!;
+            Console.WriteLine($"wrote {o}; train on it with: equisharp rna train --train {Path.Combine(o, "train.dbn")} --train {Path.Combine(o, "dev.dbn")} --dev-split {Path.Combine(o, "dev-split.json")} ...");
             return 0;
         });
         return command;

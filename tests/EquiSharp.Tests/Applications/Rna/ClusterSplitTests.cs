@@ -84,5 +84,10 @@ public sealed class ClusterSplitTests
         var files = ClusterSplit.SplitNames.SelectMany(n => RnaFile.Read(Path.Combine(outDir, n + ".dbn")).Records).Select(r => r.Name).OrderBy(n => n).ToList();
         Assert.Equal(records.Select(r => r.Name).OrderBy(n => n), files);
         Assert.Equal(summary.RecordsPerSplit["test"], RnaFile.Read(Path.Combine(outDir, "test.dbn")).Records.Count);
+        // the dev split file selects exactly dev.dbn's records when training reads train.dbn then dev.dbn
+        var trainThenDev = RnaFile.Read(Path.Combine(outDir, "train.dbn")).Records.Concat(RnaFile.Read(Path.Combine(outDir, "dev.dbn")).Records).ToList();
+        var devSplit = EquiSharp.Applications.Rna.Training.RnaDevSplit.LoadFile(Path.Combine(outDir, "dev-split.json"), trainThenDev);
+        var (_, dev) = devSplit.Apply(trainThenDev);
+        Assert.Equal(RnaFile.Read(Path.Combine(outDir, "dev.dbn")).Records.Select(r => r.Name), dev.Select(r => r.Name));
     }
 }

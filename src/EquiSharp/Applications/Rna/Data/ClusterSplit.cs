@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using EquiSharp.Applications.Rna.Formats;
+using EquiSharp.Applications.Rna.Training;
 using EquiSharp.Training;
 
 namespace EquiSharp.Applications.Rna.Data;
@@ -10,7 +11,8 @@ namespace EquiSharp.Applications.Rna.Data;
 /// cluster lies wholly in one split, drawn by a seeded generator, so no test sequence has a training sequence at or
 /// above the identity threshold. Written as <c>train.dbn</c>, <c>dev.dbn</c>, <c>test.dbn</c> (dot-bracket FASTA, read
 /// by every RNA command), <c>clusters.tsv</c> (one line per record: split, cluster, source, name, length) and
-/// <c>split.json</c> (the rule, its options and the counts).
+/// <c>split.json</c> (the rule, its options and the counts), plus <c>dev-split.json</c> so that
+/// <c>rna train --train DIR/train.dbn --train DIR/dev.dbn --dev-split DIR/dev-split.json</c> selects on the dev clusters.
 /// </summary>
 public static class ClusterSplit
 {
@@ -47,6 +49,12 @@ public static class ClusterSplit
         for (int i = 0; i < records.Count; i++)
             tsv.Append(CultureInfo.InvariantCulture, $"{SplitNames[split[i]]}\t{cluster[i]}\t{Path.GetFileName(records[i].Source)}\t{records[i].Record.Name}\t{records[i].Record.Length}\n");
         Checkpoint.WriteTextAtomic(Path.Combine(outDir, ClustersFile), tsv.ToString());
+
+        var trainRecords = records.Where((_, i) => split[i] == 0).Select(r => r.Record).ToList();
+        var devRecords = records.Where((_, i) => split[i] == 1).Select(r => r.Record).ToList();
+        if (devRecords.Count > 0)
+            new RnaDevSplit(seed, fractions[1], trainRecords.Count + devRecords.Count,
+                Enumerable.Range(trainRecords.Count, devRecords.Count).ToArray(), devRecords.Select(r => r.Name).ToArray()).Save(outDir);
 
         var sizes = cluster.GroupBy(c => c).Select(g => g.Count()).ToArray();
         var summary = new Summary(
