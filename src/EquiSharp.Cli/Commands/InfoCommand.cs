@@ -17,7 +17,7 @@ public sealed class InfoCommand : ICliCommand
             Console.WriteLine($"threads      {torch.get_num_threads()}");
             long? top = EquiSharp.Runtime.NativeAllocator.FreeHeapTopBytes();
             Console.WriteLine("allocator    " + (EquiSharp.Runtime.NativeAllocator.Retaining
-                ? $"retaining freed memory (free heap top {(top ?? 0) >> 20} MiB; {(EquiSharp.Runtime.NativeAllocator.ReservedTopBytes ?? 0) >> 20} MiB reserved at start-up)"
+                ? $"retaining freed memory (free heap top {(top ?? 0) >> 20} MiB; {(EquiSharp.Runtime.NativeAllocator.ReservedTopBytes ?? 0) >> 20} MiB reserved at start-up{HeapRoomNote()})"
                 : "platform default (EQUISHARP_NATIVE_ALLOCATOR=default, or not glibc)"));
             Console.WriteLine($"cuda         {(torch.cuda.is_available() ? $"available ({torch.cuda.device_count()} devices)" : "not available")}");
             Console.WriteLine($"device       {(torch.cuda.is_available() ? "cuda" : "cpu")}");
@@ -25,4 +25,14 @@ public sealed class InfoCommand : ICliCommand
         });
         return command;
     }
+
+    /// <summary>Why a reserve came out small: the heap had less room to grow in place than the reserve needs.</summary>
+    private static string HeapRoomNote()
+    {
+        long? room = EquiSharp.Runtime.NativeAllocator.HeapRoomBeforeReserve;
+        return room is long r && r < EquiSharp.Runtime.NativeAllocator.TargetReserveBytes
+            ? $"; the heap could grow only {r >> 20} MiB in place: a mapping lies above it"
+            : "";
+    }
+
 }

@@ -27,6 +27,13 @@ public static class NativeAllocator
     /// <summary>Free heap top right after the start-up reserve (null before it, or where it cannot be read).</summary>
     public static long? ReservedTopBytes { get; private set; }
 
+    /// <summary>
+    /// Room the main heap had to grow in place before the reserve (bytes from its end to the next mapping, from
+    /// /proc/self/maps), or null where that cannot be read. Less room than the reserve explains a smaller reserve:
+    /// glibc then continues the heap in a separate mapping whose free space it does not keep as one top.
+    /// </summary>
+    public static long? HeapRoomBeforeReserve { get; private set; }
+
     /// <summary>True once <see cref="RetainFreedMemory"/> has applied its settings in this process.</summary>
     public static bool Retaining { get; private set; }
 
@@ -43,7 +50,12 @@ public static class NativeAllocator
             bool ok = Mallopt(M_MMAP_THRESHOLD, 32 << 20) == 1;
             ok &= Mallopt(M_TRIM_THRESHOLD, int.MaxValue) == 1;
             ok &= Mallopt(M_TOP_PAD, TopPadMiB() << 20) == 1;
-            if (ok) { ReserveHeapTop(HeapTopReserve); ReservedTopBytes = FreeHeapTopBytes(); }
+            if (ok)
+            {
+                HeapRoomBeforeReserve = HeapGrowthRoomBytes();
+                ReserveHeapTop(HeapTopReserve);
+                ReservedTopBytes = FreeHeapTopBytes();
+            }
             Retaining = ok;
             return ok;
         }
@@ -89,5 +101,33 @@ public static class NativeAllocator
         if (!OperatingSystem.IsLinux()) return null;
         try { return (long)MallInfo2Native().Keepcost; }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException) { return null; }
+    }
+
+    /// <summary>The reserve the start-up aims for.</summary>
+    public static long TargetReserveBytes => HeapTopReserve;
+
+    /// <summary>
+    /// Bytes between the end of the main heap (<c>[heap]</c> in /proc/self/maps) and the next mapping above it: how far
+    /// brk can grow the heap in place. Null off Linux or when the process has no heap mapping yet.
+    /// </summary>
+    public static long? HeapGrowthRoomBytes()
+    {
+        if (!OperatingSystem.IsLinux()) return null;
+        try
+        {
+            var ranges = new List<(ulong Start, ulong End, bool Heap)>();
+            foreach (var line in File.ReadLines("/proc/self/maps"))
+            {
+                int dash = line.IndexOf('-'), space = line.IndexOf(' ');
+                if (dash <= 0 || space <= dash) continue;
+                ranges.Add((Convert.ToUInt64(line[..dash], 16), Convert.ToUInt64(line[(dash + 1)..space], 16), line.EndsWith("[heap]", StringComparison.Ordinal)));
+            }
+            var heap = ranges.Where(r => r.Heap).ToList();
+            if (heap.Count == 0) return null;
+            ulong end = heap.Max(r => r.End);
+            var above = ranges.Where(r => r.Start >= end).Select(r => r.Start).DefaultIfEmpty(ulong.MaxValue).Min();
+            return above == ulong.MaxValue ? long.MaxValue : (long)Math.Min(above - end, (ulong)long.MaxValue);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or OverflowException) { return null; }
     }
 }
