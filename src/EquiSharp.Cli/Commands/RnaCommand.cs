@@ -152,7 +152,8 @@ public sealed class RnaCommand : ICliCommand
 
     private static Command Predict()
     {
-        var modelDir = new Option<string>("--model") { Description = "Model directory written by 'rna train'." };
+        var modelDir = new Option<string>("--model") { Description = "Model directory written by 'rna train' (with --engine onnx: the .onnx file written by 'export onnx')." };
+        var engine = new Option<string>("--engine") { Description = "torchsharp (the model directory, tiled inference) or onnx (an exported graph in ONNX Runtime, whole map at once).", DefaultValueFactory = _ => "torchsharp" };
         var seq = new Option<string?>("--seq") { Description = "One sequence (ACGU…; T reads as U, other letters as N)." };
         var fasta = new Option<string?>("--fasta") { Description = "FASTA file of sequences, or a structure file in any supported format (its structure is drawn for comparison)." };
         var outDir = new Option<string>("--out") { Description = "Output folder for CT files and heatmaps.", DefaultValueFactory = _ => "rna-predictions" };
@@ -160,7 +161,7 @@ public sealed class RnaCommand : ICliCommand
         var device = CommonOptions.Device();
         var decoder = new DecoderOptions();
         var command = new Command("predict", "Predict secondary structures: dot-bracket on stdout, a CT file and a heatmap PNG per sequence.")
-            { modelDir, seq, fasta, outDir, tile, device };
+            { modelDir, engine, seq, fasta, outDir, tile, device };
         decoder.AddTo(command);
         command.SetAction(parse =>
         {
@@ -170,7 +171,12 @@ public sealed class RnaCommand : ICliCommand
             var queries = s is not null ? new List<RnaQuery> { RnaQueries.FromSequence(s) } : RnaQueries.FromFile(f!);
             string output = parse.GetValue(outDir)!;
             var job = new RnaPredictOptions(dir, queries, decoder.Get(parse), new TiledInferenceOptions { TileSize = CommonOptions.Positive(parse.GetValue(tile), "--tile") },
-                output, CommonOptions.ParseDevice(parse.GetValue(device)!));
+                output, CommonOptions.ParseDevice(parse.GetValue(device)!), parse.GetValue(engine)!.Trim().ToLowerInvariant() switch
+                {
+                    "torchsharp" => null,
+                    "onnx" => new EquiSharp.Interop.Onnx.OnnxRnaEngine(dir),
+                    var other => throw new ArgumentException($"--engine {other}: expected torchsharp or onnx."),
+                });
             RnaPredictJob.Run(job, p =>
             {
                 Console.WriteLine($">{p.Query.Name}");

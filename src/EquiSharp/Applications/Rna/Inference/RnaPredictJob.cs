@@ -15,8 +15,9 @@ namespace EquiSharp.Applications.Rna.Inference;
 /// <param name="Tiles">Tiled full-length inference.</param>
 /// <param name="OutputDir">Folder for one CT file and one heatmap PNG per query (created).</param>
 /// <param name="Device">Device of the model.</param>
+/// <param name="Engine">What computes the probabilities; null = the TorchSharp model of <paramref name="ModelDir"/> (<see cref="TorchSharpRnaEngine"/>). Disposed by the job.</param>
 public sealed record RnaPredictOptions(string ModelDir, IReadOnlyList<RnaQuery> Queries, GreedyDecoderOptions Decoder,
-    TiledInferenceOptions Tiles, string OutputDir, Device Device);
+    TiledInferenceOptions Tiles, string OutputDir, Device Device, IRnaPairEngine? Engine = null);
 
 /// <summary>One predicted query and the files written for it.</summary>
 /// <param name="Query">The query.</param>
@@ -43,21 +44,21 @@ public static class RnaPredictJob
     {
         Directory.CreateDirectory(options.OutputDir);
         var greedy = new GreedyPairDecoder(options.Decoder);
-        var (model, spec, _) = RnaModelSpec.LoadModel(options.ModelDir, options.Device);
+        var engine = options.Engine ?? TorchSharpRnaEngine.Load(options.ModelDir, options.Device, options.Tiles);
         var result = new List<RnaPredictedQuery>();
-        using (model)
+        using (engine)
         {
             var used = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
             foreach (var q in options.Queries)
             {
                 int length = q.Sequence.Length;
-                var probs = model.TiledProbabilities(q.Sequence, options.Device, options.Tiles);
-                var partners = greedy.Decode(RnaPredictor.DecodingMap(model, probs, length), length, q.Sequence);
+                var probs = engine.Probabilities(q.Sequence);
+                var partners = greedy.Decode(PairMapPolicy.DecodingMap(engine.Symmetric, probs, length), length, q.Sequence);
                 string file = UniqueFileName(q.Name, used);
                 string ct = Path.Combine(options.OutputDir, file + ".ct"), png = Path.Combine(options.OutputDir, file + ".png");
                 RnaFile.Write(ct, new[] { new RnaStructure(q.Name, q.Sequence, partners) }, RnaFileFormat.Ct);
                 Plots.PairHeatmap(png, probs, length,
-                    q.Truth is null ? $"{q.Name}: {(spec.Symmetric ? "SCNN" : "CNN")} pair probabilities"
+                    q.Truth is null ? $"{q.Name}: {(engine.Symmetric ? "SCNN" : "CNN")} pair probabilities"
                                     : $"{q.Name}: pair probabilities (upper) vs true structure (lower)",
                     q.Truth is null ? null : RnaFeatures.PairingMatrix(q.Truth));
                 string dotBracket = PredictionDotBracket.Format(partners, out int dropped);
