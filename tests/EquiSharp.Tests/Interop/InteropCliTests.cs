@@ -1,0 +1,90 @@
+using System.Globalization;
+using EquiSharp.Applications.Rna.Formats;
+using EquiSharp.Applications.Rna.Inference;
+using EquiSharp.Applications.Rna.Synthetic;
+using EquiSharp.Cli;
+using EquiSharp.Cli.Commands;
+using EquiSharp.Interop.Onnx;
+using EquiSharp.Interop.Torch;
+using EquiSharp.Layers.Pairwise.Network;
+using EquiSharp.Tests.Cli;
+using TorchSharp;
+
+namespace EquiSharp.Tests.Interop;
+
+/// <summary>
+/// From a trained model directory on the command line: export onnx, rna predict --engine onnx (the same structures
+/// as the TorchSharp engine), export torch and import torch (the round trip lands back on the same model).
+/// </summary>
+[Collection("rna-serial")]
+public sealed class InteropCliTests
+{
+    private static (int Code, string Out, string Err) Run(ICliCommand command, params string[] args) => InProcessCli.Run(command, args);
+
+    /// <summary>A threshold in the widest gap among the top few percent of probabilities, so both engines decode pairs and no value sits near it.</summary>
+    private static float ThresholdWithPairs(float[] p)
+    {
+        var sorted = p.Distinct().OrderByDescending(v => v).Take(Math.Max(4, p.Length / 25)).ToArray();
+        int best = Enumerable.Range(1, sorted.Length - 2).MaxBy(i => sorted[i] - sorted[i + 1]);
+        return (sorted[best] + sorted[best + 1]) / 2;
+    }
+
+    [Fact]
+    public void ExportedModelPredictsTheSameStructuresAndRoundTripsThroughPyTorchWeights()
+    {
+        using var dir = new TempDir();
+        string train = Path.Combine(dir.Path, "train.fa"), model = Path.Combine(dir.Path, "scnn");
+        RnaFile.Write(train, SyntheticRna.Generate(12, 16, 40, seed: 41), RnaFileFormat.DotBracketFasta);
+        var r = Run(new RnaCommand(), "rna", "train", "--train", train, "--model", "scnn", "--out", model, "--size", "small", "--batch", "4", "--crop", "40", "--max-steps", "2");
+        Assert.True(r.Code == 0, r.Err);
+
+        string onnx = Path.Combine(dir.Path, "scnn.onnx");
+        r = Run(new ExportCommand(), "export", "onnx", "--model", model, "--out", onnx);
+        Assert.True(r.Code == 0, r.Err);
+        Assert.Contains("kind=RnaScnn", r.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1]);
+        Assert.Contains("training_data: train.fa", r.Out);
+
+        const string sequence = "GGGAAACUUCGGUUUCCCAGCAUCGAUGCUAAGGCCUUAGCCG";
+        float[] torchProbabilities, onnxProbabilities;
+        using (var torchEngine = TorchSharpRnaEngine.Load(model, torch.CPU, new TiledInferenceOptions()))
+            torchProbabilities = torchEngine.Probabilities(sequence);
+        using (var onnxEngine = new OnnxRnaEngine(onnx))
+        {
+            Assert.True(onnxEngine.Symmetric);
+            onnxProbabilities = onnxEngine.Probabilities(sequence);
+        }
+        double gap = torchProbabilities.Zip(onnxProbabilities, (a, b) => Math.Abs(a - b)).Max();
+        Assert.True(gap <= 1e-4 * torchProbabilities.Max(), $"tiled TorchSharp vs ONNX Runtime: {gap:E2}");
+
+        string threshold = ThresholdWithPairs(torchProbabilities).ToString("R", CultureInfo.InvariantCulture);
+        string DotBracket(params string[] engine)
+        {
+            var p = Run(new RnaCommand(), ["rna", "predict", .. engine, "--seq", sequence, "--threshold", threshold, "--out", Path.Combine(dir.Path, "pred-" + engine.Length)]);
+            Assert.True(p.Code == 0, p.Err);
+            return p.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries)[2];
+        }
+        string viaTorch = DotBracket("--model", model);
+        string viaOnnx = DotBracket("--engine", "onnx", "--model", onnx);
+        Assert.Contains("(", viaTorch);
+        Assert.Equal(viaTorch, viaOnnx);
+
+        // dense PyTorch weights out and back in: the SCNN's dense kernels are already tied, so the projection residual is ~0
+        string weights = Path.Combine(dir.Path, "scnn.safetensors"), imported = Path.Combine(dir.Path, "imported");
+        r = Run(new ExportCommand(), "export", "torch", "--model", model, "--out", weights);
+        Assert.True(r.Code == 0, r.Err);
+        r = Run(new ImportCommand(), "import", "torch", "--weights", weights, "--like", model, "--out", imported);
+        Assert.True(r.Code == 0, r.Err);
+        string last = r.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1];
+        double residual = double.Parse(last.Split(' ').Single(t => t.StartsWith("max_residual=")).Split('=')[1], CultureInfo.InvariantCulture);
+        Assert.True(residual <= 1e-6, last);
+        Assert.Equal(viaTorch, DotBracket("--model", imported, "--engine", "torchsharp"));
+
+        // a pickle is read or written only on request
+        r = Run(new ExportCommand(), "export", "torch", "--model", model, "--out", Path.Combine(dir.Path, "scnn.pt"));
+        Assert.Equal(1, r.Code);
+        Assert.Contains("--allow-pickle", r.Err);
+        r = Run(new RnaCommand(), "rna", "predict", "--engine", "onnx", "--model", Path.Combine(dir.Path, "missing.onnx"), "--seq", "GGGAAACCC");
+        Assert.Equal(1, r.Code);
+        Assert.StartsWith("error: ", r.Err);
+    }
+}
