@@ -87,4 +87,32 @@ public sealed class InteropCliTests
         Assert.Equal(1, r.Code);
         Assert.StartsWith("error: ", r.Err);
     }
+
+    [Fact]
+    public void P4ImageModelDirectoryExportsAndMatchesInOnnxRuntime()
+    {
+        using var dir = new TempDir();
+        var (img, lab) = EquiSharp.Tests.Applications.Images.GeneratedMnist.Write(dir, 40, gzip: true);
+        string data = Path.Combine(dir.Path, "rm.bin"), run = Path.Combine(dir.Path, "run"), onnx = Path.Combine(dir.Path, "p4.onnx");
+        var r = Run(new MnistCommand(), "mnist", "build", "--images", img, "--labels", lab, "--out", data, "--train", "20", "--dev", "10", "--test", "10", "--seed", "3");
+        Assert.True(r.Code == 0, r.Err);
+        r = Run(new MnistCommand(), "mnist", "train", "--data", data, "--model", "p4cnn", "--epochs", "1", "--out", run, "--batch", "10", "--max-steps", "2", "--threads", "0");
+        Assert.True(r.Code == 0, r.Err);
+        r = Run(new ExportCommand(), "export", "onnx", "--model", run, "--out", onnx);
+        Assert.True(r.Code == 0, r.Err);
+        Assert.Contains("kind=P4CNN", r.Out);
+        Assert.Contains("training_data: rm.bin", r.Out);
+
+        var (model, _) = EquiSharp.Applications.Images.Training.ImageTrainRun.LoadTrained(run, torch.CPU);
+        using (model)
+        using (var runner = new OnnxModelRunner(onnx, threads: 1))
+        {
+            var x = torch.rand(3, 1, 28, 28, generator: new torch.Generator(70));
+            var (scores, _) = runner.Run("scores", ("images", x.data<float>().ToArray(), new[] { 3, 1, 28, 28 }));
+            float[] reference;
+            using (torch.no_grad()) reference = model.forward(x).data<float>().ToArray();
+            double gap = reference.Zip(scores, (a, b) => Math.Abs(a - b)).Max() / reference.Max(v => Math.Abs(v));
+            Assert.True(gap <= 1e-4, $"relative gap {gap:E2}");
+        }
+    }
 }
