@@ -48,12 +48,19 @@ public sealed class ExportableModel : IDisposable
         string description = Path.Combine(dir, RnaModelSpec.FileName);
         if (!File.Exists(description))
             throw new FileNotFoundException($"{dir}: no model description ({RnaModelSpec.FileName} or {DnaModelSpec.FileName}); is it a directory written by a train command?", description);
-        JsonElement root;
-        try { root = JsonDocument.Parse(File.ReadAllText(description)).RootElement; }
+        JsonDocument document;
+        try { document = JsonDocument.Parse(File.ReadAllText(description)); }
         catch (JsonException e) { throw new InvalidDataException($"{description}, line {(e.LineNumber ?? 0) + 1}: not JSON ({e.Message}).", e); }
-        if (root.TryGetProperty("Group", out _)) return LoadImage(dir, device);
-        if (root.TryGetProperty("Split", out _)) return LoadProtein(dir, device);
-        if (root.TryGetProperty("Stages", out _)) return LoadRna(dir, device);
+        using (document)
+        {
+            var root = document.RootElement;
+            if (root.ValueKind == JsonValueKind.Object)
+            {
+                if (root.TryGetProperty("Group", out _)) return LoadImage(dir, device);
+                if (root.TryGetProperty("Split", out _)) return LoadProtein(dir, device);
+                if (root.TryGetProperty("Stages", out _)) return LoadRna(dir, device);
+            }
+        }
         throw new InvalidDataException($"{description}: not a description of an RNA, protein, image or DNA model.");
     }
 
@@ -82,8 +89,12 @@ public sealed class ExportableModel : IDisposable
     {
         var (model, weights) = ImageTrainRun.LoadTrained(dir, device);
         string settings = Path.Combine(dir, ImageTrainSettings.FileName);
-        string data = File.Exists(settings) && JsonDocument.Parse(File.ReadAllText(settings)).RootElement.TryGetProperty(nameof(ImageTrainSettings.DataPath), out var d)
-            ? FileNames(d.GetString() ?? "") : "unknown";
+        string data = "unknown";
+        if (File.Exists(settings))
+        {
+            using var document = JsonDocument.Parse(File.ReadAllText(settings));
+            if (document.RootElement.TryGetProperty(nameof(ImageTrainSettings.DataPath), out var d)) data = FileNames(d.GetString() ?? "");
+        }
         return new ExportableModel
         {
             Family = ModelFamily.Image, Model = model, Kind = model.Spec.Model.ToUpperInvariant(), Weights = weights,

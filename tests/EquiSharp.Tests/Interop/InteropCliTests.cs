@@ -86,6 +86,12 @@ public sealed class InteropCliTests
         r = Run(new RnaCommand(), "rna", "predict", "--engine", "onnx", "--model", Path.Combine(dir.Path, "missing.onnx"), "--seq", "GGGAAACCC");
         Assert.Equal(1, r.Code);
         Assert.StartsWith("error: ", r.Err);
+        r = Run(new RnaCommand(), "rna", "predict", "--engine", "onnx", "--model", model, "--seq", "GGGAAACCC");   // a directory, not the .onnx file
+        Assert.Equal(1, r.Code);
+        Assert.StartsWith("error: ", r.Err);
+        r = Run(new ExportCommand(), "export", "onnx", "--model", Path.Combine(dir.Path, "pred-2"), "--out", Path.Combine(dir.Path, "x.onnx"));
+        Assert.Equal(1, r.Code);
+        Assert.Contains("no model description", r.Err);
     }
 
     [Fact]
