@@ -8,6 +8,10 @@ using EquiSharp.Interop.Onnx;
 using EquiSharp.Interop.Torch;
 using EquiSharp.Layers.Pairwise.Network;
 using EquiSharp.Tests.Cli;
+using EquiSharp.Applications.Images.Models;
+using EquiSharp.Applications.Images.Training;
+using EquiSharp.Applications.Rna.Models;
+using EquiSharp.Training;
 using TorchSharp;
 
 namespace EquiSharp.Tests.Interop;
@@ -21,10 +25,14 @@ public sealed class InteropCliTests
 {
     private static (int Code, string Out, string Err) Run(ICliCommand command, params string[] args) => InProcessCli.Run(command, args);
 
-    /// <summary>A threshold in the widest gap among the top few percent of probabilities, so both engines decode pairs and no value sits near it.</summary>
-    private static float ThresholdWithPairs(float[] p)
+    /// <summary>
+    /// A threshold in the widest gap among the top few percent of the off-diagonal probabilities (i &lt; j), so both
+    /// engines decode pairs and no value sits near it.
+    /// </summary>
+    private static float ThresholdWithPairs(float[] p, int length)
     {
-        var sorted = p.Distinct().OrderByDescending(v => v).Take(Math.Max(4, p.Length / 25)).ToArray();
+        var upper = Enumerable.Range(0, length).SelectMany(i => Enumerable.Range(i + 1, length - i - 1).Select(j => p[i * length + j]));
+        var sorted = upper.Distinct().OrderByDescending(v => v).Take(Math.Max(4, length * length / 50)).ToArray();
         int best = Enumerable.Range(1, sorted.Length - 2).MaxBy(i => sorted[i] - sorted[i + 1]);
         return (sorted[best] + sorted[best + 1]) / 2;
     }
@@ -33,10 +41,17 @@ public sealed class InteropCliTests
     public void ExportedModelPredictsTheSameStructuresAndRoundTripsThroughPyTorchWeights()
     {
         using var dir = new TempDir();
-        string train = Path.Combine(dir.Path, "train.fa"), model = Path.Combine(dir.Path, "scnn");
-        RnaFile.Write(train, SyntheticRna.Generate(12, 16, 40, seed: 41), RnaFileFormat.DotBracketFasta);
-        var r = Run(new RnaCommand(), "rna", "train", "--train", train, "--model", "scnn", "--out", model, "--size", "small", "--batch", "4", "--crop", "40", "--max-steps", "2");
-        Assert.True(r.Code == 0, r.Err);
+        // a model directory as 'rna train' leaves it (model.json naming its training file, best/), with non-trivial batch norm
+        string model = Path.Combine(dir.Path, "scnn");
+        torch.manual_seed(40);
+        using (var fresh = new RnaPairModel(RnaModelConfig.Small, symmetric: true))
+        {
+            OnnxExportTests.RandomiseNorms(fresh, 41);
+            (RnaModelSpec.From("scnn", RnaModelConfig.Small) with { Parameters = fresh.ParameterCount, Training = new() { ["train"] = "/data/rna/train.fa" } }).Save(model);
+            Checkpoint.Save(model, fresh, null, new TrainingState(), Checkpoint.BestName);
+        }
+        var r = Run(new RnaCommand(), "rna", "predict", "--model", model, "--seq", "GGGAAACCC", "--out", Path.Combine(dir.Path, "smoke"));
+        Assert.True(r.Code == 0, r.Err);   // the directory is one the RNA commands read
 
         string onnx = Path.Combine(dir.Path, "scnn.onnx");
         r = Run(new ExportCommand(), "export", "onnx", "--model", model, "--out", onnx);
@@ -56,7 +71,7 @@ public sealed class InteropCliTests
         double gap = torchProbabilities.Zip(onnxProbabilities, (a, b) => Math.Abs(a - b)).Max();
         Assert.True(gap <= 1e-4 * torchProbabilities.Max(), $"tiled TorchSharp vs ONNX Runtime: {gap:E2}");
 
-        string threshold = ThresholdWithPairs(torchProbabilities).ToString("R", CultureInfo.InvariantCulture);
+        string threshold = ThresholdWithPairs(torchProbabilities, sequence.Length).ToString("R", CultureInfo.InvariantCulture);
         string DotBracket(params string[] engine)
         {
             var p = Run(new RnaCommand(), ["rna", "predict", .. engine, "--seq", sequence, "--threshold", threshold, "--out", Path.Combine(dir.Path, "pred-" + engine.Length)]);
@@ -98,13 +113,19 @@ public sealed class InteropCliTests
     public void P4ImageModelDirectoryExportsAndMatchesInOnnxRuntime()
     {
         using var dir = new TempDir();
-        var (img, lab) = EquiSharp.Tests.Applications.Images.GeneratedMnist.Write(dir, 40, gzip: true);
-        string data = Path.Combine(dir.Path, "rm.bin"), run = Path.Combine(dir.Path, "run"), onnx = Path.Combine(dir.Path, "p4.onnx");
-        var r = Run(new MnistCommand(), "mnist", "build", "--images", img, "--labels", lab, "--out", data, "--train", "20", "--dev", "10", "--test", "10", "--seed", "3");
-        Assert.True(r.Code == 0, r.Err);
-        r = Run(new MnistCommand(), "mnist", "train", "--data", data, "--model", "p4cnn", "--epochs", "1", "--out", run, "--batch", "10", "--max-steps", "2", "--threads", "0");
-        Assert.True(r.Code == 0, r.Err);
-        r = Run(new ExportCommand(), "export", "onnx", "--model", run, "--out", onnx);
+        // a run directory as 'mnist train' leaves it: model.json, train.json naming the data, best/
+        string run = Path.Combine(dir.Path, "run"), onnx = Path.Combine(dir.Path, "p4.onnx");
+        var spec = PlanarCnnSpec.Preset("p4cnn") with { Width = 3 };
+        torch.manual_seed(42);
+        using (var fresh = spec.Build())
+        {
+            OnnxExportTests.RandomiseNorms(fresh, 43);
+            Directory.CreateDirectory(run);
+            spec.Save(run);
+            File.WriteAllText(Path.Combine(run, ImageTrainSettings.FileName), "{\"DataPath\": \"/data/mnist/rm.bin\"}");
+            Checkpoint.Save(run, fresh, null, new TrainingState(), Checkpoint.BestName);
+        }
+        var r = Run(new ExportCommand(), "export", "onnx", "--model", run, "--out", onnx);
         Assert.True(r.Code == 0, r.Err);
         Assert.Contains("kind=P4CNN", r.Out);
         Assert.Contains("training_data: rm.bin", r.Out);
