@@ -92,19 +92,15 @@ public sealed class DnaCommand : ICliCommand
         var samples = new Option<int>("--samples-per-epoch") { Description = "Training samples per epoch.", DefaultValueFactory = _ => 5000 };
         var batch = new Option<int>("--batch") { Description = "Batch size.", DefaultValueFactory = _ => 500 };
         var posWeight = new Option<double?>("--positive-weight") { Description = "Weight of positive examples in the loss (e.g. 5 for a 5:1 class imbalance, §3.4.2)." };
-        var threads = new Option<int>("--threads") { Description = "Torch CPU threads (0 keeps the default).", DefaultValueFactory = _ => 1 };
         var seed = CommonOptions.Seed();
         var device = CommonOptions.Device();
         var command = new Command("train", "Train an RC or standard model (Adam 1e-3, binary cross-entropy, epochs of 5,000 samples in batches of 500, patience 10 on mean validation auROC).")
-        { kind, filters, architecture, augment, trainFraction, outDir, resume, maxSteps, maxEpochs, patience, samples, batch, posWeight, threads, seed, device };
+        { kind, filters, architecture, augment, trainFraction, outDir, resume, maxSteps, maxEpochs, patience, samples, batch, posWeight, CommonOptions.Threads(defaultThreads: 1), seed, device };
         foreach (var o in data.All) command.Options.Add(o);
         command.SetAction(parse =>
         {
-            if (parse.GetValue(threads) > 0) torch.set_num_threads(parse.GetValue(threads));
-            string? resumeDir = parse.GetValue(resume), outPath = parse.GetValue(outDir);
-            if (resumeDir is not null && outPath is not null && Path.GetFullPath(resumeDir) != Path.GetFullPath(outPath))
-                throw new ArgumentException($"--resume {resumeDir} and --out {outPath} differ; a resumed run continues in its own directory.");
-            string dir = resumeDir ?? outPath ?? throw new ArgumentException("--out (or --resume DIR) is required.");
+            string? resumeDir = parse.GetValue(resume);
+            string dir = CommonOptions.RunDirectory(resumeDir, parse.GetValue(outDir));
             int s = parse.GetValue(seed);
             var ds = data.Load(parse, s);
             var options = new DnaTrainOptions
@@ -131,7 +127,7 @@ public sealed class DnaCommand : ICliCommand
         split.AcceptOnlyFromAmong("test", "valid", "train", "all");
         var seed = CommonOptions.Seed();
         var device = CommonOptions.Device();
-        var command = new Command("eval", "Per-task and mean auROC/auPRC of a trained model on a split (last line: auroc=<x> auprc=<x>).") { model, split, seed, device };
+        var command = new Command("eval", "Per-task and mean auROC/auPRC of a trained model on a split (last line: auroc=<x> auprc=<x>).") { model, split, seed, device, CommonOptions.Threads() };
         foreach (var o in data.All) command.Options.Add(o);
         command.SetAction(parse =>
         {
@@ -158,7 +154,7 @@ public sealed class DnaCommand : ICliCommand
         var model = new Option<string>("--model") { Description = "A model directory from `dna train`.", Required = true };
         var fasta = new Option<string>("--fasta") { Description = "Sequences of the model's length.", Required = true };
         var device = CommonOptions.Device();
-        var command = new Command("check-rc", "Max |p(x) - p(rc(x))| over the sequences of a FASTA file (0 up to rounding for an RC model; last line max_rc_dev=<x>).") { model, fasta, device };
+        var command = new Command("check-rc", "Max |p(x) - p(rc(x))| over the sequences of a FASTA file (0 up to rounding for an RC model; last line max_rc_dev=<x>).") { model, fasta, device, CommonOptions.Threads() };
         command.SetAction(parse =>
         {
             var dev = CommonOptions.ParseDevice(parse.GetValue(device)!);
@@ -246,7 +242,7 @@ public sealed class DnaCommand : ICliCommand
         var seed = CommonOptions.Seed();
         var device = CommonOptions.Device();
         var command = new Command("filters", "Contribution scores of the convolution filters (§3.5: gradient × activation, positives minus negatives, test split) and sequence logos of the top filters.")
-        { model, outDir, motifs, top, seed, device };
+        { model, outDir, motifs, top, seed, device, CommonOptions.Threads() };
         foreach (var o in data.All) command.Options.Add(o);
         command.SetAction(parse =>
         {

@@ -52,16 +52,12 @@ public sealed class MnistCommand : ICliCommand
         var resume = new Option<string?>("--resume") { Description = "Continue the run in this directory (its stored settings are reused)." };
         var seed = CommonOptions.Seed();
         var device = CommonOptions.Device();
-        var threads = ThreadsOption();
         var command = new Command("train", "Train Z2CNN, P4CNN or P4MCNN on rotated MNIST (progress bar, atomic checkpoints, curves, test report).")
-            { data, model, epochs, outDir, optimizer, lr, momentum, batch, dropout, noBatchNorm, maxSteps, resume, seed, device, threads };
+            { data, model, epochs, outDir, optimizer, lr, momentum, batch, dropout, noBatchNorm, maxSteps, resume, seed, device, CommonOptions.Threads(defaultThreads: 1) };
         command.SetAction(parse =>
         {
-            SetThreads(parse.GetValue(threads));
-            string? resumeDir = parse.GetValue(resume), outPath = parse.GetValue(outDir);
-            if (resumeDir is not null && outPath is not null && Path.GetFullPath(resumeDir) != Path.GetFullPath(outPath))
-                throw new ArgumentException($"--resume {resumeDir} and --out {outPath} differ; a resumed run continues in its own directory.");
-            string dir = resumeDir ?? outPath ?? throw new ArgumentException("--out (or --resume DIR) is required.");
+            string? resumeDir = parse.GetValue(resume);
+            string dir = CommonOptions.RunDirectory(resumeDir, parse.GetValue(outDir));
             string dataPath = parse.GetValue(data) ?? (resumeDir is not null ? "" : throw new ArgumentException("--data is required."));
             int n = parse.GetValue(epochs);
             if (n <= 0) throw new ArgumentException($"--epochs {n}: expected a positive number.");
@@ -81,18 +77,6 @@ public sealed class MnistCommand : ICliCommand
         return command;
     }
 
-    /// <summary>
-    /// --threads: torch CPU threads. One is the default: on 2 shared cores a 30-step Z2CNN run took 3.2 s of CPU with one
-    /// thread and 14.7 s with two (these convolutions are too small to split; the second thread mostly spins).
-    /// </summary>
-    private static Option<int> ThreadsOption() => new("--threads") { Description = "Torch CPU threads (0 keeps torch's default).", DefaultValueFactory = _ => 1 };
-
-    private static void SetThreads(int n)
-    {
-        if (n < 0) throw new ArgumentException($"--threads {n}: expected 0 (torch's default) or a positive number.");
-        if (n > 0) TorchSharp.torch.set_num_threads(n);
-    }
-
     private static Command Eval()
     {
         var modelDir = new Option<string>("--model") { Description = "Run directory written by 'mnist train'.", Required = true };
@@ -100,12 +84,10 @@ public sealed class MnistCommand : ICliCommand
         var split = new Option<string>("--split") { Description = "rotated (the rotated test images) or upright (the same images unrotated).", DefaultValueFactory = _ => "rotated" };
         var rotate90 = new Option<bool>("--rotate90") { Description = "Also report the largest |logit change| when each image is rotated by 90°, 180°, 270° (and mirrored, for p4m)." };
         var device = CommonOptions.Device();
-        var threads = ThreadsOption();
         var command = new Command("eval", "Test accuracy and confusion matrix of a trained model (best dev weights); last line accuracy=<fraction>.")
-            { modelDir, data, split, rotate90, device, threads };
+            { modelDir, data, split, rotate90, device, CommonOptions.Threads(defaultThreads: 1) };
         command.SetAction(parse =>
         {
-            SetThreads(parse.GetValue(threads));
             string which = parse.GetValue(split)!.Trim().ToLowerInvariant() switch
             {
                 "rotated" => RotatedMnist.Test, "upright" => RotatedMnist.TestUpright,

@@ -46,7 +46,7 @@ public sealed class RecCommand : ICliCommand
         var checkpoints = new CheckpointOptions();
         var command = new Command("train", "Train CosRec or SCosRec with negative sampling, validation-MAP selection, reduce-on-plateau and checkpoints "
                 + "(atomic; at every epoch end, every --checkpoint-every steps and every --checkpoint-minutes). " + RunOptions.Describe<RecommendationTrainRunOptions>())
-            { data, format, model, outDir, resume, minUser, minItem, trainFraction, validFraction, markov, targets, dim, negatives, lr, l2, batch, patience, epochs, maxSteps, seed, device };
+            { data, format, model, outDir, resume, minUser, minItem, trainFraction, validFraction, markov, targets, dim, negatives, lr, l2, batch, patience, epochs, maxSteps, seed, device, CommonOptions.Threads() };
         checkpoints.AddTo(command);
         command.SetAction(parse =>
         {
@@ -82,7 +82,7 @@ public sealed class RecCommand : ICliCommand
         var modelDir = new Option<string>("--model") { Description = "Model directory written by 'rec train'.", Required = true };
         var data = new Option<string?>("--data") { Description = "Interactions to split and evaluate (default: the file the model was trained on); read with the recorded format, filters and split." };
         var device = CommonOptions.Device();
-        var command = new Command("eval", "Ranking metrics on the test period (the last interactions of every user): MAP, precision and recall at 1, 5, 10.") { modelDir, data, device };
+        var command = new Command("eval", "Ranking metrics on the test period (the last interactions of every user): MAP, precision and recall at 1, 5, 10.") { modelDir, data, device, CommonOptions.Threads() };
         command.SetAction(parse =>
         {
             var dev = CommonOptions.ParseDevice(parse.GetValue(device)!);
@@ -105,7 +105,7 @@ public sealed class RecCommand : ICliCommand
         var k = new Option<int>("--k") { Description = "Number of items.", DefaultValueFactory = _ => 10 };
         var data = new Option<string?>("--data") { Description = "Interactions (default: the file the model was trained on)." };
         var device = CommonOptions.Device();
-        var command = new Command("recommend", "The top-k items a user has not interacted with, after the user's last L interactions, with their scores.") { modelDir, user, k, data, device };
+        var command = new Command("recommend", "The top-k items a user has not interacted with, after the user's last L interactions, with their scores.") { modelDir, user, k, data, device, CommonOptions.Threads() };
         command.SetAction(parse =>
         {
             var dev = CommonOptions.ParseDevice(parse.GetValue(device)!);

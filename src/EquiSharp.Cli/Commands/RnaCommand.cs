@@ -77,7 +77,7 @@ public sealed class RnaCommand : ICliCommand
         var decoder = new DecoderOptions();
         var command = new Command("train", "Train an RNA pair model (SCNN or CNN) with random crops, dev-set selection and checkpoints "
                 + "(atomic; at every epoch end, every --checkpoint-every steps and every --checkpoint-minutes). " + RunOptions.Describe<RnaTrainRunOptions>())
-            { train, valid, model, outDir, size, activation, epochs, crop, batch, lr, l2, posWeight, patience, select, clipGrad, maxSteps, resume, devFraction, devSplit, devMax, validMax, tile, maps, seed, device };
+            { train, valid, model, outDir, size, activation, epochs, crop, batch, lr, l2, posWeight, patience, select, clipGrad, maxSteps, resume, devFraction, devSplit, devMax, validMax, tile, maps, seed, device, CommonOptions.Threads() };
         decoder.AddTo(command);
         checkpoints.AddTo(command);
         command.SetAction(parse =>
@@ -122,7 +122,7 @@ public sealed class RnaCommand : ICliCommand
         var device = CommonOptions.Device();
         var decoder = new DecoderOptions();
         var command = new Command("eval", "Score a trained model: per-sequence and mean PPV, sensitivity, accuracy, F1 (full length, one sequence at a time).")
-            { modelDir, data, maxLength, limit, tile, device };
+            { modelDir, data, maxLength, limit, tile, device, CommonOptions.Threads() };
         decoder.AddTo(command);
         command.SetAction(parse =>
         {
@@ -161,7 +161,7 @@ public sealed class RnaCommand : ICliCommand
         var device = CommonOptions.Device();
         var decoder = new DecoderOptions();
         var command = new Command("predict", "Predict secondary structures: dot-bracket on stdout, a CT file and a heatmap PNG per sequence.")
-            { modelDir, engine, seq, fasta, outDir, tile, device };
+            { modelDir, engine, seq, fasta, outDir, tile, device, CommonOptions.Threads() };
         decoder.AddTo(command);
         command.SetAction(parse =>
         {

@@ -15,15 +15,13 @@ public sealed class SetsCommand : ICliCommand
         var hidden = new Option<int>("--hidden") { Description = "Hidden channels of the equivariant model.", DefaultValueFactory = _ => defaults.Hidden };
         var mlpHidden = new Option<int>("--mlp-hidden") { Description = "Hidden width of the similar-size MLP.", DefaultValueFactory = _ => defaults.MlpHidden };
         var wide = new Option<int>("--wide-mlp-hidden") { Description = "Hidden width of the wide MLP (0 skips it).", DefaultValueFactory = _ => defaults.WideMlpHidden };
-        var threads = new Option<int>("--threads") { Description = "Torch CPU threads (0 keeps the default; one thread is fastest for these small tensors).", DefaultValueFactory = _ => 1 };
         var seed = CommonOptions.Seed();
         var demo = new Command("demo", "Train the equivariant set model and MLP baselines on y_i = x_i*sum_j x_j - x_i^2; print relative errors on N=5 and N=10.")
         {
-            steps, train, test, hidden, mlpHidden, wide, threads, seed,
+            steps, train, test, hidden, mlpHidden, wide, CommonOptions.Threads(defaultThreads: 1), seed,
         };
         demo.SetAction(parse =>
         {
-            if (parse.GetValue(threads) > 0) TorchSharp.torch.set_num_threads(parse.GetValue(threads));
             var options = defaults with
             {
                 Steps = parse.GetValue(steps), TrainSamples = parse.GetValue(train), TestSamples = parse.GetValue(test),
