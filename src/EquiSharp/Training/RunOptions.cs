@@ -48,26 +48,21 @@ public static class RunOptions
             .Select(p => (Property: p, Option: p.GetCustomAttribute<RunOptionAttribute>()!))
             .Where(f => f.Option is not null).ToList();
 
-    /// <summary>Writes <paramref name="options"/> to <c>run.json</c> in <paramref name="dir"/> (atomically).</summary>
-    public static void Save<T>(string dir, T options) =>
-        Checkpoint.WriteTextAtomic(Path.Combine(dir, FileName), JsonSerializer.Serialize(options, Json));
+    /// <summary>
+    /// Format of run.json this build writes: 2 carries <see cref="VersionedJsonFile{T}.VersionProperty"/>; format 1
+    /// (run directories from before it) has the same fields and loads as it is.
+    /// </summary>
+    public const int CurrentFormat = 2;
+
+    /// <summary>run.json of the options record <typeparamref name="T"/>.</summary>
+    public static VersionedJsonFile<T> File<T>() where T : class => new(FileName, CurrentFormat, "run options", Json);
+
+    /// <summary>Writes <paramref name="options"/> to <c>run.json</c> in <paramref name="dir"/> (atomically, with its format version).</summary>
+    public static void Save<T>(string dir, T options) where T : class => File<T>().Save(dir, options);
 
     /// <summary>The options recorded in <paramref name="dir"/>, or null if it has no <c>run.json</c>.</summary>
-    /// <exception cref="UnreadableCheckpointException">run.json is truncated or not a run record.</exception>
-    public static T? Load<T>(string dir) where T : class
-    {
-        string path = Path.Combine(dir, FileName);
-        if (!File.Exists(path)) return null;
-        try
-        {
-            return JsonSerializer.Deserialize<T>(File.ReadAllText(path), Json)
-                ?? throw new UnreadableCheckpointException(path, CheckpointProblem.NotACheckpoint, "null instead of run options");
-        }
-        catch (JsonException e)
-        {
-            throw new UnreadableCheckpointException(path, CheckpointManifest.JsonProblem(path), $"run options unreadable at line {e.LineNumber + 1}: {e.Message}", e);
-        }
-    }
+    /// <exception cref="UnreadableCheckpointException">run.json is truncated, not a run record, or from a newer format.</exception>
+    public static T? Load<T>(string dir) where T : class => File<T>().TryLoad(dir);
 
     /// <summary>
     /// The options of a resumed run: <paramref name="given"/> (the command line) with every recorded option that was

@@ -25,7 +25,15 @@ public sealed record EvalResult(double Score, Dictionary<string, double> Metrics
 public sealed record TrainerOptions
 {
     public int Epochs { get; init; } = 10;
-    /// <summary>Stop after this many optimizer steps in total (smoke runs); null = no limit.</summary>
+    /// <summary>
+    /// The step cap (the one mechanism; <c>--max-steps</c> of every training command): the run takes at most this many
+    /// optimizer steps in total, counted over every session of the run. When the last allowed step falls inside an
+    /// epoch, that epoch ends there: it is evaluated, recorded, selected and checkpointed like any epoch (a shorter one),
+    /// so a capped run always ends with a dev evaluation, best weights and curves. A resumed run with a larger cap
+    /// starts the next epoch (the cut one stays cut), so a cap followed by a larger one trains exactly as one run with
+    /// the larger cap only when the first cap falls on an epoch boundary; an exact pause is SIGINT or a killed run
+    /// resumed from its <see cref="Checkpoints"/>. Null = no cap.
+    /// </summary>
     public long? MaxSteps { get; init; }
     public int Seed { get; init; } = 1;
     /// <summary>Stop after this many epochs without a better dev score; null = never.</summary>
@@ -49,8 +57,12 @@ public sealed record TrainerOptions
     public Action<EpochRecord>? OnEpochEnd { get; init; }
 }
 
-/// <summary>How a run ended.</summary>
-public sealed record TrainingResult(TrainingState State, bool Interrupted, bool ReachedMaxSteps, bool EarlyStopped);
+/// <summary>How a run ended (<paramref name="ReachedMaxSteps"/>: the step cap ended it before its epochs ran out).</summary>
+public sealed record TrainingResult(TrainingState State, bool Interrupted, bool ReachedMaxSteps, bool EarlyStopped)
+{
+    /// <summary>The run ended by its epochs, early stopping or the step cap (not by an interrupt): its final report is due.</summary>
+    public bool Completed => !Interrupted && (State.Finished || ReachedMaxSteps || EarlyStopped);
+}
 
 /// <summary>
 /// The one training loop of EquiSharp: seeded data order, dispose scopes per step, evaluation hooks, early stopping,
@@ -87,7 +99,11 @@ public static class Trainer
         using var registration = options.HandleInterrupt ? PosixSignalRegistration.Create(PosixSignal.SIGINT, ctx => { ctx.Cancel = true; stop.Requested = true; }) : null;
         var stepsPerEpoch = task.EpochBatches(0, new Random(EpochSeed(options.Seed, 0))).Count;
         long total = stepsPerEpoch * (long)options.Epochs;
-        if (options.MaxSteps is long cap) total = Math.Min(total, cap);
+        if (options.MaxSteps is long cap)
+        {
+            if (cap <= 0) throw new ArgumentException($"--max-steps {cap}: expected a positive number.");
+            total = Math.Min(total, cap);
+        }
         progress.Start(options.Title, total, state.Step);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         double secondsBefore = state.TrainSeconds;
@@ -105,15 +121,11 @@ public static class Trainer
 
         for (int epoch = state.Epoch; epoch < options.Epochs; epoch++)
         {
+            if (CapReached(options, state) && state.StepInEpoch == 0) return new TrainingResult(state, false, true, false);
             var batches = task.EpochBatches(epoch, new Random(EpochSeed(options.Seed, epoch)));
             for (int i = state.StepInEpoch; i < batches.Count; i++)
             {
-                if (options.MaxSteps is long max && state.Step >= max)
-                {
-                    state = Snapshot(state with { Epoch = epoch, StepInEpoch = i });
-                    Save(state);
-                    return new TrainingResult(state, false, true, false);
-                }
+                if (CapReached(options, state)) break; // the cap cuts this epoch here; it is evaluated below like any epoch
                 double lossValue;
                 using (var scope = NewDisposeScope())
                 {
@@ -189,9 +201,12 @@ public static class Trainer
             options.OnEpochEnd?.Invoke(record);
             if (early) return new TrainingResult(state, false, false, true);
             if (stop.Requested) return new TrainingResult(state, true, false, false);
+            if (CapReached(options, state) && !state.Finished) return new TrainingResult(state, false, true, false);
         }
         return new TrainingResult(state, false, false, false);
     }
+
+    private static bool CapReached(TrainerOptions options, TrainingState state) => options.MaxSteps is long max && state.Step >= max;
 
     private static string FormatEpoch(EpochRecord r, bool improved) =>
         FormattableString.Invariant($"epoch {r.Epoch}: train_loss={r.TrainLoss:0.0000} ") +

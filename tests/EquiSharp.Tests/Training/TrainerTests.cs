@@ -48,6 +48,10 @@ public class TrainerTests
 
     private static float[][] Parameters(nn.Module m) => m.parameters().Select(p => p.detach().contiguous().data<float>().ToArray()).ToArray();
 
+    /// <summary>
+    /// A run stopped by the step cap on an epoch boundary (5 steps per epoch here) and resumed with a larger cap trains
+    /// bit-identically to one run with the larger cap: model, optimizer and RNG all come from the checkpoint.
+    /// </summary>
     [Fact]
     public void ResumedRunGivesBitIdenticalParameters()
     {
@@ -58,9 +62,9 @@ public class TrainerTests
         Trainer.Fit(new DropoutTask(taskA), optA, options with { MaxSteps = 12 }, new PlainLineProgress(TextWriter.Null));
 
         var (b, taskB, optB) = Setup(7);
-        var first = Trainer.Fit(new DropoutTask(taskB), optB, options with { MaxSteps = 6, OutDir = dir.Path }, new PlainLineProgress(TextWriter.Null));
+        var first = Trainer.Fit(new DropoutTask(taskB), optB, options with { MaxSteps = 5, OutDir = dir.Path }, new PlainLineProgress(TextWriter.Null));
         Assert.True(first.ReachedMaxSteps);
-        Assert.Equal(6, first.State.Step);
+        Assert.Equal(5, first.State.Step);
 
         var (c, taskC, optC) = Setup(99); // different init and RNG: everything must come from the checkpoint
         var second = Trainer.Fit(new DropoutTask(taskC), optC, options with { MaxSteps = 12, OutDir = dir.Path, Resume = true }, new PlainLineProgress(TextWriter.Null));
@@ -70,6 +74,39 @@ public class TrainerTests
         Assert.Equal(pa.Length, pc.Length);
         for (int k = 0; k < pa.Length; k++) Assert.Equal(pa[k], pc[k]); // bit-identical
         Assert.NotEqual(Parameters(b)[0], pc[0]);                       // and the resume really trained further
+    }
+
+    /// <summary>
+    /// The step cap counts steps over every session of a run and ends the epoch it falls in with an evaluation (a
+    /// shorter epoch with best weights); a larger cap on resume starts the next epoch and stops exactly at the new cap.
+    /// </summary>
+    [Fact]
+    public void TheStepCapEndsTheEpochItFallsInAndCountsStepsAcrossResumes()
+    {
+        using var dir = new TempDir();
+        var options = new TrainerOptions { Epochs = 10, Seed = 5, Patience = null, HandleInterrupt = false, OutDir = dir.Path };
+        var (_, task, opt) = Setup(7); // 5 steps per epoch
+        var first = Trainer.Fit(task, opt, options with { MaxSteps = 7 }, new PlainLineProgress(TextWriter.Null));
+        Assert.True(first.ReachedMaxSteps);
+        Assert.False(first.State.Finished);
+        Assert.Equal(new long[] { 5, 7 }, first.State.History.Select(h => h.Step)); // epoch 2 cut after 2 of its 5 steps, and evaluated
+        Assert.True(Directory.Exists(Path.Combine(dir.Path, Checkpoint.BestName)));
+
+        var (_, task2, opt2) = Setup(7);
+        var again = Trainer.Fit(task2, opt2, options with { MaxSteps = 7, Resume = true }, new PlainLineProgress(TextWriter.Null));
+        Assert.True(again.ReachedMaxSteps);
+        Assert.Equal(7, again.State.Step);                // the cap is used up: nothing more runs, nothing is evaluated again
+        Assert.Equal(2, again.State.History.Count);
+
+        var (_, task3, opt3) = Setup(7);
+        var more = Trainer.Fit(task3, opt3, options with { MaxSteps = 13, Resume = true }, new PlainLineProgress(TextWriter.Null));
+        Assert.Equal(new long[] { 5, 7, 12, 13 }, more.State.History.Select(h => h.Step)); // epoch 3 in full, epoch 4 cut at the cap
+
+        var (_, task4, opt4) = Setup(7);
+        var done = Trainer.Fit(task4, opt4, options with { Epochs = 5, MaxSteps = 100, Resume = true }, new PlainLineProgress(TextWriter.Null));
+        Assert.True(done.State.Finished);                 // the epochs ran out first: not a cap stop
+        Assert.False(done.ReachedMaxSteps);
+        Assert.Equal(18, done.State.Step);               // epoch 5 in full
     }
 
     /// <summary>

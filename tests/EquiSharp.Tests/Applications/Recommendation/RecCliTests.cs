@@ -120,11 +120,11 @@ public sealed class RecCliTests
             (TrainArgs(data, Path.Combine(dir.Path, "e"), "--negatives", "0"), "--negatives 0: expected a positive number"),
             (TrainArgs(data, Path.Combine(dir.Path, "f"), "--max-steps", "0"), "--max-steps 0"),
             (new[] { "rec", "train", "--data", data }, "--out (or --resume DIR) is required"),
-            (new[] { "rec", "train", "--resume", Path.Combine(dir.Path, "nothing") }, "not a recommendation run directory"),
+            (new[] { "rec", "train", "--resume", Path.Combine(dir.Path, "nothing") }, "nothing: not a run directory"),
             (TrainArgs(dir.Write("bad.data", "1\t2\t3\t4\n1\t2\tfive\t5\n"), Path.Combine(dir.Path, "g")), "bad.data, line 2"),
             (TrainArgs(dir.Write("wrong.data", "1::2::3::4\n"), Path.Combine(dir.Path, "h")), "expected 4 tab-separated fields"),
-            (new[] { "rec", "eval", "--model", dir.Path }, "not a recommendation model directory"),
-            (new[] { "rec", "eval", "--model", Path.Combine(dir.Path, "none") }, "no such model directory"),
+            (new[] { "rec", "eval", "--model", dir.Path }, "not a run directory of 'equisharp rec train' (no run.json)"),
+            (new[] { "rec", "eval", "--model", Path.Combine(dir.Path, "none") }, "none: not a run directory (there is no such directory)"),
         };
         foreach (var (args, message) in cases)
         {

@@ -56,7 +56,7 @@ public sealed class RnaRunDirectoryTests
         r = Run("rna", "train", "--resume", run, "--max-steps", "6", "--lr", "0.001", "--checkpoint-every", "1");
         Assert.True(r.Code == 0, r.Err + r.Out);
         Assert.Contains("resumed from", r.Out);
-        Assert.True(r.Out.Contains("finished: 5 steps"), r.Out); // 3 steps per epoch: epoch 1 was cut at 2, epoch 2 runs 3
+        Assert.True(r.Out.Contains("finished: 6 steps"), r.Out); // 3 steps per epoch: epoch 1 was cut at 2, epoch 2 runs 3, epoch 3 is cut at the cap after 1
         Assert.Single(r.Out.Split('\n'), l => l.StartsWith("warning: --lr changes from 0.002 to 0.001"));
         Assert.Contains("crop 32, batch 4", r.Out); // recorded, not the defaults (128, 10)
         var recorded = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, RunOptions.FileName))).RootElement;
@@ -67,7 +67,30 @@ public sealed class RnaRunDirectoryTests
         r = Run("rna", "train", "--resume", run, "--max-steps", "9", "--tile", "64", "--model", "scnn", "--train", train);
         Assert.True(r.Code == 0, r.Err + r.Out);
         Assert.DoesNotContain("warning:", r.Out);
-        Assert.True(r.Out.Contains("finished: 8 steps"), r.Out); // --max-steps caps epoch e at N − e·S steps (StepCappedTask): 3 + 2 + 3
+        Assert.True(r.Out.Contains("finished: 9 steps"), r.Out); // --max-steps counts steps taken over the run (TrainerOptions.MaxSteps): 2 + 3 + 1 + 3
+    }
+
+    /// <summary>
+    /// A run directory written before records carried format versions (run.json and dev-split.json with the same
+    /// fields and no FormatVersion, as the earlier code wrote them) resumes, and is rewritten in the current format.
+    /// </summary>
+    [Fact]
+    public void ARunDirectoryFromBeforeFormatVersionsResumes()
+    {
+        using var dir = new TempDir();
+        var (_, run) = TwoStepRun(dir);
+        foreach (var file in new[] { RunOptions.FileName, DevSplit.FileName })
+        {
+            string path = Path.Combine(run, file);
+            var fields = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path))!.AsObject();
+            Assert.True(fields.Remove(VersionedJsonFile<DevSplit>.VersionProperty), $"{file} has no format version");
+            File.WriteAllText(path, fields.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        }
+        var r = Run("rna", "train", "--resume", run, "--max-steps", "3");
+        Assert.True(r.Code == 0, r.Err + r.Out);
+        Assert.Contains("resumed from", r.Out);
+        Assert.True(r.Out.Contains("finished: 3 steps, 2 epochs"), r.Out);
+        Assert.Contains($"\"FormatVersion\": {RunOptions.CurrentFormat}", File.ReadAllText(Path.Combine(run, RunOptions.FileName)));
     }
 
     [Fact]

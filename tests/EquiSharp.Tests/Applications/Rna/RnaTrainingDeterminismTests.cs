@@ -28,11 +28,11 @@ public sealed class RnaTrainingDeterminismTests
     public void DevSplitDependsOnlyOnSeedAndRecords()
     {
         var records = SyntheticRna.Generate(40, 16, 20, seed: 1);
-        var a = RnaDevSplit.Create(records, 7, 0.1);
-        var b = RnaDevSplit.Create(records, 7, 0.1);
+        var a = DevSplit.Create(records.Select(r => r.Name).ToList(), 7, 0.1);
+        var b = DevSplit.Create(records.Select(r => r.Name).ToList(), 7, 0.1);
         Assert.Equal(a.DevIndices, b.DevIndices);
         Assert.Equal(4, a.DevIndices.Length);
-        Assert.NotEqual(a.DevIndices, RnaDevSplit.Create(records, 8, 0.1).DevIndices);
+        Assert.NotEqual(a.DevIndices, DevSplit.Create(records.Select(r => r.Name).ToList(), 8, 0.1).DevIndices);
         var (train, dev) = a.Apply(records);
         Assert.Equal(36, train.Count);
         Assert.Empty(train.Intersect(dev));

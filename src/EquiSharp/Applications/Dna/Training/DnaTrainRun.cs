@@ -53,40 +53,23 @@ public static class DnaTrainRun
     public static DnaTestReport? Run(DnaTrainOptions o, ITrainingProgress progress)
     {
         var data = o.Data;
-        Directory.CreateDirectory(o.OutDir);
-        DnaModelSpec spec;
-        bool hasCheckpoint = Checkpoint.Locate(o.OutDir) is not null;
-        if (o.Resume) spec = DnaModelSpec.Load(o.OutDir);
-        else
-        {
-            if (hasCheckpoint) throw new IOException($"{o.OutDir} already holds a training run; use --resume to continue it or choose another --out.");
-            spec = o.Architecture switch
-            {
-                "simulated" => DnaModelSpec.Simulated(o.Kind, o.Filters, data.TaskNames, data.SequenceLength),
-                "chipseq" => data.TaskNames.Length == 1 ? DnaModelSpec.ChipSeq(o.Kind, o.Filters, data.TaskNames[0], data.SequenceLength)
-                    : throw new ArgumentException($"the ChIP-seq architecture has one output; the labels have {data.TaskNames.Length} tasks."),
-                _ => throw new ArgumentException($"unknown architecture '{o.Architecture}' (expected simulated or chipseq)."),
-            } with { TrainedWithAugmentation = o.Augment, TrainFraction = o.TrainFraction };
-        }
+        var run = RunDirectory.Open(o.OutDir, o.Resume);
+        var spec = o.Resume ? DnaModelSpec.Load(o.OutDir) : NewSpec(o);
         if (!spec.TaskNames.SequenceEqual(data.TaskNames) || spec.SequenceLength != data.SequenceLength)
             throw new ArgumentException($"{o.OutDir}: the stored model takes tasks [{string.Join(", ", spec.TaskNames)}] at length {spec.SequenceLength}; the data has [{string.Join(", ", data.TaskNames)}] at length {data.SequenceLength}.");
 
         manual_seed(o.Seed);
         using var model = new DnaConvNet(spec, o.Device);
+        Directory.CreateDirectory(o.OutDir);
         if (!o.Resume) spec.Save(o.OutDir);
         var task = new DnaTrainingTask(model, data, o.Device, o.Seed, spec.TrainedWithAugmentation, o.SamplesPerEpoch, o.BatchSize, o.PositiveWeight, spec.TrainFraction);
         progress.Message($"{model}; train {task.TrainIndices.Length}{(spec.TrainFraction < 1 ? string.Create(CultureInfo.InvariantCulture, $" ({spec.TrainFraction:0.###} of {data.Indices(DnaDataSet.Train).Length})") : "")}, valid {data.Indices(DnaDataSet.Valid).Length}, test {data.Indices(DnaDataSet.Test).Length}" +
                          (spec.TrainedWithAugmentation ? "; reverse-complement augmentation" : ""));
-        var optimizer = Optimizers.Adam(model.parameters(), o.LearningRate);
-        var fit = Trainer.Fit(task, optimizer, new TrainerOptions
+        var fit = run.Train(task, Optimizers.Adam(model.parameters(), o.LearningRate), new TrainerOptions
         {
-            Epochs = o.MaxEpochs, MaxSteps = o.MaxSteps, Seed = o.Seed, Patience = o.Patience, OutDir = o.OutDir,
-            Resume = o.Resume && hasCheckpoint, Title = $"dna {spec.Kind}-{spec.Filters}",
-        }, progress);
-        var history = fit.State.History;
-        if (history.Count > 0)
-            Plots.TrainingCurves(Path.Combine(o.OutDir, "curves.png"), history, $"{spec.Kind} model, {spec.Filters} filters: train loss and validation auROC/auPRC");
-        if (fit.Interrupted || history.Count == 0) return null;
+            Epochs = o.MaxEpochs, MaxSteps = o.MaxSteps, Seed = o.Seed, Patience = o.Patience, Title = $"dna {spec.Kind}-{spec.Filters}",
+        }, progress, $"{spec.Kind} model, {spec.Filters} filters: train loss and validation auROC/auPRC");
+        if (fit.Interrupted || fit.State.History.Count == 0) return null;
 
         var (best, _) = DnaModelStore.Load(o.OutDir, o.Device);
         using (best)
@@ -98,13 +81,22 @@ public static class DnaTrainRun
             var report = new DnaTestReport(spec.Kind, spec.Filters, spec.TrainedWithAugmentation, o.Seed, model.FreeParameterCount, fit.State.BestEpoch, fit.State.Step,
                 fit.State.TrainSeconds, scores.MeanAuRoc, scores.MeanAuPrc, scores.AsMetrics(), DnaEvaluation.MaxReverseComplementGap(best, codes, o.Device))
                 { TrainFraction = spec.TrainFraction };
-            Checkpoint.WriteTextAtomic(Path.Combine(o.OutDir, MetricsFile), JsonSerializer.Serialize(report, Json));
+            run.WriteReport(MetricsFile, JsonSerializer.Serialize(report, Json));
             foreach (var line in scores.Table()) progress.Message(line);
             progress.Message(string.Create(CultureInfo.InvariantCulture,
                 $"best epoch {fit.State.BestEpoch}, {fit.State.Step} steps, {fit.State.TrainSeconds:0.0} s; test max |p(x) - p(rc(x))| = {report.MaxRcGap:0.###e+00}"));
             return report;
         }
     }
+
+    /// <summary>The architecture of a new run (§3.4.1 simulated or §3.4.2 ChIP-seq) for the data's tasks and length.</summary>
+    private static DnaModelSpec NewSpec(DnaTrainOptions o) => o.Architecture switch
+    {
+        "simulated" => DnaModelSpec.Simulated(o.Kind, o.Filters, o.Data.TaskNames, o.Data.SequenceLength),
+        "chipseq" => o.Data.TaskNames.Length == 1 ? DnaModelSpec.ChipSeq(o.Kind, o.Filters, o.Data.TaskNames[0], o.Data.SequenceLength)
+            : throw new ArgumentException($"the ChIP-seq architecture has one output; the labels have {o.Data.TaskNames.Length} tasks."),
+        _ => throw new ArgumentException($"unknown architecture '{o.Architecture}' (expected simulated or chipseq)."),
+    } with { TrainedWithAugmentation = o.Augment, TrainFraction = o.TrainFraction };
 
     /// <summary>The test report of a finished run directory.</summary>
     public static DnaTestReport ReadReport(string dir)

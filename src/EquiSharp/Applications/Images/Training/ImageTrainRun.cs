@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text;
-using System.Text.Json;
 using EquiSharp.Applications.Images.Formats;
 using EquiSharp.Applications.Images.Models;
 using EquiSharp.Layers.Group;
@@ -23,6 +22,9 @@ public sealed record ImageTrainSettings
 
     public double EffectiveLearningRate => LearningRate ?? (Optimizer == "adam" ? 0.001 : 0.01);
     public const string FileName = "train.json";
+
+    /// <summary>train.json (format 2: with its version; format 1, from before run directories, has the same fields).</summary>
+    public static VersionedJsonFile<ImageTrainSettings> File { get; } = new(FileName, 2, "training settings", new() { WriteIndented = true });
 }
 
 /// <summary>Shuffled minibatches of the training split, cross-entropy loss, dev accuracy for model selection.</summary>
@@ -80,57 +82,39 @@ public static class ImageTrainRun
     public static TrainingResult Run(string model, ImageTrainSettings settings, string outDir, int epochs, long? maxSteps, bool resume,
         double dropout, bool batchNorm, Device device, ITrainingProgress progress)
     {
-        PlanarCnnSpec spec;
-        if (resume)
-        {
-            spec = PlanarCnnSpec.Load(outDir);
-            settings = ReadSettings(outDir);
-        }
-        else
-        {
-            if (File.Exists(Path.Combine(outDir, PlanarCnnSpec.FileName)) && Checkpoint.Locate(outDir) is not null)
-                throw new IOException($"{outDir} already holds a trained model; use --resume to continue it or choose another --out.");
-            if (settings.Optimizer is not ("sgd" or "adam")) throw new ArgumentException($"--optimizer {settings.Optimizer}: expected sgd or adam.");
-            spec = PlanarCnnSpec.Preset(model, dropout, batchNorm);
-        }
+        var run = RunDirectory.Open(outDir, resume);
+        if (resume) settings = run.Read(ImageTrainSettings.File, "equisharp mnist train");
+        else if (settings.Optimizer is not ("sgd" or "adam")) throw new ArgumentException($"--optimizer {settings.Optimizer}: expected sgd or adam.");
+        var spec = resume ? PlanarCnnSpec.Load(outDir) : PlanarCnnSpec.Preset(model, dropout, batchNorm);
         var data = RotatedMnist.Load(settings.DataPath);
-        Directory.CreateDirectory(outDir);
         if (!resume)
         {
+            Directory.CreateDirectory(outDir);
             spec.Save(outDir);
-            Checkpoint.WriteTextAtomic(Path.Combine(outDir, ImageTrainSettings.FileName), JsonSerializer.Serialize(settings, new JsonSerializerOptions { WriteIndented = true }));
+            run.Write(ImageTrainSettings.File, settings);
         }
 
         manual_seed(settings.Seed);
         using var net = spec.Build(device);
         progress.Message(Describe(net, data, settings));
-        using var inner = new ImageTrainingTask(net, data.Split(RotatedMnist.Train), data.Split(RotatedMnist.Dev), settings.BatchSize, device);
-        var task = new StepCappedTask<long[]>(inner, maxSteps);
+        using var task = new ImageTrainingTask(net, data.Split(RotatedMnist.Train), data.Split(RotatedMnist.Dev), settings.BatchSize, device);
         var optimizer = settings.Optimizer == "adam"
             ? Optimizers.Adam(net.parameters(), settings.EffectiveLearningRate)
             : Optimizers.Sgd(net.parameters(), settings.EffectiveLearningRate, momentum: settings.Momentum);
-        int budget = task.EpochsFor(epochs, settings.Seed);
-        var fit = Trainer.Fit(task, optimizer, new TrainerOptions
+        var fit = run.Train(task, optimizer, new TrainerOptions { Epochs = epochs, MaxSteps = maxSteps, Seed = settings.Seed, Patience = null, Title = $"mnist {spec.Model}" },
+            progress, $"{spec.Model.ToUpperInvariant()} on rotated MNIST: train loss, dev accuracy");
+        if (fit.Interrupted) return fit;
+        var (best, weights) = LoadTrained(outDir, device);
+        using (best)
         {
-            Epochs = budget, Seed = settings.Seed, Patience = null, OutDir = outDir,
-            Resume = resume && Checkpoint.Locate(outDir) is not null, Title = $"mnist {spec.Model}",
-        }, progress);
-        if (fit.State.History.Count > 0)
-            Plots.TrainingCurves(Path.Combine(outDir, "curves.png"), fit.State.History, $"{spec.Model.ToUpperInvariant()} on rotated MNIST: train loss, dev accuracy");
-        if (!fit.Interrupted)
-        {
-            var (best, weights) = LoadTrained(outDir, device);
-            using (best)
+            var report = new StringBuilder($"{spec.Model} ({best.FreeParameterCount} parameters), {weights}, after step {fit.State.Step}\n");
+            foreach (var split in new[] { RotatedMnist.Test, RotatedMnist.TestUpright })
             {
-                var report = new StringBuilder($"{spec.Model} ({best.FreeParameterCount} parameters), {weights}, after step {fit.State.Step}\n");
-                foreach (var split in new[] { RotatedMnist.Test, RotatedMnist.TestUpright })
-                {
-                    var r = ImageEvaluation.Evaluate(best, data.Split(split), device);
-                    report.Append(string.Create(CultureInfo.InvariantCulture, $"{split}: accuracy={r.Accuracy:0.0000} ({r.Confusion.Correct}/{r.Confusion.Total})\n"));
-                }
-                Checkpoint.WriteTextAtomic(Path.Combine(outDir, ReportName), report.ToString());
-                progress.Message(report.ToString().TrimEnd('\n'));
+                var r = ImageEvaluation.Evaluate(best, data.Split(split), device);
+                report.Append(string.Create(CultureInfo.InvariantCulture, $"{split}: accuracy={r.Accuracy:0.0000} ({r.Confusion.Correct}/{r.Confusion.Total})\n"));
             }
+            run.WriteReport(ReportName, report.ToString());
+            progress.Message(report.ToString().TrimEnd('\n'));
         }
         return fit;
     }
@@ -138,28 +122,13 @@ public static class ImageTrainRun
     /// <summary>The model of a run directory with its best (dev-selected) weights, or the latest checkpoint's if no epoch finished.</summary>
     public static (PlanarCnn Model, string Weights) LoadTrained(string dir, Device device)
     {
-        var spec = PlanarCnnSpec.Load(dir);
-        var net = spec.Build(device);
-        foreach (var name in new[] { Checkpoint.BestName, Checkpoint.LatestName })
-            if (Checkpoint.Load(dir, net, restoreRng: false, name: name) is TrainingState s)
-            {
-                net.eval();
-                return (net, name == Checkpoint.BestName ? $"best weights (epoch {s.BestEpoch}, dev accuracy {s.BestScore.ToString("0.0000", CultureInfo.InvariantCulture)})" : $"latest weights (step {s.Step})");
-            }
-        net.Dispose();
-        throw new FileNotFoundException($"{dir}: no checkpoint (expected {Path.Combine(dir, Checkpoint.BestName)}/ or {Path.Combine(dir, Checkpoint.LatestName)}/).");
-    }
-
-    private static ImageTrainSettings ReadSettings(string dir)
-    {
-        string path = Path.Combine(dir, ImageTrainSettings.FileName);
-        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no training settings to resume from.", path);
-        try { return JsonSerializer.Deserialize<ImageTrainSettings>(File.ReadAllText(path)) ?? throw new InvalidDataException($"{path}: empty."); }
-        catch (JsonException e) { throw new InvalidDataException($"{path}: line {e.LineNumber + 1}: not training settings ({e.Message})", e); }
+        var net = PlanarCnnSpec.Load(dir).Build(device);
+        try { return (net, RunDirectory.Existing(dir).LoadSelectedWeights(net).Describe("dev accuracy")); }
+        catch { net.Dispose(); throw; }
     }
 
     private static string Describe(PlanarCnn net, RotatedMnist data, ImageTrainSettings s) => string.Create(CultureInfo.InvariantCulture,
-        $"{net.Spec.Model.ToUpperInvariant()} ({net.Group.Name}, width {net.Spec.Width}): {net.FreeParameterCount:N0} free parameters ({net.DenseParameterCount():N0} as a plain CNN); " +
+        $"{net.Spec.Model.ToUpperInvariant()} ({net.Group.Name}, width {net.Spec.Width}): {RunDirectory.FreeParameters(net.FreeParameterCount, net.DenseParameterCount(), "as a plain CNN")}; " +
         $"dropout {net.Spec.Dropout}, batch norm {(net.Spec.BatchNorm ? "on" : "off")}; {s.Optimizer} lr {s.EffectiveLearningRate}{(s.Optimizer == "sgd" ? $" momentum {s.Momentum}" : "")}, batch {s.BatchSize}, seed {s.Seed}; " +
         $"train {data.Split(RotatedMnist.Train).Count}, dev {data.Split(RotatedMnist.Dev).Count}");
 }

@@ -18,7 +18,9 @@ namespace EquiSharp.Applications.Protein.Training;
 public sealed record ContactRunSpec
 {
     public const string FileName = "model.json";
-    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
+
+    /// <summary>model.json (format 2: with its version; format 1, from before run directories, has the same fields).</summary>
+    public static VersionedJsonFile<ContactRunSpec> File { get; } = new(FileName, 2, "contact model description", new() { WriteIndented = true });
 
     /// <summary>"scnn" or "cnn".</summary>
     public string Model { get; init; } = "scnn";
@@ -33,23 +35,13 @@ public sealed record ContactRunSpec
 
     [JsonIgnore] public ResiduePairContactPotential ContactPotential => ResiduePairContactPotential.FromTable(Potential);
 
-    public void Save(string dir) => Checkpoint.WriteTextAtomic(Path.Combine(dir, FileName), JsonSerializer.Serialize(this, Json));
-
+    /// <summary>The description in <paramref name="dir"/>, checked (variant and potential table).</summary>
     public static ContactRunSpec Load(string dir)
     {
-        string path = Path.Combine(dir, FileName);
-        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no model description; is '{dir}' a directory written by 'equisharp protein train'?", path);
-        try
-        {
-            var spec = JsonSerializer.Deserialize<ContactRunSpec>(File.ReadAllText(path), Json) ?? throw new InvalidDataException($"{path}: empty model description.");
-            _ = spec.Symmetric;
-            _ = spec.ContactPotential;
-            return spec;
-        }
-        catch (Exception e) when (e is JsonException or ArgumentException)
-        {
-            throw new InvalidDataException($"{path}: invalid model description ({e.Message}).", e);
-        }
+        var spec = RunDirectory.Existing(dir).Read(File, "equisharp protein train");
+        try { _ = spec.Symmetric; _ = spec.ContactPotential; }
+        catch (ArgumentException e) { throw new InvalidDataException($"{Path.Combine(dir, FileName)}: invalid model description ({e.Message}).", e); }
+        return spec;
     }
 }
 
@@ -88,57 +80,46 @@ public static class ContactTrainRun
 
     public static ContactTrainRunResult Run(ContactTrainRunOptions o, ITrainingProgress progress)
     {
+        var run = RunDirectory.Open(o.OutDir, o.Resume);
         ContactRunSpec? stored = o.Resume ? ContactRunSpec.Load(o.OutDir) : null;
         string featuresDir = o.FeaturesDir ?? stored?.FeaturesDir ?? throw new ArgumentException("--features DIR is required for a new run.");
         var all = ProteinFeatureFile.List(featuresDir).Select(ProteinFeatureFile.Read).ToDictionary(f => f.Name, StringComparer.Ordinal);
-        Directory.CreateDirectory(o.OutDir);
-        ContactRunSpec spec;
-        if (stored is not null)
-        {
-            spec = stored;
-            var missing = spec.Split.Train.Concat(spec.Split.Dev).Concat(spec.Split.Test).Where(n => !all.ContainsKey(n)).ToList();
-            if (missing.Count > 0) throw new InvalidDataException($"{featuresDir}: lacks {string.Join(", ", missing)} of the run in {o.OutDir}.");
-        }
-        else
-        {
-            if (File.Exists(Path.Combine(o.OutDir, ContactRunSpec.FileName)))
-                throw new IOException($"{o.OutDir} already holds a contact model; use --resume to continue it or choose another --out.");
-            var split = ContactSplit.Create(all.Keys, o.Folds, o.Fold, o.Seed);
-            spec = new ContactRunSpec
-            {
-                Model = ContactModel.ParseVariant(o.Model) ? "scnn" : "cnn", FeaturesDir = Path.GetFullPath(featuresDir), Split = split,
-                Training = o.Training, Epochs = o.Epochs,
-                Potential = ResiduePairContactPotential.Estimate(split.Train.Select(n => all[n])).Table,
-            };
-        }
+        var spec = stored ?? NewSpec(o, featuresDir, all);
+        var missing = spec.Split.Train.Concat(spec.Split.Dev).Concat(spec.Split.Test).Where(n => !all.ContainsKey(n)).ToList();
+        if (missing.Count > 0) throw new InvalidDataException($"{featuresDir}: lacks {string.Join(", ", missing)} of the run in {o.OutDir}.");
         var potential = spec.ContactPotential;
         ContactExample[] Examples(IEnumerable<string> names) => names.Select(n => ContactExample.From(all[n], potential)).ToArray();
-        var (train, dev) = (Examples(spec.Split.Train), Examples(spec.Split.Dev));
 
         manual_seed(spec.Split.Seed);
         var model = new ContactModel(spec.Symmetric, o.Device);
         model.PackedMaps = PairMapPolicy.UsePacked(PairMaps.Auto, spec.Symmetric, spec.Training.Crop);
-        if (!o.Resume) { spec = spec with { Parameters = model.ParameterCount }; spec.Save(o.OutDir); }
+        if (!o.Resume) run.Write(ContactRunSpec.File, spec = spec with { Parameters = model.ParameterCount });
         progress.Message(Describe(spec, model));
 
-        var task = new StepCappedTask<ContactCrop[]>(new ContactTrainingTask(model, train, dev, spec.Training, o.Device), o.MaxSteps);
-        int epochs = task.EpochsFor(o.Epochs, spec.Split.Seed);
-        bool resume = o.Resume && Checkpoint.Locate(o.OutDir) is not null;
+        var task = new ContactTrainingTask(model, Examples(spec.Split.Train), Examples(spec.Split.Dev), spec.Training, o.Device);
         var optimizer = Optimizers.Adam(model.parameters(), spec.Training.LearningRateFor(spec.Symmetric), weightDecay: spec.Training.L2);
         string name = spec.Symmetric ? "SCNN" : "CNN";
-        var fit = Trainer.Fit(task, optimizer, new TrainerOptions
+        var fit = run.Train(task, optimizer, new TrainerOptions
         {
-            Epochs = epochs, Seed = spec.Split.Seed, Patience = null, OutDir = o.OutDir, Checkpoints = o.Checkpoints,
-            Resume = resume, Title = $"protein {name.ToLowerInvariant()} fold {spec.Split.Fold}",
-        }, progress);
-        if (fit.State.History.Count > 0)
-            Plots.TrainingCurves(Path.Combine(o.OutDir, "curves.png"), fit.State.History,
-                $"Contact{name} fold {spec.Split.Fold}/{spec.Split.Folds}: train loss and dev metrics ({string.Join(", ", spec.Split.Dev)})");
-        if (fit.Interrupted || !(fit.State.Finished || fit.ReachedMaxSteps || (o.MaxSteps is long cap && fit.State.Step >= cap)))
-            return new ContactTrainRunResult(fit, model.ParameterCount, null);
+            Epochs = o.Epochs, MaxSteps = o.MaxSteps, Seed = spec.Split.Seed, Patience = null, Checkpoints = o.Checkpoints,
+            Title = $"protein {name.ToLowerInvariant()} fold {spec.Split.Fold}",
+        }, progress, $"Contact{name} fold {spec.Split.Fold}/{spec.Split.Folds}: train loss and dev metrics ({string.Join(", ", spec.Split.Dev)})");
+        if (!fit.Completed) return new ContactTrainRunResult(fit, model.ParameterCount, null);
         string report = EvaluateHeldOut(o.OutDir, featuresDir, o.Device);
-        Checkpoint.WriteTextAtomic(Path.Combine(o.OutDir, ReportName), report);
+        run.WriteReport(ReportName, report);
         return new ContactTrainRunResult(fit, model.ParameterCount, report);
+    }
+
+    /// <summary>A new run's description: the split of the cached proteins and the contact potential of its training proteins.</summary>
+    private static ContactRunSpec NewSpec(ContactTrainRunOptions o, string featuresDir, Dictionary<string, ProteinFeatures> all)
+    {
+        var split = ContactSplit.Create(all.Keys, o.Folds, o.Fold, o.Seed);
+        return new ContactRunSpec
+        {
+            Model = ContactModel.ParseVariant(o.Model) ? "scnn" : "cnn", FeaturesDir = Path.GetFullPath(featuresDir), Split = split,
+            Training = o.Training, Epochs = o.Epochs,
+            Potential = ResiduePairContactPotential.Estimate(split.Train.Select(n => all[n])).Table,
+        };
     }
 
     /// <summary>Loads a trained model (best weights if any, else the latest checkpoint) in eval mode.</summary>
@@ -148,10 +129,7 @@ public static class ContactTrainRun
         var model = new ContactModel(spec.Symmetric, device);
         if (spec.Parameters != 0 && spec.Parameters != model.ParameterCount)
             throw new InvalidDataException($"{Path.Combine(dir, ContactRunSpec.FileName)}: says {spec.Parameters} parameters but the rebuilt model has {model.ParameterCount}.");
-        string weights = Checkpoint.Locate(dir, Checkpoint.BestName) ?? Checkpoint.Locate(dir)
-            ?? throw new FileNotFoundException($"{dir}: no trained weights (expected {Checkpoint.BestName}/ or {Checkpoint.LatestName}/).");
-        Checkpoint.LoadWeights(weights, model);
-        model.eval();
+        RunDirectory.Existing(dir).LoadSelectedWeights(model);
         return (model, spec);
     }
 
@@ -183,7 +161,7 @@ public static class ContactTrainRun
         using (var other = new ContactModel(!spec.Symmetric, CPU)) (scnn, cnn) = spec.Symmetric ? (model.ParameterCount, other.ParameterCount) : (other.ParameterCount, model.ParameterCount);
         var s = spec.Split;
         return string.Create(CultureInfo.InvariantCulture,
-            $"Contact{(spec.Symmetric ? "Scnn" : "Cnn")}: ContactScnn {scnn:N0} vs ContactCnn {cnn:N0} free parameters (ratio {(double)scnn / cnn:0.0000}); " +
+            $"Contact{(spec.Symmetric ? "Scnn" : "Cnn")}: {RunDirectory.ParameterComparison("ContactScnn", scnn, "ContactCnn", cnn)}; " +
             $"{(model.PackedMaps ? "packed" : "dense")} pair maps; fold {s.Fold} of {s.Folds}: train {s.Train.Length}, dev {s.Dev.Length} ({string.Join(", ", s.Dev)}; seed {s.Seed}), " +
             $"held out {s.Test.Length}; crop {spec.Training.Crop}, batch {spec.Training.BatchSize}, lr {spec.Training.LearningRateFor(spec.Symmetric)}");
     }

@@ -86,18 +86,13 @@ public sealed record RecommendationModelDirectory(RecommendationTrainRunOptions 
     /// </summary>
     public static RecommendationModelDirectory Open(string dir, string? dataPath, Device device)
     {
-        if (!Directory.Exists(dir)) throw new DirectoryNotFoundException($"{dir}: no such model directory.");
-        var options = RunOptions.Load<RecommendationTrainRunOptions>(dir)
-            ?? throw new FileNotFoundException($"{dir}: not a recommendation model directory (no {RunOptions.FileName}); train one with 'rec train --out {dir}'.");
+        var run = RunDirectory.Existing(dir);
+        var options = run.Read(RunOptions.File<RecommendationTrainRunOptions>(), "equisharp rec train");
         var split = RecommendationTrainRun.LoadSplit(options with { DataPath = dataPath ?? options.DataPath });
         var vocabulary = RecommendationVocabulary.Load(dir);
         vocabulary?.Check(split.Log, dataPath ?? options.DataPath);
-        string weights = Checkpoint.Locate(dir, Checkpoint.BestName) ?? Checkpoint.Locate(dir)
-            ?? throw new FileNotFoundException($"{dir}: no trained weights yet (no {Checkpoint.BestName}/ or {Checkpoint.LatestName}/).");
         var model = RecommendationTrainRunOptions.Build(options.Model, options.ConfigFor(split.Log), device);
-        Checkpoint.LoadWeights(weights, model);
-        model.eval();
-        return new RecommendationModelDirectory(options, split, model, weights);
+        return new RecommendationModelDirectory(options, split, model, run.LoadSelectedWeights(model).Folder);
     }
 
     public void Dispose() => Model.Dispose();
@@ -119,7 +114,7 @@ public static class RecommendationTrainRun
     /// <summary>The shared trainer's options for a run of <paramref name="epochs"/> epochs (selection and schedule on validation MAP).</summary>
     public static TrainerOptions TrainerOptionsFor(RecommendationTrainRunOptions o, int epochs, bool resume) => new()
     {
-        Epochs = epochs, Seed = o.Seed, Patience = o.Patience, OutDir = o.OutDir, Resume = resume, Title = $"rec {o.Model}",
+        Epochs = epochs, MaxSteps = o.MaxSteps, Seed = o.Seed, Patience = o.Patience, OutDir = o.OutDir, Resume = resume, Title = $"rec {o.Model}",
         Checkpoints = o.Checkpoints, Schedule = Schedule, Select = SelectionMetric.Parse("map"),
     };
 
@@ -147,14 +142,10 @@ public static class RecommendationTrainRun
     /// </summary>
     public static RecommendationTrainRunResult Run(RecommendationTrainRunOptions o, ITrainingProgress progress, IReadOnlySet<string>? givenOptions = null)
     {
-        if (o.Resume)
-        {
-            var recorded = RunOptions.Load<RecommendationTrainRunOptions>(o.OutDir)
-                ?? throw new FileNotFoundException($"{o.OutDir}: not a recommendation run directory (no {RunOptions.FileName}); start one with --out {o.OutDir}.");
-            o = RunOptions.Resume(recorded, o, givenOptions ?? new HashSet<string>(), progress.Message) with { OutDir = o.OutDir, Resume = true };
-        }
+        var run = RunDirectory.Open(o.OutDir, o.Resume);
+        if (o.Resume) o = run.ResumeOptions(o, givenOptions ?? new HashSet<string>(), progress.Message, "equisharp rec train");
         else if (o.DataPath.Length == 0) throw new ArgumentException("--data is required (or --resume DIR to continue a run).");
-        else if (Checkpoint.Locate(o.OutDir) is not null || File.Exists(Path.Combine(o.OutDir, RunOptions.FileName)))
+        else if (System.IO.File.Exists(run.File(RunOptions.FileName)))
             throw new IOException($"{o.OutDir} already holds a run; use --resume {o.OutDir} to continue it or choose another --out.");
         if (o.Epochs <= 0) throw new ArgumentException($"--epochs {o.Epochs}: expected a positive number.");
         if (o.MaxSteps is <= 0) throw new ArgumentException($"--max-steps {o.MaxSteps}: expected a positive number.");
@@ -172,26 +163,17 @@ public static class RecommendationTrainRun
 
         manual_seed(o.Seed);
         var model = RecommendationTrainRunOptions.Build(o.Model, config, o.Device);
-        var inner = new RecommendationTrainingTask(model, split, o.Training, o.Device);
-        int stepsPerEpoch = (inner.Instances.Count + o.BatchSize - 1) / o.BatchSize; // what EpochBatches makes, without drawing negatives
+        var task = new RecommendationTrainingTask(model, split, o.Training, o.Device);
+        int stepsPerEpoch = (task.Instances.Count + o.BatchSize - 1) / o.BatchSize; // what EpochBatches makes, without drawing negatives
         progress.Message(string.Create(CultureInfo.InvariantCulture,
-            $"{inner.Instances.Count} training instances (L={o.MarkovOrder}, T={o.Targets}; {inner.Instances.UsersWithoutInstances} users too short), " +
+            $"{task.Instances.Count} training instances (L={o.MarkovOrder}, T={o.Targets}; {task.Instances.UsersWithoutInstances} users too short), " +
             $"{stepsPerEpoch} steps per epoch of batch {o.BatchSize}"));
-        var task = new StepCappedTask<RecommendationBatch>(inner, o.MaxSteps);
-        int epochs = o.MaxSteps is long cap ? (int)Math.Min(o.Epochs, (cap + stepsPerEpoch - 1) / stepsPerEpoch) : o.Epochs;
 
-        string? checkpoint = o.Resume ? Checkpoint.Locate(o.OutDir) : null;
-        if (o.Resume && checkpoint is null) progress.Message($"no checkpoint in {o.OutDir} yet (stopped during the first epoch): starting it again with the recorded options");
-        if (checkpoint is not null) Checkpoint.Verify(checkpoint, model); // a resume that fails changes nothing in the directory
-        Directory.CreateDirectory(o.OutDir);
-        RunOptions.Save(o.OutDir, o);
+        run.VerifyCheckpoint(model, progress);
+        run.Write(RunOptions.File<RecommendationTrainRunOptions>(), o);
         RecommendationVocabulary.From(log).Save(o.OutDir);
-
-        var fit = Trainer.Fit(task, inner.CreateOptimizer(), TrainerOptionsFor(o, epochs, resume: checkpoint is not null), progress);
-        if (o.MaxSteps is long max && fit.State.Step >= max) fit = fit with { ReachedMaxSteps = true };
-        if (fit.State.History.Count > 0)
-            Plots.TrainingCurves(Path.Combine(o.OutDir, "curves.png"), fit.State.History,
-                $"{model.GetName()} on {Path.GetFileName(o.DataPath)} (seed {o.Seed}): train loss and validation ranking metrics");
+        var fit = run.Train(task, task.CreateOptimizer(), TrainerOptionsFor(o, o.Epochs, resume: false), progress,
+            $"{model.GetName()} on {Path.GetFileName(o.DataPath)} (seed {o.Seed}): train loss and validation ranking metrics");
         return new RecommendationTrainRunResult(fit, model.FreeParameterCount, o.OutDir);
     }
 }

@@ -47,53 +47,6 @@ public sealed record RnaDataSet(string Source, List<RnaStructure> Records, List<
     }
 }
 
-/// <summary>A deterministic dev split of the training records, stored in the model directory (<c>dev-split.json</c>).</summary>
-public sealed record RnaDevSplit(int Seed, double Fraction, int TrainCount, int[] DevIndices, string[] DevNames)
-{
-    public const string FileName = "dev-split.json";
-
-    /// <summary>Shuffles record indices with <paramref name="seed"/> and takes the first ⌈fraction·N⌉ (at least 1 when N ≥ 2) as dev.</summary>
-    public static RnaDevSplit Create(IReadOnlyList<RnaStructure> records, int seed, double fraction)
-    {
-        if (records.Count < 2) throw new ArgumentException($"Need at least 2 training records to split off a dev set, got {records.Count}.");
-        var order = Enumerable.Range(0, records.Count).ToArray();
-        new Random(Seeds.Derive(seed, Seeds.DevSplitStream, 0)).Shuffle(order);
-        int n = Math.Clamp((int)Math.Ceiling(fraction * records.Count), 1, records.Count - 1);
-        var dev = order.Take(n).Order().ToArray();
-        return new RnaDevSplit(seed, fraction, records.Count, dev, dev.Select(i => records[i].Name).ToArray());
-    }
-
-    public void Save(string dir) => Checkpoint.WriteTextAtomic(Path.Combine(dir, FileName), JsonSerializer.Serialize(this, new JsonSerializerOptions { WriteIndented = true }));
-
-    /// <summary>Loads the split and checks it still fits the training file.</summary>
-    public static RnaDevSplit Load(string dir, IReadOnlyList<RnaStructure> records) => LoadFile(Path.Combine(dir, FileName), records);
-
-    /// <summary>Loads a split from a file and checks it fits <paramref name="records"/>.</summary>
-    public static RnaDevSplit LoadFile(string path, IReadOnlyList<RnaStructure> records)
-    {
-        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no dev split file.", path);
-        RnaDevSplit split;
-        try
-        {
-            split = JsonSerializer.Deserialize<RnaDevSplit>(File.ReadAllText(path)) ?? throw new InvalidDataException($"{path}: empty dev split.");
-        }
-        catch (JsonException e)
-        {
-            throw new UnreadableCheckpointException(path, CheckpointManifest.JsonProblem(path), $"dev split unreadable at line {e.LineNumber + 1}: {e.Message}", e);
-        }
-        if (split.TrainCount != records.Count || split.DevIndices.Any(i => i < 0 || i >= records.Count)
-            || split.DevIndices.Where((i, k) => records[i].Name != split.DevNames[k]).Any())
-            throw new InvalidDataException($"{path}: the dev split does not match the training data ({records.Count} records); was --train changed?");
-        return split;
-    }
-
-    public (List<RnaStructure> Train, List<RnaStructure> Dev) Apply(IReadOnlyList<RnaStructure> records)
-    {
-        var dev = new HashSet<int>(DevIndices);
-        return (records.Where((_, i) => !dev.Contains(i)).ToList(), DevIndices.Select(i => records[i]).ToList());
-    }
-}
-
 /// <summary>
 /// Settings of <see cref="RnaTrainRun"/> (the <c>equisharp rna train</c> command), recorded in the run directory as
 /// <c>run.json</c>; each recorded option carries its command-line name and what a resume does when it is given again
@@ -206,26 +159,13 @@ public static class RnaTrainRun
         var log = new ProgressWriter(progress);
         if (o.Resume) o = ResumeOptions(o, givenOptions ?? new HashSet<string>(), log);
         else if (o.TrainPaths.Length == 0) throw new ArgumentException("--train is required (or --resume DIR to continue a run).");
+        var run = RunDirectory.Open(o.OutDir, o.Resume);
         var data = RnaDataSet.Load(o.TrainPaths);
         data.Report(log);
         if (data.Records.Count == 0) throw new InvalidDataException($"{data.Source}: no training records.");
 
-        RnaModelSpec spec;
-        RnaDevSplit split;
-        if (o.Resume)
-        {
-            spec = RnaModelSpec.Load(o.OutDir);
-            split = RnaDevSplit.Load(o.OutDir, data.Records);
-        }
-        else
-        {
-            if (File.Exists(Path.Combine(o.OutDir, RnaModelSpec.FileName)) && Checkpoint.Locate(o.OutDir) is not null)
-                throw new IOException($"{o.OutDir} already holds a trained model; use --resume {o.OutDir} to continue it or choose another --out.");
-            split = o.DevSplitFile is string f ? RnaDevSplit.LoadFile(f, data.Records) : RnaDevSplit.Create(data.Records, o.Seed, o.DevFraction);
-            spec = RnaModelSpec.From(o.Model, o.Config) with { Training = Describe(o) };
-            Directory.CreateDirectory(o.OutDir);
-            split.Save(o.OutDir);
-        }
+        var spec = o.Resume ? RnaModelSpec.Load(o.OutDir) : RnaModelSpec.From(o.Model, o.Config) with { Training = Describe(o) };
+        var split = run.DevSplit(data.Records.Select(r => r.Name).ToList(), o.Seed, o.DevFraction, o.DevSplitFile);
         var (train, dev) = split.Apply(data.Records);
 
         manual_seed(o.Seed);
@@ -233,54 +173,46 @@ public static class RnaTrainRun
         model.PackedMaps = o.UsePackedMaps(spec.Symmetric);
         if (!o.Resume) { spec = spec with { Parameters = model.ParameterCount }; spec.Save(o.OutDir); }
         string name = spec.Symmetric ? "SCNN" : "CNN";
-        log.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{name}: {model.ParameterCount:N0} free parameters ({RnaParameterCounts.KerasEquivalent(model):N0} in Keras' convention: one LSTM bias per gate); " +
-            $"activation {spec.Activation}; {(model.PackedMaps ? "packed" : "dense")} pair maps; train {train.Count} records, dev {dev.Count} (seed {split.Seed}), crop {o.Training.Crop}, batch {o.Training.BatchSize}"));
+        log.WriteLine($"{name}: {RunDirectory.FreeParameters(model.ParameterCount, RnaParameterCounts.KerasEquivalent(model), "in Keras' convention: one LSTM bias per gate")}; " +
+            $"activation {spec.Activation}; {(model.PackedMaps ? "packed" : "dense")} pair maps; train {train.Count} records, dev {dev.Count} (seed {split.Seed}), crop {o.Training.Crop}, batch {o.Training.BatchSize}");
         log.WriteLine("  " + string.Join(", ", RnaParameterCounts.ByComponent(model).Select(c => $"{c.Component} {c.Count}")));
 
-        var inner = new RnaTrainingTask(model, train, dev, o.Training, o.Device);
-        var task = new StepCappedTask<RnaWindow[]>(inner, o.MaxSteps);
-        int epochs = task.EpochsFor(o.Epochs, o.Seed);
-        string? checkpoint = o.Resume ? Checkpoint.Locate(o.OutDir) : null;
-        if (o.Resume && checkpoint is null) log.WriteLine($"no checkpoint in {o.OutDir} yet (stopped during the first epoch): starting it again with the stored settings and dev split");
-        if (checkpoint is not null) Checkpoint.Verify(checkpoint, model); // a resume that fails changes nothing in the directory
-        RunOptions.Save(o.OutDir, o);
+        var task = new RnaTrainingTask(model, train, dev, o.Training, o.Device);
+        run.VerifyCheckpoint(model, progress);
+        run.Write(RunOptions.File<RnaTrainRunOptions>(), o);
         var optimizer = Optimizers.Adam(model.parameters(), o.Training.LearningRate, weightDecay: o.Training.L2);
-        var fit = Trainer.Fit(task, optimizer, new TrainerOptions
+        var fit = run.Train(task, optimizer, new TrainerOptions
         {
-            Epochs = epochs, MaxSteps = null, Seed = o.Seed, Patience = o.Patience, OutDir = o.OutDir, Resume = checkpoint is not null,
-            Title = $"rna {name.ToLowerInvariant()}", Checkpoints = o.Checkpoints,
+            Epochs = o.Epochs, MaxSteps = o.MaxSteps, Seed = o.Seed, Patience = o.Patience, Title = $"rna {name.ToLowerInvariant()}", Checkpoints = o.Checkpoints,
             Select = SelectionMetric.Parse(o.Select), ClipGradientNorm = o.ClipGradientNorm,
-        }, progress);
-        if (o.MaxSteps is long cap && fit.State.Step >= cap) fit = fit with { ReachedMaxSteps = true };
-        if (fit.State.History.Count > 0)
-            Plots.TrainingCurves(Path.Combine(o.OutDir, "curves.png"), fit.State.History,
-                $"{name} on {string.Join(" + ", o.TrainPaths.Select(Path.GetFileName))}: train loss and dev metrics (dev = first {o.Training.DevMaxLength} nt)");
+        }, progress, $"{name} on {string.Join(" + ", o.TrainPaths.Select(Path.GetFileName))}: train loss and dev metrics (dev = first {o.Training.DevMaxLength} nt)");
 
         PairScoreSummary? valid = null;
-        bool done = fit.State.Finished || fit.ReachedMaxSteps;
-        string reportPath = Path.Combine(o.OutDir, ValidReportName);
         string stamp = FormattableString.Invariant($"# {o.ValidPath} after step {fit.State.Step}");
-        if (o.ValidPath is not null && done && File.Exists(reportPath) && File.ReadLines(reportPath).FirstOrDefault() == stamp)
-            log.WriteLine($"final report for step {fit.State.Step} already in {reportPath}");
-        else if (o.ValidPath is not null && done && !fit.Interrupted)
+        if (o.ValidPath is not null && fit.Completed)
         {
-            var validData = RnaDataSet.Load(o.ValidPath);
-            validData.Report(log);
-            var (best, _, weights) = RnaModelSpec.LoadModel(o.OutDir, o.Device);
-            using (best)
-            {
-                log.WriteLine($"final report on {o.ValidPath} ({validData.Records.Count} records, {(o.ValidMaxLength is int m ? $"first {m} nt" : "full length")}) with {weights}");
-                var preds = RnaPredictor.Evaluate(best, validData.Records, o.Training.Decoder, o.Device, o.ValidMaxLength,
-                    new TiledInferenceOptions { TileSize = o.TileSize },
-                    (p, _) => log.WriteLine(FormatRow(p)));
-                valid = PairMetrics.Average(preds.Select(p => p.Scores));
-                string report = stamp + "\n" + Table(preds) + FormatMean(valid) + "\n";
-                Checkpoint.WriteTextAtomic(reportPath, report);
-                log.WriteLine(FormatMean(valid));
-            }
+            if (run.HasReport(ValidReportName, stamp)) log.WriteLine($"final report for step {fit.State.Step} already in {run.File(ValidReportName)}");
+            else valid = WriteValidReport(o, run, stamp, log);
         }
         return new RnaTrainRunResult(fit, model.ParameterCount, valid, o.OutDir);
+    }
+
+    /// <summary>Scores --valid full length (or its first --valid-max-length nt) with the dev-selected weights into valid-report.txt.</summary>
+    private static PairScoreSummary WriteValidReport(RnaTrainRunOptions o, RunDirectory run, string stamp, TextWriter log)
+    {
+        var validData = RnaDataSet.Load(o.ValidPath!);
+        validData.Report(log);
+        var (best, _, weights) = RnaModelSpec.LoadModel(o.OutDir, o.Device);
+        using (best)
+        {
+            log.WriteLine($"final report on {o.ValidPath} ({validData.Records.Count} records, {(o.ValidMaxLength is int m ? $"first {m} nt" : "full length")}) with {weights}");
+            var preds = RnaPredictor.Evaluate(best, validData.Records, o.Training.Decoder, o.Device, o.ValidMaxLength,
+                new TiledInferenceOptions { TileSize = o.TileSize }, (p, _) => log.WriteLine(FormatRow(p)));
+            var valid = PairMetrics.Average(preds.Select(p => p.Scores));
+            run.WriteReport(ValidReportName, stamp + "\n" + Table(preds) + FormatMean(valid) + "\n");
+            log.WriteLine(FormatMean(valid));
+            return valid;
+        }
     }
 
     /// <summary>
