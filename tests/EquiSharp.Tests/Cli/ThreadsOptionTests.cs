@@ -10,7 +10,7 @@ public sealed class ThreadsOptionTests
     /// <summary>The commands that train or evaluate a model, as "group sub" (or a top-level name).</summary>
     private static readonly string[] TrainingAndEvaluation =
     {
-        "rna train", "rna eval", "rna predict", "protein train", "protein eval", "protein predict", "rec train", "rec eval", "rec recommend",
+        "rna train", "rna eval", "rna predict", "protein train", "protein eval", "protein predict", "protein maps", "rec train", "rec eval", "rec recommend",
         "dna train", "dna eval", "dna check-rc", "dna filters", "mnist train", "mnist eval", "sets demo", "demo",
     };
 
