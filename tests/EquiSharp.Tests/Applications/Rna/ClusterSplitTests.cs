@@ -86,7 +86,7 @@ public sealed class ClusterSplitTests
         Assert.Equal(summary.RecordsPerSplit["test"], RnaFile.Read(Path.Combine(outDir, "test.dbn")).Records.Count);
         // the dev split file selects exactly dev.dbn's records when training reads train.dbn then dev.dbn
         var trainThenDev = RnaFile.Read(Path.Combine(outDir, "train.dbn")).Records.Concat(RnaFile.Read(Path.Combine(outDir, "dev.dbn")).Records).ToList();
-        var devSplit = EquiSharp.Applications.Rna.Training.RnaDevSplit.LoadFile(Path.Combine(outDir, "dev-split.json"), trainThenDev);
+        var devSplit = EquiSharp.Training.DevSplit.LoadFile(Path.Combine(outDir, "dev-split.json"), trainThenDev.Select(r => r.Name).ToList());
         var (_, dev) = devSplit.Apply(trainThenDev);
         Assert.Equal(RnaFile.Read(Path.Combine(outDir, "dev.dbn")).Records.Select(r => r.Name), dev.Select(r => r.Name));
     }

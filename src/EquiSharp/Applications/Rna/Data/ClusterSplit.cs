@@ -53,7 +53,7 @@ public static class ClusterSplit
         var trainRecords = records.Where((_, i) => split[i] == 0).Select(r => r.Record).ToList();
         var devRecords = records.Where((_, i) => split[i] == 1).Select(r => r.Record).ToList();
         if (devRecords.Count > 0)
-            new RnaDevSplit(seed, fractions[1], trainRecords.Count + devRecords.Count,
+            new DevSplit(seed, fractions[1], trainRecords.Count + devRecords.Count,
                 Enumerable.Range(trainRecords.Count, devRecords.Count).ToArray(), devRecords.Select(r => r.Name).ToArray()).Save(outDir);
 
         var sizes = cluster.GroupBy(c => c).Select(g => g.Count()).ToArray();
