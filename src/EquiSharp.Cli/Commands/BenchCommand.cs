@@ -18,6 +18,8 @@ public sealed class BenchCommand : ICliCommand
         bench.Subcommands.Add(Generating());
         bench.Subcommands.Add(SymConv());
         bench.Subcommands.Add(Child());
+        bench.Subcommands.Add(RnaStep());
+        bench.Subcommands.Add(RnaStepChild());
         return bench;
     }
 
@@ -151,6 +153,81 @@ public sealed class BenchCommand : ICliCommand
             var dev = CommonOptions.ParseDevice(run.Device);
             if (parse.GetValue(task) != "symconv") throw new ArgumentException("bench child: unknown --task (expected symconv).");
             SymmetricConvBenchmark.RunChild(run, dev, parse.GetValue(variant)!);
+            Console.WriteLine(ProcessMemory.PeakLine());
+            return 0;
+        });
+        return cmd;
+    }
+
+    // ------------------------------------------------------------------ rna-step (whole training steps, one child per variant)
+
+    /// <summary>The options that define an rna-step workload, shared by <c>bench rna-step</c> and its children.</summary>
+    private sealed class RnaStepOptions
+    {
+        private readonly Option<int> crop = Opt("--crop", "L: training crop (side of the maps).", 128);
+        private readonly Option<int> batch = Opt("--batch", "B: sequences per step.", 4);
+        private readonly Option<int> steps = Opt("--steps", "Timed training steps per child (after one warm-up step).", 5);
+        private readonly Option<string> device = CommonOptions.Device();
+        private readonly Option<int> seed = CommonOptions.Seed();
+
+        public void AddTo(Command command)
+        {
+            foreach (var o in new Option[] { crop, batch, steps, device, seed }) command.Options.Add(o);
+        }
+
+        public PairNetworkStepRun Read(ParseResult parse) =>
+            new(parse.GetValue(crop), parse.GetValue(batch), parse.GetValue(steps), parse.GetValue(device)!, parse.GetValue(seed));
+    }
+
+    private static Command RnaStep()
+    {
+        var shape = new RnaStepOptions();
+        var rounds = Opt("--rounds", "Children per variant, alternating (medians over them).", 1);
+        var variants = new Option<string>("--variants") { Description = "Comma-separated subset of scnn_packed, scnn_dense, cnn.", DefaultValueFactory = _ => string.Join(",", PairNetworkStepWorkload.Variants) };
+        var cmd = new Command("rna-step", "Training steps of the paper's RNA network on synthetic data (forward, loss, backward, Adam), each variant in its own child process: seconds per step and peak resident memory. Last line: scnn_packed_s_per_step=<x> scnn_dense_s_per_step=<x> cnn_s_per_step=<x> scnn_packed_peak_mb=<x>.")
+            { rounds, variants };
+        shape.AddTo(cmd);
+        cmd.SetAction(parse =>
+        {
+            var run = shape.Read(parse);
+            CommonOptions.ParseDevice(run.Device);
+            var chosen = parse.GetValue(variants)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            foreach (var v in chosen)
+                if (!PairNetworkStepWorkload.Variants.Contains(v)) throw new ArgumentException($"--variants: unknown variant '{v}' (expected {string.Join(", ", PairNetworkStepWorkload.Variants)}).");
+            int r = parse.GetValue(rounds);
+            if (r < 1 || run.Steps < 1) throw new ArgumentException("--rounds and --steps must be at least 1.");
+            Console.WriteLine(Inv($"bench rna-step: crop={run.Crop} batch={run.Batch} steps={run.Steps} rounds={r} device={run.Device} threads={torch.get_num_threads()} load={ProcessMemory.LoadAverage()}"));
+            var results = ProgressDisplay.Run(progress =>
+            {
+                progress.Start("bench rna-step", (long)r * chosen.Length);
+                return PairNetworkStepBenchmark.Run(run, r, RnaStepChildCommand, chosen, step => progress.Step(step, double.NaN));
+            });
+            Console.WriteLine($"{"variant",-12}  {"s_per_step",10}  {"min_s",8}  {"peak_MB",8}  {"last_loss",10}");
+            foreach (var x in results)
+                Console.WriteLine(Inv($"{x.Variant,-12}  {x.SecondsPerStep,10:0.000}  {x.MinSecondsPerStep,8:0.000}  {x.PeakKb / 1024.0,8:0.0}  {x.Loss,10:0.0000}"));
+            string Value(string v, Func<PairNetworkStepResult, string> f) => results.FirstOrDefault(x => x.Variant == v) is { } x ? f(x) : "nan";
+            Console.WriteLine(string.Join(' ', PairNetworkStepWorkload.Variants.Select(v => $"{v}_s_per_step=" + Value(v, x => Inv($"{x.SecondsPerStep:0.000}"))))
+                + " scnn_packed_peak_mb=" + Value("scnn_packed", x => Inv($"{x.PeakKb / 1024.0:0.0}")));
+            return 0;
+        });
+        return cmd;
+    }
+
+    /// <summary>This CLI's command that runs one rna-step child (<see cref="RnaStepChild"/>).</summary>
+    private static readonly string[] RnaStepChildCommand = { "bench", "rna-step-child" };
+
+    private static Command RnaStepChild()
+    {
+        var variant = new Option<string>("--variant") { Description = "scnn_packed, scnn_dense or cnn.", DefaultValueFactory = _ => "scnn_packed" };
+        var shape = new RnaStepOptions();
+        var cmd = new Command("rna-step-child", "Internal: trains one rna-step variant in this process and prints seconds per step and its peak resident memory (VmHWM).")
+            { variant };
+        shape.AddTo(cmd);
+        cmd.Hidden = true;
+        cmd.SetAction(parse =>
+        {
+            var run = shape.Read(parse);
+            Console.WriteLine(PairNetworkStepBenchmark.RunChild(run, CommonOptions.ParseDevice(run.Device), parse.GetValue(variant)!));
             Console.WriteLine(ProcessMemory.PeakLine());
             return 0;
         });

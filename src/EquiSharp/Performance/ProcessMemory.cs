@@ -40,16 +40,18 @@ public static class ProcessMemory
     /// <param name="arguments">Command line of the child (the host's own command that runs one variant).</param>
     /// <param name="retainingAllocator">Keep the retaining native allocator (the CLI's default); otherwise the child runs under
     /// glibc's default allocator (<c>EQUISHARP_NATIVE_ALLOCATOR=default</c>), which returns freed memory, so VmHWM is the work's own peak.</param>
-    public static long ChildPeakKb(IEnumerable<string> arguments, bool retainingAllocator)
+    public static long ChildPeakKb(IEnumerable<string> arguments, bool retainingAllocator) => RunChild(arguments, retainingAllocator).PeakKb;
+
+    /// <summary>
+    /// Runs this executable again with <paramref name="arguments"/>; returns its standard output and the peak (kB) it
+    /// reports with <see cref="PeakLine"/>.
+    /// </summary>
+    public static (string Output, long PeakKb) RunChild(IEnumerable<string> arguments, bool retainingAllocator)
     {
         var psi = new ProcessStartInfo { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         if (!retainingAllocator) psi.Environment["EQUISHARP_NATIVE_ALLOCATOR"] = "default";
         else psi.Environment.Remove("EQUISHARP_NATIVE_ALLOCATOR");
-        string exe = Environment.ProcessPath!;
-        psi.FileName = exe;
-        // under `dotnet EquiSharp.Cli.dll` the process is the dotnet host: pass the entry assembly first
-        if (Path.GetFileNameWithoutExtension(exe).Equals("dotnet", StringComparison.OrdinalIgnoreCase))
-            psi.ArgumentList.Add(System.Reflection.Assembly.GetEntryAssembly()!.Location);
+        SelfCommand(psi);
         foreach (var a in arguments) psi.ArgumentList.Add(a);
         using var proc = Process.Start(psi)!;
         var stderrTask = proc.StandardError.ReadToEndAsync();
@@ -59,6 +61,24 @@ public static class ProcessMemory
         var line = stdout.Split('\n').FirstOrDefault(l => l.StartsWith(PeakKey, StringComparison.Ordinal));
         if (proc.ExitCode != 0 || line is null)
             throw new InvalidOperationException($"benchmark child ({string.Join(' ', psi.ArgumentList)}) failed with exit code {proc.ExitCode}: {stderr.Trim()}");
-        return long.Parse(line[PeakKey.Length..].Trim(), CultureInfo.InvariantCulture);
+        return (stdout, long.Parse(line[PeakKey.Length..].Trim(), CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>Points <paramref name="psi"/> at this executable (under <c>dotnet EquiSharp.Cli.dll</c>: the host, then the entry assembly).</summary>
+    public static void SelfCommand(ProcessStartInfo psi)
+    {
+        string exe = Environment.ProcessPath!;
+        psi.FileName = exe;
+        if (Path.GetFileNameWithoutExtension(exe).Equals("dotnet", StringComparison.OrdinalIgnoreCase))
+            psi.ArgumentList.Add(System.Reflection.Assembly.GetEntryAssembly()!.Location);
+    }
+
+    /// <summary>The value of <c>key=value</c> in a child's output (null when absent).</summary>
+    public static double? ReadValue(string output, string key)
+    {
+        foreach (var part in output.Split(new[] { '\n', ' ' }, StringSplitOptions.RemoveEmptyEntries))
+            if (part.StartsWith(key + "=", StringComparison.Ordinal)
+                && double.TryParse(part[(key.Length + 1)..], NumberStyles.Float, CultureInfo.InvariantCulture, out var v)) return v;
+        return null;
     }
 }
