@@ -20,6 +20,10 @@ public sealed class BenchCommand : ICliCommand
         bench.Subcommands.Add(Child());
         bench.Subcommands.Add(RnaStep());
         bench.Subcommands.Add(RnaStepChild());
+        bench.Subcommands.Add(RnaProfile());
+        bench.Subcommands.Add(RnaVsTorch());
+        bench.Subcommands.Add(RnaInfer());
+        bench.Subcommands.Add(RnaInferChild());
         return bench;
     }
 
@@ -213,6 +217,34 @@ public sealed class BenchCommand : ICliCommand
         return cmd;
     }
 
+    private static Command RnaProfile()
+    {
+        var variant = new Option<string>("--variant") { Description = "scnn_packed, scnn_dense or cnn.", DefaultValueFactory = _ => "scnn_packed" };
+        var repeats = Opt("--repeats", "Timed repeats of each part (medians).", 3);
+        var threads = Opt("--threads", "Intra-op threads (0 = TorchSharp's default; 1 makes CPU time the work's own on a shared machine).", 0);
+        var shape = new RnaStepOptions();
+        var cmd = new Command("rna-profile", "Where a training step of the paper's RNA network (bench rna-step's workload) spends its time: forward and backward of each part run alone on its real input, medians in ms.")
+            { variant, repeats, threads };
+        shape.AddTo(cmd);
+        cmd.SetAction(parse =>
+        {
+            var run = shape.Read(parse);
+            var dev = CommonOptions.ParseDevice(run.Device);
+            if (parse.GetValue(threads) > 0) torch.set_num_threads(parse.GetValue(threads));
+            var work = new PairNetworkStepWorkload(parse.GetValue(variant)!, run.Crop, run.Batch, dev, run.Seed);
+            Console.WriteLine(Inv($"bench rna-profile: variant={parse.GetValue(variant)} crop={run.Crop} batch={run.Batch} repeats={parse.GetValue(repeats)} threads={torch.get_num_threads()} load={ProcessMemory.LoadAverage()}"));
+            work.Step();
+            var rows = PairNetworkStepProfile.Run(work, parse.GetValue(repeats));
+            Console.WriteLine($"| {"part",-46} | {"forward ms",10} | {"backward ms",11} | {"total ms",9} | {"CPU ms",8} |");
+            Console.WriteLine($"|{new string('-', 48)}|{new string('-', 11)}:|{new string('-', 12)}:|{new string('-', 10)}:|{new string('-', 9)}:|");
+            foreach (var p in rows)
+                Console.WriteLine(Inv($"| {p.Name,-46} | {p.ForwardSeconds * 1e3,10:0.0} | {p.BackwardSeconds * 1e3,11:0.0} | {p.TotalSeconds * 1e3,9:0.0} | {p.CpuSeconds * 1e3,8:0.0} |"));
+            Console.WriteLine(ProcessMemory.PeakLine());
+            return 0;
+        });
+        return cmd;
+    }
+
     /// <summary>This CLI's command that runs one rna-step child (<see cref="RnaStepChild"/>).</summary>
     private static readonly string[] RnaStepChildCommand = { "bench", "rna-step-child" };
 
@@ -228,6 +260,98 @@ public sealed class BenchCommand : ICliCommand
         {
             var run = shape.Read(parse);
             Console.WriteLine(PairNetworkStepBenchmark.RunChild(run, CommonOptions.ParseDevice(run.Device), parse.GetValue(variant)!));
+            Console.WriteLine(ProcessMemory.PeakLine());
+            return 0;
+        });
+        return cmd;
+    }
+
+    // ------------------------------------------------------------------ rna-vs-torch (whole processes, A B A B)
+
+    private static Command RnaVsTorch()
+    {
+        var train = new Option<string>("--train") { Description = "Training file for both sides (e.g. ../shared/data/rna/16s-finaltrain.txt.gz).", Required = true };
+        var valid = new Option<string?>("--valid") { Description = "Validation file for rna train's final report (the acceptance runs use a one-record file); none = no report." };
+        var peer = new Option<string>("--peer") { Description = "The PyTorch peer script (../shared/peers/rna_dense_torch.py).", Required = true };
+        var python = new Option<string>("--python") { Description = "Python with torch for the peer.", DefaultValueFactory = _ => "/usr/bin/python3" };
+        var model = new Option<string>("--model") { Description = "rna train --model (scnn or cnn).", DefaultValueFactory = _ => "scnn" };
+        var maps = new Option<string>("--maps") { Description = "rna train --maps (auto, dense or packed).", DefaultValueFactory = _ => "auto" };
+        var crop = Opt("--crop", "Training crop of both sides.", 128);
+        var batch = Opt("--batch", "Batch size of both sides.", 4);
+        var steps = Opt("--steps", "Training steps of both sides (rna train --max-steps).", 10);
+        var pairs = Opt("--pairs", "A B pairs (medians over them).", 3);
+        var devFraction = new Option<double>("--dev-fraction") { Description = "rna train --dev-fraction.", DefaultValueFactory = _ => 0.01 };
+        var cmd = new Command("rna-vs-torch", "Whole processes side by side: 'rna train' (A) and the PyTorch dense peer (B) with the same crop, batch and steps, A B A B, wall time from start to exit and peak resident memory of each, load printed. Last line: wall_ratio=<A/B> memory_ratio=<A/B> (medians).")
+            { train, valid, peer, python, model, maps, crop, batch, steps, pairs, devFraction };
+        cmd.SetAction(parse =>
+        {
+            string trainPath = Path.GetFullPath(parse.GetValue(train)!), peerPath = Path.GetFullPath(parse.GetValue(peer)!);
+            string? validPath = parse.GetValue(valid) is string v ? Path.GetFullPath(v) : null;
+            foreach (var f in new[] { trainPath, peerPath, validPath }.OfType<string>())
+                if (!File.Exists(f)) throw new FileNotFoundException($"{f}: no such file.", f);
+            string c = Inv($"{parse.GetValue(crop)}"), b = Inv($"{parse.GetValue(batch)}"), n = Inv($"{parse.GetValue(steps)}");
+            string outDir = Path.Combine(Path.GetTempPath(), $"equisharp-rna-vs-torch-{Environment.ProcessId}");
+            var ours = new List<string> { "rna", "train", "--train", trainPath, "--model", parse.GetValue(model)!, "--maps", parse.GetValue(maps)!,
+                "--crop", c, "--batch", b, "--max-steps", n, "--dev-fraction", Inv($"{parse.GetValue(devFraction)}"), "--out", outDir };
+            if (validPath is not null) ours.AddRange(new[] { "--valid", validPath });
+            var a = ProcessCommand.Self("equisharp", ours);
+            var peerCmd = new ProcessCommand("peer", parse.GetValue(python)!, new[] { peerPath, "--train", trainPath, "--steps", n, "--crop", c, "--batch", b });
+            Console.WriteLine(Inv($"bench rna-vs-torch: crop={c} batch={b} steps={n} pairs={parse.GetValue(pairs)} load={ProcessMemory.LoadAverage()}"));
+            Console.WriteLine($"A: {a}");
+            Console.WriteLine($"B: {peerCmd}");
+            try
+            {
+                var runs = WholeProcessComparison.Run(a, peerCmd, parse.GetValue(pairs), Environment.CurrentDirectory,
+                    r => Console.WriteLine(Inv($"pair={r.Pair} {r.Name,-9} wall_s={r.WallSeconds,7:0.00} peak_mb={r.PeakKb / 1024.0,7:0.0} load_before={r.LoadBefore}")),
+                    (command, _) => { if (command == a && Directory.Exists(outDir)) Directory.Delete(outDir, recursive: true); });
+                var (wa, ma) = WholeProcessComparison.Medians(runs, a.Name);
+                var (wb, mb) = WholeProcessComparison.Medians(runs, peerCmd.Name);
+                Console.WriteLine(Inv($"medians: equisharp wall_s={wa:0.00} peak_mb={ma / 1024:0.0}; peer wall_s={wb:0.00} peak_mb={mb / 1024:0.0}; load={ProcessMemory.LoadAverage()}"));
+                Console.WriteLine(Inv($"wall_ratio={wa / wb:0.000} memory_ratio={ma / mb:0.000}"));
+            }
+            finally
+            {
+                if (Directory.Exists(outDir)) Directory.Delete(outDir, recursive: true);
+            }
+            return 0;
+        });
+        return cmd;
+    }
+
+    // ------------------------------------------------------------------ rna-infer (full-length inference per length)
+
+    private static Command RnaInfer()
+    {
+        var lengths = new Option<string>("--lengths") { Description = "Comma-separated sequence lengths.", DefaultValueFactory = _ => "500,1000,2000,3000" };
+        var variants = new Option<string>("--variants") { Description = "Comma-separated: packed (what rna eval runs), tiled (dense tiles).", DefaultValueFactory = _ => "packed,tiled" };
+        var cmd = new Command("rna-infer", "Full-length inference of the paper's RNA SCNN (random weights) on one sequence per length, each in its own child process: seconds per sequence and peak resident memory.")
+            { lengths, variants };
+        cmd.SetAction(parse =>
+        {
+            var ls = parse.GetValue(lengths)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                .Select(x => int.TryParse(x, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) && v > 0 ? v : throw new ArgumentException($"--lengths: '{x}' is not a positive integer.")).ToList();
+            var vs = parse.GetValue(variants)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();
+            foreach (var v in vs)
+                if (!PairNetworkInferenceBenchmark.Variants.Contains(v)) throw new ArgumentException($"--variants: unknown variant '{v}' (expected {string.Join(", ", PairNetworkInferenceBenchmark.Variants)}).");
+            Console.WriteLine(Inv($"bench rna-infer: threads={torch.get_num_threads()} load={ProcessMemory.LoadAverage()}"));
+            Console.WriteLine($"{"length",6}  {"variant",-7}  {"seconds",8}  {"peak_MB",8}");
+            PairNetworkInferenceBenchmark.Run(ls, vs, new[] { "bench", "rna-infer-child" },
+                r => Console.WriteLine(Inv($"{r.Length,6}  {r.Variant,-7}  {r.Seconds,8:0.00}  {r.PeakKb / 1024.0,8:0.0}")));
+            return 0;
+        });
+        return cmd;
+    }
+
+    private static Command RnaInferChild()
+    {
+        var length = Opt("--length", "Sequence length.", 1000);
+        var variant = new Option<string>("--variant") { Description = "packed or tiled.", DefaultValueFactory = _ => "packed" };
+        var device = CommonOptions.Device();
+        var cmd = new Command("rna-infer-child", "Internal: one full-length inference in this process; prints its seconds and peak resident memory.") { length, variant, device };
+        cmd.Hidden = true;
+        cmd.SetAction(parse =>
+        {
+            Console.WriteLine(PairNetworkInferenceBenchmark.RunChild(parse.GetValue(length), parse.GetValue(variant)!, CommonOptions.ParseDevice(parse.GetValue(device)!)));
             Console.WriteLine(ProcessMemory.PeakLine());
             return 0;
         });

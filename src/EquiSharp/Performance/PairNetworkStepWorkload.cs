@@ -65,6 +65,16 @@ public sealed class PairNetworkStepWorkload
     public Tensor Loss() =>
         PairLoss.UpperTriangleWeightedBce(Network.forward(onehot, null, lengths).squeeze(1), labels, lengths, 5);
 
+    /// <summary>The synthetic batch: one-hot (B, L, 5), labels (B, L, L), lengths (B).</summary>
+    public (Tensor OneHot, Tensor Labels, Tensor Lengths) Inputs => (onehot, labels, lengths);
+
+    /// <summary>An Adam step with the gradients as they are (for profiling the optimizer alone).</summary>
+    public void OptimizerStep()
+    {
+        using var scope = NewDisposeScope();
+        optimizer.step();
+    }
+
     /// <summary>One training step; returns the loss.</summary>
     public double Step()
     {

@@ -202,8 +202,10 @@ public sealed class PairConvStage : nn.Module<Tensor, Tensor>
     public PackedSymmetricMap ForwardPacked(PackedSymmetricMap x, Tensor? mask)
     {
         if (!Symmetric) throw new InvalidOperationException("Packed symmetric maps need symmetry-preserving convolutions; this stage uses plain ones (CNN baseline).");
+        // temporaries freed here, as in the dense forward (autograd keeps what it needs through its own references)
+        using var scope = NewDisposeScope();
         var y = PackedFunctions.MultiConv(x, convs.Cast<SymmetryPreservingConv2d>().ToList());
-        return NormAndActivate(y, norm, Activation, mask);
+        return KeepData(NormAndActivate(y, norm, Activation, mask));
     }
 
     /// <summary>
@@ -235,10 +237,18 @@ public sealed class PairConvStage : nn.Module<Tensor, Tensor>
     /// <summary>The masked batch norm after the convolution, or null.</summary>
     public PairBatchNorm2d? Norm => norm;
 
+    /// <summary>Moves a map's data out of the current dispose scope (the map a scoped packed step returns).</summary>
+    internal static PackedSymmetricMap KeepData(PackedSymmetricMap y)
+    {
+        y.Data.MoveToOuterDisposeScope();
+        return y;
+    }
+
     /// <summary>Packed twin of <see cref="NormAndActivate(Tensor, PairBatchNorm2d?, PairActivation?, Tensor?)"/>.</summary>
+    /// <param name="y">A fresh map (a convolution's output) that nobody else reads: inference normalises it in place.</param>
     internal static PackedSymmetricMap NormAndActivate(PackedSymmetricMap y, PairBatchNorm2d? norm, PairActivation? activation, Tensor? mask)
     {
-        y = norm is null ? y.Masked(mask) : PackedBatchNorm2d.Apply(norm, y, mask);
+        y = norm is null ? y.Masked(mask) : PackedBatchNorm2d.Apply(norm, y, mask, ownsInput: true);
         return activation switch
         {
             PairActivation.ReLU => PackedFunctions.Relu(y),                   // applied by the next convolution
@@ -317,7 +327,8 @@ public sealed class PairEncoder : nn.Module<Tensor, Tensor>
     {
         if (conv is not SymmetryGeneratingConv2d g)
             throw new InvalidOperationException("Packed symmetric maps need a symmetry-generating encoder; this one is a plain convolution (CNN baseline).");
+        using var scope = NewDisposeScope();
         var y = SeparableGenerating.ForwardPacked(g.Weight(), g.Bias, x, lengths, layout);
-        return PairConvStage.NormAndActivate(y, norm, Activation, mask);
+        return PairConvStage.KeepData(PairConvStage.NormAndActivate(y, norm, Activation, mask));
     }
 }

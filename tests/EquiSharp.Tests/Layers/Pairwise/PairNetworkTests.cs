@@ -84,6 +84,27 @@ public sealed class PairNetworkTests
     }
 
     [Theory]
+    [InlineData(9)]
+    [InlineData(16)]
+    public void PackedInferenceEqualsDenseOnAPaddedBatch(long l)
+    {
+        // eval mode without autograd takes the packed inference path (in-place batch norm filling the canvas ring,
+        // in-place ReLU, branch outputs written into one block): it must give the dense eval forward
+        manual_seed(5);
+        using var net = new PairNetwork("contacts", ContactLike(true));
+        var (x, p, lengths) = Inputs(2, l);
+        net.PackedMaps = false;
+        net.forward(x, p, lengths).Dispose(); // one training-mode forward, so the running statistics are not the initial ones
+        net.eval();
+        using var _ = no_grad();
+        var dense = net.forward(x, p, lengths);
+        net.PackedMaps = true;
+        var packed = net.forward(x, p, lengths);
+        Assert.True(dense.abs().max().item<float>() > 1e-3);
+        Assert.True(Deviation.Relative(packed, dense) <= 1e-5, $"{Deviation.Relative(packed, dense):E2}");
+    }
+
+    [Theory]
     [InlineData(true, 5)]
     [InlineData(false, 6)]
     public void TiledInferenceEqualsTheDenseForward(bool symmetric, int tile)

@@ -100,7 +100,7 @@ public class PairNetwork : nn.Module<Tensor, Tensor>
     }
 
     /// <summary>The same network on packed symmetric maps: separable generating encoders, packed stages, dense logits at the end.</summary>
-    private Tensor ForwardPacked(Tensor input, Tensor features, Tensor? pairFeatures, Tensor? lengths)
+    internal Tensor ForwardPacked(Tensor input, Tensor features, Tensor? pairFeatures, Tensor? lengths)
     {
         var layout = PackedLayout.Default(input.shape[1], Reach);
         var mask = PackedSymmetricMap.BlockMask(layout, lengths, input.dtype);

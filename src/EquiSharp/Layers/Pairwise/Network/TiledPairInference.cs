@@ -11,6 +11,12 @@ public sealed record TiledInferenceOptions
     public int TileSize { get; init; } = 256;
     /// <summary>For a symmetric (SCNN) model, compute only tiles on or above the diagonal and mirror them.</summary>
     public bool UseSymmetry { get; init; } = true;
+    /// <summary>
+    /// For a symmetric (SCNN) model with <see cref="UseSymmetry"/>, run the whole map as packed symmetric maps (the folded
+    /// layout: about half the memory of a dense map, one convolution per branch over the folded rectangle) instead of
+    /// dense tiles; <see cref="TileSize"/> then does not apply.
+    /// </summary>
+    public bool PackedMaps { get; init; } = true;
 }
 
 /// <summary>
@@ -41,6 +47,11 @@ public static class TiledPairInference
         {
             using var grad = no_grad();
             bool mirror = options.UseSymmetry && network.Symmetric;
+            if (mirror && options.PackedMaps)
+            {
+                using var scope = NewDisposeScope();
+                return network.ForwardPacked(input, network.SequenceFeatures(input), pairFeatures, null)[0].MoveToOuterDisposeScope();
+            }
             int l = (int)input.shape[1];
             var tiles = Tiles(l, options.TileSize);
             var pairs = pairFeatures is null ? Array.Empty<Tensor>() : new[] { pairFeatures };

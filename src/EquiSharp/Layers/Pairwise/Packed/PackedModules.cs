@@ -100,17 +100,21 @@ public sealed class PackedBatchNorm2d : PackedModule
     /// <param name="mask">Optional packed 0/1 mask (P, B, 1, R, C) of valid entries (<see cref="PackedSymmetricMap.BlockMask"/>):
     /// statistics over valid entries only, output zero outside them (as <see cref="PairBatchNorm2d"/>).</param>
     public PackedSymmetricMap forward(PackedSymmetricMap input, Tensor? mask) =>
-        Normalize(input, mask, training, gamma(), beta(), runningMean(), runningVar(), tracked(), eps, momentum);
+        Normalize(input, mask, training, gamma(), beta(), runningMean(), runningVar(), tracked(), eps, momentum, ownsInput: false);
 
     /// <summary>
     /// The masked <see cref="PairBatchNorm2d"/> applied to packed maps, in the dense module's own training mode (for
     /// models that keep dense modules and run them packed without wrapper modules).
     /// </summary>
-    public static PackedSymmetricMap Apply(PairBatchNorm2d bn, PackedSymmetricMap input, Tensor? mask) =>
-        Normalize(input, mask, bn.training, bn.Weight, bn.Bias, bn.RunningMean, bn.RunningVar, null, bn.Eps, bn.Momentum);
+    public static PackedSymmetricMap Apply(PairBatchNorm2d bn, PackedSymmetricMap input, Tensor? mask) => Apply(bn, input, mask, ownsInput: false);
+
+    /// <param name="ownsInput">The input is a fresh map nobody else reads (a convolution's output): in inference (eval mode,
+    /// no autograd) it is normalised in place.</param>
+    internal static PackedSymmetricMap Apply(PairBatchNorm2d bn, PackedSymmetricMap input, Tensor? mask, bool ownsInput) =>
+        Normalize(input, mask, bn.training, bn.Weight, bn.Bias, bn.RunningMean, bn.RunningVar, null, bn.Eps, bn.Momentum, ownsInput);
 
     private static PackedSymmetricMap Normalize(PackedSymmetricMap input, Tensor? mask, bool training, Tensor? g, Tensor? b,
-        Tensor? rm, Tensor? rv, Tensor? tracked, double eps, double? momentum)
+        Tensor? rm, Tensor? rv, Tensor? tracked, double eps, double? momentum, bool ownsInput)
     {
         var x = input.Materialized();
         long c = x.shape[2];
@@ -132,6 +136,15 @@ public sealed class PackedBatchNorm2d : PackedModule
         var inv = rv.add(eps).rsqrt();
         var scale = g is null ? inv : inv.mul(g);
         var shift = (b is null ? zeros_like(rm) : b).sub(rm.mul(scale));
+        if (ownsInput && !is_grad_enabled() && !input.PendingRelu && input.Layout.Margin > 0)
+        {
+            // inference on a map nobody else reads (a convolution's fresh output): normalise in place and fill the ring,
+            // so the next convolution reads it as its canvas — no second copy of a full-length map
+            var own = x.mul_(scale.view(1, 1, c, 1, 1)).add_(shift.view(1, 1, c, 1, 1));
+            if (mask is not null) own.mul_(mask);
+            PackedFunctions.FillRing(own, input.Layout.Halo(0));
+            return input.With(own, haloFilled: true);
+        }
         var y = addcmul(shift.view(1, 1, c, 1, 1), x, scale.view(1, 1, c, 1, 1), 1.0);
         return input.With(mask is null ? y : y.mul(mask));
     }

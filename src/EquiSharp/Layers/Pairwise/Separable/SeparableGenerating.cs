@@ -115,7 +115,8 @@ public static class SeparableGenerating
         var z = uFlat.gather(2, iIdx.unsqueeze(1).expand(b, f, cells)).add_(vFlat.gather(2, jIdx.unsqueeze(1).expand(b, f, cells)));
         var mask = Packed.PackedSymmetricMap.BlockMask(layout, lengths, x.dtype);                  // (P, B, 1, R, C) or null
         var data = z.view(b, f, layout.BlockCount, layout.BlockRows, layout.BlockCols).permute(2, 0, 1, 3, 4);
-        data = mask is null ? data.mul(inside.view(layout.BlockCount, 1, 1, layout.BlockRows, layout.BlockCols)) : data.mul(mask);
+        // in place: z is this function's own tensor, and a product with a constant mask saves only the mask for backward
+        data = mask is null ? data.mul_(inside.view(layout.BlockCount, 1, 1, layout.BlockRows, layout.BlockCols)) : data.mul_(mask);
         // every cell (canonical or not) was computed from the entry it stands for, cells outside the map are zero
         return new Packed.PackedSymmetricMap(data.contiguous(), layout, haloFilled: true);
     }
