@@ -209,6 +209,19 @@ public sealed class PairConvStage : nn.Module<Tensor, Tensor>
     }
 
     /// <summary>
+    /// The stage on the channel concatenation of <paramref name="parts"/> (e.g. a head after a skip branch). In inference
+    /// (no autograd) the concatenation is never built (<see cref="PackedFunctions.ConvolveParts"/>).
+    /// </summary>
+    internal PackedSymmetricMap ForwardPacked(IReadOnlyList<PackedSymmetricMap> parts, Tensor? mask)
+    {
+        if (parts.Count == 1 || is_grad_enabled()) return ForwardPacked(parts.Count == 1 ? parts[0] : PackedSymmetricMap.Concat(parts.ToArray()), mask);
+        if (!Symmetric) throw new InvalidOperationException("Packed symmetric maps need symmetry-preserving convolutions; this stage uses plain ones (CNN baseline).");
+        using var scope = NewDisposeScope();
+        var y = PackedFunctions.ConvolveParts(parts, convs.Cast<SymmetryPreservingConv2d>().ToList());
+        return KeepData(NormAndActivate(y, norm, Activation, mask));
+    }
+
+    /// <summary>
     /// A stack of stages on packed maps, one after another (<see cref="PackedChain"/>): the one packed execution path that
     /// the pair network, <c>verify</c> and <c>bench symconv</c> run.
     /// </summary>

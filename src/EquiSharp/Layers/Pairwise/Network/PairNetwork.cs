@@ -111,8 +111,7 @@ public class PairNetwork : nn.Module<Tensor, Tensor>
         var tail = new List<PackedSymmetricMap> { y };
         if (skip is not null) tail.Add(skip.ForwardPacked(input, lengths, layout, mask));
         if (packedPairs is not null) tail.Add(packedPairs);
-        if (tail.Count > 1) y = PackedSymmetricMap.Concat(tail.ToArray());
-        return head.ForwardPacked(y, mask).Unpack();
+        return head.ForwardPacked(tail, mask).Unpack(); // concatenated, or (inference) convolved part by part
     }
 
     private void CheckInputs(Tensor input, Tensor? pairFeatures)

@@ -120,33 +120,52 @@ public static class PackedFunctions
         foreach (var b in branches)
             if (b.InChannels != x.Channels)
                 throw new ArgumentException($"Packed conv: a branch expects {b.InChannels} channels, the map has {x.Channels}.", nameof(x));
+        if (!is_grad_enabled()) return ConvolveParts(new[] { x }, branches);
         long halo = branches.Max(b => b.Reach);
         var (canvas, gathered) = Canvas(x, halo);
         long margin = gathered == 0 ? x.Layout.Margin : 0, rows = x.Layout.BlockRows, cols = x.Layout.BlockCols;
-        long f = branches.Sum(b => b.OutChannels), pb = canvas.shape[0];
-        Tensor y;
-        if (!is_grad_enabled())
+        var outs = branches.Select(b => ValidConv(Region(x, canvas, gathered, b.Reach), b.Weight(), b.Bias, b.Dilation)).ToArray();
+        var y = outs.Length == 1 ? outs[0] : cat(outs, 1);
+        if (outs.Length > 1) foreach (var o in outs) o.Dispose();
+        // the margin's outputs are never read: zeros keep the block's shape (one copy, cheap next to the convolutions)
+        if (margin > 0) { var padded = nn.functional.pad(y, new[] { margin, margin, margin, margin }); y.Dispose(); y = padded; }
+        canvas.Dispose(); // the branch convolutions keep their own references
+        return x.With(y.view(x.Layout.BlockCount, x.Batch, y.shape[1], rows, cols));
+    }
+
+    /// <summary>
+    /// Inference (no autograd) form of <see cref="MultiConv"/> on the channel concatenation of <paramref name="parts"/>,
+    /// without building it: a convolution is linear in its input channels, so each part is convolved with its slice of
+    /// every branch's kernel and the results are summed into the branch's channels of one output block (bias once). No
+    /// concatenated input, no per-branch outputs: at full length each of those is a map of hundreds of MB.
+    /// </summary>
+    internal static PackedSymmetricMap ConvolveParts(IReadOnlyList<PackedSymmetricMap> parts, IReadOnlyList<SymmetryPreservingConv2d> branches)
+    {
+        if (is_grad_enabled()) throw new InvalidOperationException("Packed conv: the part-wise convolution is for inference (no autograd).");
+        var x = parts[0];
+        if (parts.Any(q => !q.Layout.Equals(x.Layout) || q.Batch != x.Batch)) throw new ArgumentException("Packed conv: the parts must share layout and batch.", nameof(parts));
+        long channels = parts.Sum(q => q.Channels);
+        foreach (var b in branches)
+            if (b.InChannels != channels)
+                throw new ArgumentException($"Packed conv: a branch expects {b.InChannels} channels, the maps have {channels}.", nameof(parts));
+        long halo = branches.Max(b => b.Reach), rows = x.Layout.BlockRows, cols = x.Layout.BlockCols;
+        var y = zeros(new[] { x.Layout.BlockCount * x.Batch, branches.Sum(b => b.OutChannels), rows, cols }, dtype: x.Data.dtype, device: x.Data.device);
+        long c0 = 0;
+        for (int p = 0; p < parts.Count; p++)
         {
-            // inference: every branch writes its channels of one output block (no per-branch maps, no concatenation copy)
-            y = zeros(new[] { pb, f, rows, cols }, dtype: canvas.dtype, device: canvas.device);
-            long f0 = 0;
+            var (canvas, gathered) = Canvas(parts[p], halo);
+            long margin = gathered == 0 ? x.Layout.Margin : 0, f0 = 0;
             foreach (var b in branches)
             {
                 var interior = y.narrow(1, f0, b.OutChannels).narrow(2, margin, rows - 2 * margin).narrow(3, margin, cols - 2 * margin);
-                ValidConv(Region(x, canvas, gathered, b.Reach), b.Weight(), b.Bias, b.Dilation, interior);
+                var w = parts.Count == 1 ? b.Weight() : b.Weight().narrow(1, c0, parts[p].Channels);
+                ValidConv(Region(parts[p], canvas, gathered, b.Reach), w, p == 0 ? b.Bias : null, b.Dilation, interior, accumulate: p > 0);
                 f0 += b.OutChannels;
             }
+            canvas.Dispose();
+            c0 += parts[p].Channels;
         }
-        else
-        {
-            var outs = branches.Select(b => ValidConv(Region(x, canvas, gathered, b.Reach), b.Weight(), b.Bias, b.Dilation)).ToArray();
-            y = outs.Length == 1 ? outs[0] : cat(outs, 1);
-            if (outs.Length > 1) foreach (var o in outs) o.Dispose();
-            // the margin's outputs are never read: zeros keep the block's shape (one copy, cheap next to the convolutions)
-            if (margin > 0) { var padded = nn.functional.pad(y, new[] { margin, margin, margin, margin }); y.Dispose(); y = padded; }
-        }
-        canvas.Dispose(); // the branch convolutions keep their own references
-        return x.With(y.view(x.Layout.BlockCount, x.Batch, f, rows, cols));
+        return x.With(y.view(x.Layout.BlockCount, x.Batch, y.shape[1], rows, cols));
     }
 
     /// <summary>
@@ -191,11 +210,11 @@ public static class PackedFunctions
     private const long InferenceStripCells = 1L << 17;
 
     /// <summary>
-    /// A valid convolution, returned, or written into <paramref name="into"/> (inference only). Without autograd large
+    /// A valid convolution, returned, or written into (or, with <paramref name="accumulate"/>, added to) <paramref name="into"/> (inference only). Without autograd large
     /// maps are convolved in row strips, each with its halo: the same sums, with the convolution's temporary buffers
     /// bounded by the strip instead of growing with the map (full-length inference of thousands of nucleotides).
     /// </summary>
-    private static Tensor ValidConv(Tensor input, Tensor weight, Tensor? bias, long dilation, Tensor? into = null)
+    private static Tensor ValidConv(Tensor input, Tensor weight, Tensor? bias, long dilation, Tensor? into = null, bool accumulate = false)
     {
         long k = dilation * (weight.shape[2] - 1), outRows = input.shape[2] - k, outCols = input.shape[3] - k;
         long strip = Math.Max(1, InferenceStripCells / Math.Max(1, outCols));
@@ -206,7 +225,7 @@ public static class PackedFunctions
         {
             long n = Math.Min(strip, outRows - r);
             using var y = nn.functional.conv2d(input.narrow(2, r, n + k), weight, bias, dilation: d);
-            output.narrow(2, r, n).copy_(y);
+            if (accumulate) output.narrow(2, r, n).add_(y); else output.narrow(2, r, n).copy_(y);
         }
         return output;
     }
