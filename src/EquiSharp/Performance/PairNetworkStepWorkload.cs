@@ -1,5 +1,6 @@
 using EquiSharp.Layers.Pairwise;
 using EquiSharp.Layers.Pairwise.Network;
+using EquiSharp.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -18,7 +19,7 @@ public sealed class PairNetworkStepWorkload
     public static readonly IReadOnlyList<string> Variants = new[] { "scnn_packed", "scnn_dense", "cnn" };
 
     private readonly Tensor onehot, labels, lengths;
-    private readonly optim.Optimizer optimizer;
+    private readonly TorchSharp.Modules.OptimizerHelper optimizer;
 
     /// <summary>The network being trained.</summary>
     public PairNetwork Network { get; }
@@ -50,7 +51,7 @@ public sealed class PairNetworkStepWorkload
         onehot = tensor(x, new long[] { batch, crop, 5 }, device: device);
         labels = tensor(y, new long[] { batch, crop, crop }, device: device);
         lengths = full(batch, crop, dtype: int64, device: device);
-        optimizer = optim.Adam(Network.parameters(), 2e-3, weight_decay: 1e-5);
+        optimizer = Optimizers.Adam(Network.parameters(), 2e-3, weightDecay: 1e-5); // the optimizer rna train builds
         Network.train();
     }
 
