@@ -171,16 +171,17 @@ public sealed class BenchCommand : ICliCommand
         private readonly Option<int> crop = Opt("--crop", "L: training crop (side of the maps).", 128);
         private readonly Option<int> batch = Opt("--batch", "B: sequences per step.", 4);
         private readonly Option<int> steps = Opt("--steps", "Timed training steps per child (after one warm-up step).", 5);
+        private readonly Option<int> threads = Opt("--threads", "Intra-op threads of the children (0 = TorchSharp's default; 1 measures the work itself on a loaded machine).", 0);
         private readonly Option<string> device = CommonOptions.Device();
         private readonly Option<int> seed = CommonOptions.Seed();
 
         public void AddTo(Command command)
         {
-            foreach (var o in new Option[] { crop, batch, steps, device, seed }) command.Options.Add(o);
+            foreach (var o in new Option[] { crop, batch, steps, threads, device, seed }) command.Options.Add(o);
         }
 
         public PairNetworkStepRun Read(ParseResult parse) =>
-            new(parse.GetValue(crop), parse.GetValue(batch), parse.GetValue(steps), parse.GetValue(device)!, parse.GetValue(seed));
+            new(parse.GetValue(crop), parse.GetValue(batch), parse.GetValue(steps), parse.GetValue(device)!, parse.GetValue(seed), parse.GetValue(threads));
     }
 
     private static Command RnaStep()
@@ -200,7 +201,7 @@ public sealed class BenchCommand : ICliCommand
                 if (!PairNetworkStepWorkload.Variants.Contains(v)) throw new ArgumentException($"--variants: unknown variant '{v}' (expected {string.Join(", ", PairNetworkStepWorkload.Variants)}).");
             int r = parse.GetValue(rounds);
             if (r < 1 || run.Steps < 1) throw new ArgumentException("--rounds and --steps must be at least 1.");
-            Console.WriteLine(Inv($"bench rna-step: crop={run.Crop} batch={run.Batch} steps={run.Steps} rounds={r} device={run.Device} threads={torch.get_num_threads()} load={ProcessMemory.LoadAverage()}"));
+            Console.WriteLine(Inv($"bench rna-step: crop={run.Crop} batch={run.Batch} steps={run.Steps} rounds={r} device={run.Device} threads={(run.Threads > 0 ? run.Threads : torch.get_num_threads())} load={ProcessMemory.LoadAverage()}"));
             var results = ProgressDisplay.Run(progress =>
             {
                 progress.Start("bench rna-step", (long)r * chosen.Length);
@@ -259,6 +260,7 @@ public sealed class BenchCommand : ICliCommand
         cmd.SetAction(parse =>
         {
             var run = shape.Read(parse);
+            if (run.Threads > 0) torch.set_num_threads(run.Threads);
             Console.WriteLine(PairNetworkStepBenchmark.RunChild(run, CommonOptions.ParseDevice(run.Device), parse.GetValue(variant)!));
             Console.WriteLine(ProcessMemory.PeakLine());
             return 0;

@@ -10,10 +10,11 @@ namespace EquiSharp.Performance;
 /// <param name="Steps">Timed steps per child (after one untimed warm-up step).</param>
 /// <param name="Device">Device name as given (passed on to the children).</param>
 /// <param name="Seed">Seed of parameters and data.</param>
-public sealed record PairNetworkStepRun(int Crop, int Batch, int Steps, string Device, int Seed)
+/// <param name="Threads">Intra-op threads of the children (0 = TorchSharp's default).</param>
+public sealed record PairNetworkStepRun(int Crop, int Batch, int Steps, string Device, int Seed, int Threads = 0)
 {
     /// <summary>The options a child gets (its command must parse these names).</summary>
-    public string[] Args() => new[] { "--crop", Inv(Crop), "--batch", Inv(Batch), "--steps", Inv(Steps), "--device", Device, "--seed", Inv(Seed) };
+    public string[] Args() => new[] { "--crop", Inv(Crop), "--batch", Inv(Batch), "--steps", Inv(Steps), "--device", Device, "--seed", Inv(Seed), "--threads", Inv(Threads) };
 
     private static string Inv(long v) => v.ToString(CultureInfo.InvariantCulture);
 }
