@@ -21,7 +21,7 @@ public sealed record ProcessCommand(string Name, string FileName, IReadOnlyList<
 public sealed record ProcessRun(string Name, int Pair, double WallSeconds, long PeakKb, string LoadBefore);
 
 /// <summary>
-/// Whole processes side by side: A B A B … (<paramref name="pairs"/> pairs), each timed from start to exit and its peak
+/// Whole processes side by side: A B A B …, each timed from start to exit and its peak
 /// resident memory taken from the kernel's accounting when it exits (GNU time's maximum resident set size, i.e. wait4's
 /// ru_maxrss), so start-up, data loading and evaluation all count, as they do for a user.
 /// </summary>

@@ -259,6 +259,9 @@ public sealed class PairConvStage : nn.Module<Tensor, Tensor>
 
     /// <summary>Packed twin of <see cref="NormAndActivate(Tensor, PairBatchNorm2d?, PairActivation?, Tensor?)"/>.</summary>
     /// <param name="y">A fresh map (a convolution's output) that nobody else reads: inference normalises it in place.</param>
+    /// <param name="norm">The masked batch norm, or null (masking only).</param>
+    /// <param name="activation">Activation after the norm, or null.</param>
+    /// <param name="mask">Packed block mask, or null.</param>
     internal static PackedSymmetricMap NormAndActivate(PackedSymmetricMap y, PairBatchNorm2d? norm, PairActivation? activation, Tensor? mask)
     {
         y = norm is null ? y.Masked(mask) : PackedBatchNorm2d.Apply(norm, y, mask, ownsInput: true);

@@ -108,6 +108,9 @@ public sealed class PackedBatchNorm2d : PackedModule
     /// </summary>
     public static PackedSymmetricMap Apply(PairBatchNorm2d bn, PackedSymmetricMap input, Tensor? mask) => Apply(bn, input, mask, ownsInput: false);
 
+    /// <param name="bn">The masked pair batch norm (parameters, running statistics, mode).</param>
+    /// <param name="input">Packed maps.</param>
+    /// <param name="mask">Optional packed block mask of valid entries.</param>
     /// <param name="ownsInput">The input is a fresh map nobody else reads (a convolution's output): in inference (eval mode,
     /// no autograd) it is normalised in place.</param>
     internal static PackedSymmetricMap Apply(PairBatchNorm2d bn, PackedSymmetricMap input, Tensor? mask, bool ownsInput) =>
