@@ -72,12 +72,20 @@ public sealed class RnaCommand : ICliCommand
         var validMax = new Option<int?>("--valid-max-length") { Description = "Truncate --valid sequences in the final report (default: full length)." };
         var tile = TileOption();
         var maps = new Option<string>("--maps") { Description = "Pair maps in training: auto (packed for scnn where faster), dense or packed (scnn only).", DefaultValueFactory = _ => "auto" };
+        var init = new Option<string>("--init") { Description = "Kernel initialisation: glorot (half-Glorot for tied kernels, Glorot-uniform for plain ones) or authors (std √(0.5/(C_in+C_out)), no k² term, as in the SCNN authors' code).", DefaultValueFactory = _ => "glorot" };
+        var bnMomentum = new Option<double>("--bn-momentum") { Description = "Batch-norm momentum, PyTorch's convention (Keras' 0.99, the authors', is 0.01).", DefaultValueFactory = _ => PairNormSettings.Default.Momentum };
+        var bnEps = new Option<double>("--bn-eps") { Description = "Batch-norm ε (the authors' Keras default: 1e-3).", DefaultValueFactory = _ => PairNormSettings.Default.Eps };
+        var cnnNormStats = new Option<string>("--cnn-norm-stats") { Description = "CNN only: batch-norm statistics over the map mirrored from its supervised upper triangle (upper; what the SCNN's symmetric maps give) or over the whole map (block; lower triangle included, never supervised).", DefaultValueFactory = _ => "upper" };
+        var outputBias = new Option<string>("--output-bias") { Description = "Start of the output logits: zero (p = ½ everywhere) or base-rate (the logit of the pair rate of the first training crops).", DefaultValueFactory = _ => "zero" };
+        var cropSchedule = new Option<string?>("--crop-schedule") { Description = "Crop curriculum CROP:STEP,… (e.g. 128:0,256:1000,512:2000: 128-nt crops from step 0, 256 from step 1000, …); overrides --crop." };
+        var devWindow = new Option<string>("--dev-window") { Description = "Dev windows scored every epoch: prefix (the first --dev-max-length nt) or random (one seeded random window of --dev-max-length nt per record, stored in dev-windows.json).", DefaultValueFactory = _ => "prefix" };
         var seed = CommonOptions.Seed();
         var device = CommonOptions.Device();
         var decoder = new DecoderOptions();
         var command = new Command("train", "Train an RNA pair model (SCNN or CNN) with random crops, dev-set selection and checkpoints "
                 + "(atomic; at every epoch end, every --checkpoint-every steps and every --checkpoint-minutes). " + RunOptions.Describe<RnaTrainRunOptions>())
-            { train, valid, model, outDir, size, activation, epochs, crop, batch, lr, l2, posWeight, patience, select, clipGrad, maxSteps, resume, devFraction, devSplit, devMax, validMax, tile, maps, seed, device, CommonOptions.Threads() };
+            { train, valid, model, outDir, size, activation, epochs, crop, batch, lr, l2, posWeight, patience, select, clipGrad, maxSteps, resume, devFraction, devSplit, devMax, validMax, tile, maps, seed, device,
+              init, bnMomentum, bnEps, cnnNormStats, outputBias, cropSchedule, devWindow, CommonOptions.Threads() };
         decoder.AddTo(command);
         checkpoints.AddTo(command);
         command.SetAction(parse =>
@@ -103,6 +111,13 @@ public sealed class RnaCommand : ICliCommand
                 DeviceName = CommonOptions.ParseDevice(parse.GetValue(device)!).ToString(), TileSize = CommonOptions.Positive(parse.GetValue(tile), "--tile"),
                 ValidMaxLength = parse.GetValue(validMax),
                 Maps = PairMapPolicy.Parse(parse.GetValue(maps)!),
+                Init = RnaPairModel.ParseInit(parse.GetValue(init)!) is null ? "glorot" : "authors",
+                BnMomentum = parse.GetValue(bnMomentum) is var m && m > 0 && m <= 1 ? m : throw new ArgumentException($"--bn-momentum {m}: expected a number in (0, 1] (PyTorch's convention)."),
+                BnEps = parse.GetValue(bnEps) is var e && e > 0 ? e : throw new ArgumentException($"--bn-eps {e}: expected a positive number."),
+                CnnNormStatistics = Choice(parse.GetValue(cnnNormStats)!, "--cnn-norm-stats", ("upper", PairNormStatistics.MirroredUpper), ("block", PairNormStatistics.WholeBlock)),
+                OutputBias = Choice(parse.GetValue(outputBias)!, "--output-bias", ("zero", OutputBias.Zero), ("base-rate", OutputBias.BaseRate)),
+                CropSchedule = parse.GetValue(cropSchedule) is string cs ? CropSchedule.Parse(cs).ToString() : null,
+                DevWindow = Choice(parse.GetValue(devWindow)!, "--dev-window", ("prefix", DevWindowKind.Prefix), ("random", DevWindowKind.Random)),
             };
             var cadence = checkpoints.Get(parse);
             options = options with { CheckpointEvery = cadence.EverySteps, CheckpointMinutes = cadence.EveryMinutes };
@@ -200,6 +215,11 @@ public sealed class RnaCommand : ICliCommand
         RnaModelConfig.Named(text);
         return text.Trim().ToLowerInvariant();
     }
+
+    /// <summary>The value of one of the named choices of <paramref name="option"/> (case-insensitive).</summary>
+    private static T Choice<T>(string text, string option, params (string Name, T Value)[] choices) =>
+        choices.FirstOrDefault(c => c.Name == text.Trim().ToLowerInvariant()) is var hit && hit.Name is not null ? hit.Value
+            : throw new ArgumentException($"{option} {text}: expected {string.Join(" or ", choices.Select(c => c.Name))}.");
 
     private static PairActivation ParseActivation(string text) => text.Trim().ToLowerInvariant() switch
     {

@@ -10,6 +10,8 @@ public static class Seeds
     public const int DataOrderStream = 1;
     /// <summary>Stream of deterministic dev splits.</summary>
     public const int DevSplitStream = 2;
+    /// <summary>Stream of random dev windows (RNA selection on long windows).</summary>
+    public const int DevWindowStream = 3;
 
     /// <summary>A non-negative 31-bit seed derived from a run seed, a stream id and an index (e.g. the epoch).</summary>
     public static int Derive(int seed, int stream, int index)

@@ -27,6 +27,8 @@ public sealed class PairBatchNorm2d : nn.Module<Tensor, Tensor>, IEquivariantMod
     public Tensor RunningVar => get_buffer("running_var")!;
     public double Eps => eps;
     public double Momentum => momentum;
+    /// <summary>The entries the training statistics cover (<see cref="PairNormStatistics"/>); the output is normalised everywhere.</summary>
+    public PairNormStatistics Statistics { get; init; } = PairNormStatistics.WholeBlock;
 
     public PairBatchNorm2d(long channels, double eps = 1e-5, double momentum = 0.1, Device? device = null) : base(nameof(PairBatchNorm2d))
     {
@@ -49,20 +51,21 @@ public sealed class PairBatchNorm2d : nn.Module<Tensor, Tensor>, IEquivariantMod
         Tensor mean, variance;
         if (training)
         {
-            if (mask is null)
+            var weights = StatisticsWeights(x, mask);
+            if (weights is null)
             {
                 mean = x.mean(new long[] { 0, 2, 3 });
                 variance = x.var(new long[] { 0, 2, 3 }, unbiased: false);
             }
             else
             {
-                var count = mask.sum().clamp_min(1);
-                mean = (x * mask).sum(new long[] { 0, 2, 3 }) / count;
-                variance = ((x - mean.view(1, -1, 1, 1)).square() * mask).sum(new long[] { 0, 2, 3 }) / count;
+                var count = weights.sum().clamp_min(1);
+                mean = (x * weights).sum(new long[] { 0, 2, 3 }) / count;
+                variance = ((x - mean.view(1, -1, 1, 1)).square() * weights).sum(new long[] { 0, 2, 3 }) / count;
             }
             using (no_grad())
             {
-                double n = mask is null ? x.numel() / Channels : mask.sum().item<float>();
+                double n = weights is null ? x.numel() / Channels : weights.sum().item<float>();
                 var unbiased = variance * (n / Math.Max(n - 1, 1));
                 runningMean.mul_(1 - momentum).add_(mean.detach() * momentum);
                 runningVar.mul_(1 - momentum).add_(unbiased.detach() * momentum);
@@ -76,6 +79,18 @@ public sealed class PairBatchNorm2d : nn.Module<Tensor, Tensor>, IEquivariantMod
         var scale = weight / (variance + eps).sqrt();
         var y = x * scale.view(1, -1, 1, 1) + (bias - mean * scale).view(1, -1, 1, 1);
         return mask is null ? y : y * mask;
+    }
+
+    /// <summary>
+    /// Weights of the entries in the batch statistics: the mask (null = all entries, equally), or for
+    /// <see cref="PairNormStatistics.MirroredUpper"/> the mask times 2 above the diagonal, 1 on it and 0 below.
+    /// </summary>
+    private Tensor? StatisticsWeights(Tensor x, Tensor? mask)
+    {
+        if (Statistics == PairNormStatistics.WholeBlock) return mask;
+        long l = x.shape[^1];
+        var mirrored = ones(l, l, dtype: x.dtype, device: x.device).triu(1) * 2 + eye(l, dtype: x.dtype, device: x.device);
+        return mask is null ? mirrored.view(1, 1, l, l) : mask * mirrored;
     }
 
     public string InputDescription => $"(B, {Channels}, L, L), symmetric in the last two axes, optionally with a (B, 1, L, L) mask of valid entries";
@@ -154,27 +169,38 @@ public sealed class PairConvStage : nn.Module<Tensor, Tensor>
     /// <param name="activation">Activation after the norm; null = none (e.g. before a final sigmoid).</param>
     /// <param name="batchNorm">Apply masked batch norm after the convolution.</param>
     /// <param name="device">Device for parameters.</param>
+    /// <param name="initialisation">Rule for the kernels (null: half-Glorot for tied kernels, Glorot-uniform for plain ones).</param>
+    /// <param name="normSettings">ε, momentum and statistics of the batch norm (null: <see cref="PairNormSettings.Default"/>).</param>
     public PairConvStage(long inChannels, (long KernelSize, long OutChannels)[] branches, bool symmetric, PairActivation? activation,
-        bool batchNorm = true, Device? device = null) : base(nameof(PairConvStage))
+        bool batchNorm = true, Device? device = null, KernelInitialisation? initialisation = null, PairNormSettings? normSettings = null)
+        : base(nameof(PairConvStage))
     {
         InChannels = inChannels;
         OutChannels = branches.Sum(b => b.OutChannels);
         Symmetric = symmetric;
         Activation = activation;
         convs = new ModuleList<nn.Module<Tensor, Tensor>>(branches.Select(b => symmetric
-            ? (nn.Module<Tensor, Tensor>)PairLayers.SymmetryPreservingConv2d(inChannels, b.OutChannels, b.KernelSize, device: device)
-            : DenseConv(inChannels, b.OutChannels, b.KernelSize, device)).ToArray());
-        norm = batchNorm ? new PairBatchNorm2d(OutChannels, device: device) : null;
+            ? (nn.Module<Tensor, Tensor>)PairLayers.SymmetryPreservingConv2d(inChannels, b.OutChannels, b.KernelSize, device: device, initialisation: initialisation)
+            : DenseConv(inChannels, b.OutChannels, b.KernelSize, device, initialisation)).ToArray());
+        norm = batchNorm ? (normSettings ?? PairNormSettings.Default).Create(OutChannels, device) : null;
         RegisterComponents();
     }
 
-    internal static nn.Module<Tensor, Tensor> DenseConv(long inChannels, long outChannels, long kernelSize, Device? device)
+    internal static nn.Module<Tensor, Tensor> DenseConv(long inChannels, long outChannels, long kernelSize, Device? device,
+        KernelInitialisation? initialisation = null)
     {
         if (kernelSize <= 0 || kernelSize % 2 == 0) throw new ArgumentException($"kernel_size must be a positive odd number, got {kernelSize}.");
         // Glorot-uniform weights and zero bias (the Keras defaults of the papers' CNN baselines), so the CNN starts from
         // the same Glorot scale as the symmetric layers' half-Glorot rule rather than TorchSharp's 1/(3·fan_in)
         var conv = nn.Conv2d(inChannels, outChannels, kernelSize, padding: kernelSize / 2, device: device);
-        nn.init.xavier_uniform_(conv.weight!);
+        if (initialisation is null) nn.init.xavier_uniform_(conv.weight!);
+        else
+        {
+            // an untied kernel: every entry is its own parameter (multiplicity 1), uniform with the rule's variance
+            double variance = initialisation.VariancePerFreeParameter(new KernelFacts(inChannels, outChannels, kernelSize * kernelSize, 1));
+            double bound = Math.Sqrt(3 * variance);
+            using (no_grad()) conv.weight!.uniform_(-bound, bound);
+        }
         nn.init.zeros_(conv.bias!);
         return conv;
     }
@@ -307,15 +333,25 @@ public sealed class PairEncoder : nn.Module<Tensor, Tensor>
     /// </summary>
     public bool Separable { get; set; }
 
-    public PairEncoder(long features, long outChannels, long kernelSize, bool symmetric, PairActivation? activation, bool batchNorm = true, Device? device = null)
+    /// <param name="features">n: features per position (the self-Cartesian product has 2n channels).</param>
+    /// <param name="outChannels">F: output maps.</param>
+    /// <param name="kernelSize">Odd kernel size.</param>
+    /// <param name="symmetric">Symmetry-generating kernel (SCNN) or a plain convolution (CNN baseline).</param>
+    /// <param name="activation">Activation after the norm; null = none.</param>
+    /// <param name="batchNorm">Apply masked batch norm after the convolution.</param>
+    /// <param name="device">Device for parameters.</param>
+    /// <param name="initialisation">Rule for the kernel (null: half-Glorot for the tied kernel, Glorot-uniform for a plain one).</param>
+    /// <param name="normSettings">ε, momentum and statistics of the batch norm (null: <see cref="PairNormSettings.Default"/>).</param>
+    public PairEncoder(long features, long outChannels, long kernelSize, bool symmetric, PairActivation? activation, bool batchNorm = true, Device? device = null,
+        KernelInitialisation? initialisation = null, PairNormSettings? normSettings = null)
         : base(nameof(PairEncoder))
     {
         OutChannels = outChannels;
         Activation = activation;
         conv = symmetric
-            ? PairLayers.SymmetryGeneratingConv2d(2 * features, outChannels, kernelSize, device: device)
-            : PairConvStage.DenseConv(2 * features, outChannels, kernelSize, device);
-        norm = batchNorm ? new PairBatchNorm2d(outChannels, device: device) : null;
+            ? PairLayers.SymmetryGeneratingConv2d(2 * features, outChannels, kernelSize, device: device, initialisation: initialisation)
+            : PairConvStage.DenseConv(2 * features, outChannels, kernelSize, device, initialisation);
+        norm = batchNorm ? (normSettings ?? PairNormSettings.Default).Create(outChannels, device) : null;
         RegisterComponents();
     }
 

@@ -14,9 +14,10 @@ public static class PairLayers
     /// <param name="wide">Use the widest Theorem-1 family W[i,j,k] = W[j,i,n+k] (F·n·C² free parameters) instead of the paper's.</param>
     /// <param name="device">Device for parameters.</param>
     /// <param name="dtype">Parameter dtype.</param>
+    /// <param name="initialisation">Rule for the free parameters (null: <see cref="KernelInitialisation.GlorotPerFilterEntry"/>, the paper's half-Glorot).</param>
     public static SymmetryGeneratingConv2d SymmetryGeneratingConv2d(long in_channels, long out_channels, long kernel_size = 1,
-        bool bias = true, bool wide = false, Device? device = null, ScalarType? dtype = null)
-        => new(in_channels, out_channels, kernel_size, bias, wide, device, dtype);
+        bool bias = true, bool wide = false, Device? device = null, ScalarType? dtype = null, KernelInitialisation? initialisation = null)
+        => new(in_channels, out_channels, kernel_size, bias, wide, device, dtype, initialisation);
 
     /// <summary>Symmetry-preserving convolution (SCNN eq. 4).</summary>
     /// <param name="in_channels">m: input channels.</param>
@@ -26,9 +27,10 @@ public static class PairLayers
     /// <param name="bias">Add a per-channel bias.</param>
     /// <param name="device">Device for parameters.</param>
     /// <param name="dtype">Parameter dtype.</param>
+    /// <param name="initialisation">Rule for the free parameters (null: <see cref="KernelInitialisation.GlorotPerFilterEntry"/>, the paper's half-Glorot).</param>
     public static SymmetryPreservingConv2d SymmetryPreservingConv2d(long in_channels, long out_channels, long kernel_size,
-        long dilation = 1, bool bias = true, Device? device = null, ScalarType? dtype = null)
-        => new(in_channels, out_channels, kernel_size, dilation, bias, device, dtype);
+        long dilation = 1, bool bias = true, Device? device = null, ScalarType? dtype = null, KernelInitialisation? initialisation = null)
+        => new(in_channels, out_channels, kernel_size, dilation, bias, device, dtype, initialisation);
 
     /// <summary>Multi-kernel symmetry-preserving block: branches of (kernel_size, out_channels), outputs concatenated.</summary>
     /// <param name="in_channels">m: input channels.</param>

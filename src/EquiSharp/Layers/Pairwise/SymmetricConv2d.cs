@@ -63,9 +63,10 @@ public sealed class SymmetryGeneratingConv2d : SymmetricConv2d
     /// <summary>True when built on the widest Theorem-1 family (W[i,j,k] = W[j,i,n+k] only).</summary>
     public bool Wide { get; }
 
-    internal SymmetryGeneratingConv2d(long inChannels, long outChannels, long kernelSize, bool bias, bool wide, Device? device, ScalarType? dtype)
+    internal SymmetryGeneratingConv2d(long inChannels, long outChannels, long kernelSize, bool bias, bool wide, Device? device, ScalarType? dtype,
+        KernelInitialisation? initialisation = null)
         : base(nameof(SymmetryGeneratingConv2d), kernelSize, 1, bias,
-               Validate(inChannels, outChannels, kernelSize, wide), null, device, dtype)
+               Validate(inChannels, outChannels, kernelSize, wide), initialisation, device, dtype)
     {
         Wide = wide;
     }
@@ -92,9 +93,10 @@ public sealed class SymmetryGeneratingConv2d : SymmetricConv2d
 /// </summary>
 public sealed class SymmetryPreservingConv2d : SymmetricConv2d
 {
-    internal SymmetryPreservingConv2d(long inChannels, long outChannels, long kernelSize, long dilation, bool bias, Device? device, ScalarType? dtype)
+    internal SymmetryPreservingConv2d(long inChannels, long outChannels, long kernelSize, long dilation, bool bias, Device? device, ScalarType? dtype,
+        KernelInitialisation? initialisation = null)
         : base(nameof(SymmetryPreservingConv2d), kernelSize, dilation, bias,
-               Validate(inChannels, outChannels, kernelSize, dilation), null, device, dtype) { }
+               Validate(inChannels, outChannels, kernelSize, dilation), initialisation, device, dtype) { }
 
     public override string InputDescription => $"(B, {InChannels}, L, L), symmetric in the last two axes";
 

@@ -32,6 +32,10 @@ public sealed record RnaModelSpec
     public int SkipChannels { get; init; } = 20;
     public int FinalKernel { get; init; } = 3;
     public PairActivation Activation { get; init; } = PairActivation.ReLU;
+    /// <summary>Kernel initialisation ("glorot" or "authors"; <see cref="RnaModelConfig.Init"/>); absent in older files = glorot.</summary>
+    public string Init { get; init; } = "glorot";
+    /// <summary>Batch-norm ε, momentum and (CNN) statistics; absent in older files = PyTorch's defaults over whole blocks.</summary>
+    public PairNormSettings Norm { get; init; } = PairNormSettings.Default;
     /// <summary>Free parameters of the built model (checked when it is rebuilt).</summary>
     public long Parameters { get; init; }
     /// <summary>Training hyperparameters as given on the command line (informative; resume reuses them).</summary>
@@ -50,14 +54,14 @@ public sealed record RnaModelSpec
         Model = ParseVariant(model),
         LstmUnits = c.LstmUnits, DenseFeatures = c.DenseFeatures, EncoderChannels = c.EncoderChannels,
         Stages = c.Stages.Select(s => s.Select(b => new RnaBranchSpec(b.Kernel, b.Channels)).ToArray()).ToArray(),
-        SkipChannels = c.SkipChannels, FinalKernel = c.FinalKernel, Activation = c.Activation,
+        SkipChannels = c.SkipChannels, FinalKernel = c.FinalKernel, Activation = c.Activation, Init = c.Init, Norm = c.Norm,
     };
 
     public RnaModelConfig ToConfig() => new()
     {
         LstmUnits = LstmUnits, DenseFeatures = DenseFeatures, EncoderChannels = EncoderChannels,
         Stages = Stages.Select(s => s.Select(b => (b.Kernel, b.Channels)).ToArray()).ToArray(),
-        SkipChannels = SkipChannels, FinalKernel = FinalKernel, Activation = Activation,
+        SkipChannels = SkipChannels, FinalKernel = FinalKernel, Activation = Activation, Init = Init, Norm = Norm,
     };
 
     public RnaPairModel Build(Device? device = null) => new(ToConfig(), Symmetric, device);

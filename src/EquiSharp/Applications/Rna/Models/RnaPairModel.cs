@@ -1,3 +1,4 @@
+using EquiSharp.Layers;
 using EquiSharp.Layers.Pairwise;
 using EquiSharp.Layers.Pairwise.Network;
 using static TorchSharp.torch;
@@ -21,6 +22,13 @@ public sealed record RnaModelConfig
     /// <summary>Kernel of the final 1-channel convolution.</summary>
     public int FinalKernel { get; init; } = 3;
     public PairActivation Activation { get; init; } = PairActivation.ReLU;
+    /// <summary>
+    /// Kernel initialisation: "glorot" (the layers' own: the paper's half-Glorot for tied kernels, Glorot-uniform for the
+    /// CNN's plain ones) or "authors" (the authors' code: std √(0.5 / (C_in + C_out)) for every kernel, no k² term).
+    /// </summary>
+    public string Init { get; init; } = "glorot";
+    /// <summary>ε, momentum and statistics of every batch norm; the statistics apply to the CNN only (<see cref="RnaPairModel.NetworkSpec"/>).</summary>
+    public PairNormSettings Norm { get; init; } = PairNormSettings.Default;
 
     /// <summary>The authors' published architecture (SCNN paper Fig. 4 as refined by their code).</summary>
     public static RnaModelConfig Paper => new();
@@ -67,6 +75,17 @@ public sealed class RnaPairModel : PairNetwork
         Stages = config.Stages.Select(s => s.Select(b => new PairBranch(b.Kernel, b.Channels)).ToArray()).ToArray(),
         SkipChannels = config.SkipChannels, FinalKernel = config.FinalKernel, OutChannels = 1,
         Activation = config.Activation, Symmetric = symmetric,
+        Initialisation = ParseInit(config.Init),
+        // a symmetric map's whole block already gives the mirrored-upper statistics (and packed maps store only that)
+        Norm = symmetric ? config.Norm with { Statistics = PairNormStatistics.WholeBlock } : config.Norm,
+    };
+
+    /// <summary>"glorot" → null (the layers' own rules), "authors" → <see cref="KernelInitialisation.Authors"/>.</summary>
+    public static KernelInitialisation? ParseInit(string name) => name.Trim().ToLowerInvariant() switch
+    {
+        "glorot" => null,
+        "authors" => KernelInitialisation.Authors,
+        _ => throw new ArgumentException($"--init {name}: expected glorot or authors."),
     };
 
     public override Tensor forward(Tensor onehot) => forward(onehot, null);

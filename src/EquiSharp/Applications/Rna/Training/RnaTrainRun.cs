@@ -66,8 +66,21 @@ public sealed record RnaTrainRunOptions
     /// <summary>Architecture size: "paper" or "small" (<see cref="RnaModelConfig.Named"/>).</summary>
     [RunOption("--size", ResumePolicy.Refused)] public string Size { get; init; } = "paper";
     [RunOption("--activation", ResumePolicy.Refused)] public PairActivation Activation { get; init; } = PairActivation.ReLU;
+    /// <summary>Kernel initialisation, glorot or authors (<see cref="RnaModelConfig.Init"/>).</summary>
+    [RunOption("--init", ResumePolicy.Refused)] public string Init { get; init; } = "glorot";
+    /// <summary>Batch-norm momentum in PyTorch's convention (Keras' 0.99 is 0.01 here).</summary>
+    [RunOption("--bn-momentum", ResumePolicy.Refused)] public double BnMomentum { get; init; } = PairNormSettings.Default.Momentum;
+    [RunOption("--bn-eps", ResumePolicy.Refused)] public double BnEps { get; init; } = PairNormSettings.Default.Eps;
+    /// <summary>Entries of the CNN's batch-norm statistics: the whole block, or the map mirrored from its supervised upper triangle.</summary>
+    [RunOption("--cnn-norm-stats", ResumePolicy.Refused)] public PairNormStatistics CnnNormStatistics { get; init; } = PairNormStatistics.WholeBlock;
+    /// <summary>Where the output logits start: 0, or the logit of the pair base rate of the first crops.</summary>
+    [RunOption("--output-bias", ResumePolicy.Refused)] public OutputBias OutputBias { get; init; } = OutputBias.Zero;
+    /// <summary>Dev windows scored every epoch: prefixes, or random windows stored in the run directory.</summary>
+    [RunOption("--dev-window", ResumePolicy.Refused)] public DevWindowKind DevWindow { get; init; } = DevWindowKind.Prefix;
 
     [RunOption("--crop", ResumePolicy.Warned)] public int Crop { get; init; } = 128;
+    /// <summary>Crop curriculum "CROP:STEP,…" (<see cref="Training.CropSchedule"/>); overrides <see cref="Crop"/> when given.</summary>
+    [RunOption("--crop-schedule", ResumePolicy.Warned)] public string? CropSchedule { get; init; }
     [RunOption("--batch", ResumePolicy.Warned)] public int BatchSize { get; init; } = 10;
     [RunOption("--lr", ResumePolicy.Warned)] public double LearningRate { get; init; } = 2e-3;
     [RunOption("--l2", ResumePolicy.Warned)] public double L2 { get; init; } = 1e-5;
@@ -98,17 +111,20 @@ public sealed record RnaTrainRunOptions
     /// <summary>Continue the run in <see cref="OutDir"/> with its recorded options.</summary>
     [JsonIgnore] public bool Resume { get; init; }
 
-    [JsonIgnore] public RnaModelConfig Config => RnaModelConfig.Named(Size) with { Activation = Activation };
+    [JsonIgnore] public RnaModelConfig Config => RnaModelConfig.Named(Size) with
+    {
+        Activation = Activation, Init = Init, Norm = new PairNormSettings { Eps = BnEps, Momentum = BnMomentum, Statistics = CnnNormStatistics },
+    };
     [JsonIgnore] public Device Device => device(DeviceName);
     [JsonIgnore] public CheckpointCadence Checkpoints => new() { EverySteps = CheckpointEvery, EveryMinutes = CheckpointMinutes };
     [JsonIgnore] public RnaTrainingOptions Training => new()
     {
-        Crop = Crop, BatchSize = BatchSize, LearningRate = LearningRate, L2 = L2, PositiveWeight = PositiveWeight, DevMaxLength = DevMaxLength,
+        Crop = Crop, CropSchedule = CropSchedule is string c ? global::EquiSharp.Applications.Rna.Training.CropSchedule.Parse(c) : null, BatchSize = BatchSize, LearningRate = LearningRate, L2 = L2, PositiveWeight = PositiveWeight, DevMaxLength = DevMaxLength,
         Decoder = new GreedyDecoderOptions { Threshold = Threshold, MinHairpinLoop = MinHairpin, CanonicalOnly = Canonical },
     };
 
     /// <summary>Whether training runs on packed maps (<see cref="PairMapPolicy.UsePacked"/> at the training crop).</summary>
-    public bool UsePackedMaps(bool symmetric) => PairMapPolicy.UsePacked(Maps, symmetric, Crop);
+    public bool UsePackedMaps(bool symmetric) => PairMapPolicy.UsePacked(Maps, symmetric, Training.Crops.Initial);
 
     /// <summary>
     /// The options of a run directory from before run.json: model.json's variant, architecture and the
@@ -167,17 +183,27 @@ public static class RnaTrainRun
         var spec = o.Resume ? RnaModelSpec.Load(o.OutDir) : RnaModelSpec.From(o.Model, o.Config) with { Training = Describe(o) };
         var split = run.DevSplit(data.Records.Select(r => r.Name).ToList(), o.Seed, o.DevFraction, o.DevSplitFile);
         var (train, dev) = split.Apply(data.Records);
+        var devWindows = o.DevWindow == DevWindowKind.Prefix ? RnaDevWindows.Prefixes(dev, o.DevMaxLength)
+            : o.Resume ? RnaDevWindows.Load(o.OutDir, dev) : RnaDevWindows.Draw(dev, o.DevMaxLength, split.Seed);
+        if (o.DevWindow == DevWindowKind.Random && !o.Resume) devWindows.Save(o.OutDir);
 
         manual_seed(o.Seed);
         var model = spec.Build(o.Device);
         model.PackedMaps = o.UsePackedMaps(spec.Symmetric);
         if (!o.Resume) { spec = spec with { Parameters = model.ParameterCount }; spec.Save(o.OutDir); }
+        if (o.OutputBias == OutputBias.BaseRate && !o.Resume)
+        {
+            double rate = PairBaseRate.OfCrops(train, o.Training.Crops.Initial);
+            model.InitialiseOutputBias(PairBaseRate.Logit(rate));
+            log.WriteLine(FormattableString.Invariant($"output bias: logit {PairBaseRate.Logit(rate):0.000} (pair rate {rate:0.00000} of {o.Training.Crops.Initial}-nt crops)"));
+        }
         string name = spec.Symmetric ? "SCNN" : "CNN";
         log.WriteLine($"{name}: {RunDirectory.FreeParameters(model.ParameterCount, RnaParameterCounts.KerasEquivalent(model), "in Keras' convention: one LSTM bias per gate")}; " +
             $"activation {spec.Activation}; {(model.PackedMaps ? "packed" : "dense")} pair maps; train {train.Count} records, dev {dev.Count} (seed {split.Seed}), crop {o.Training.Crop}, batch {o.Training.BatchSize}");
         log.WriteLine("  " + string.Join(", ", RnaParameterCounts.ByComponent(model).Select(c => $"{c.Component} {c.Count}")));
 
-        var task = new RnaTrainingTask(model, train, dev, o.Training, o.Device);
+        log.WriteLine(FormattableString.Invariant($"crops {o.Training.Crops}; dev windows: {o.DevWindow.ToString().ToLowerInvariant()} {o.DevMaxLength} nt, holding {devWindows.PairCoverage(dev):P1} of the dev pairs"));
+        var task = new RnaTrainingTask(model, train, dev, o.Training with { DevWindows = devWindows.Windows }, o.Device);
         run.VerifyCheckpoint(model, progress);
         run.Write(RunOptions.File<RnaTrainRunOptions>(), o);
         var optimizer = Optimizers.Adam(model.parameters(), o.Training.LearningRate, weightDecay: o.Training.L2);

@@ -15,6 +15,8 @@ public sealed record RnaTrainingOptions
 {
     /// <summary>Each batch item is a random window of at most this many nucleotides.</summary>
     public int Crop { get; init; } = 128;
+    /// <summary>Crops by optimizer step (a curriculum); null = <see cref="Crop"/> throughout.</summary>
+    public CropSchedule? CropSchedule { get; init; }
     public int BatchSize { get; init; } = 10;
     public double LearningRate { get; init; } = 2e-3;
     /// <summary>L2 regularisation (Adam weight decay).</summary>
@@ -23,6 +25,11 @@ public sealed record RnaTrainingOptions
     public double PositiveWeight { get; init; } = 5;
     /// <summary>Dev sequences are truncated to this length (cheap enough to evaluate every epoch).</summary>
     public int DevMaxLength { get; init; } = 256;
+    /// <summary>The dev windows scored every epoch (e.g. <see cref="RnaDevWindows.Draw"/>); null = the first <see cref="DevMaxLength"/> nt of each.</summary>
+    public IReadOnlyList<RnaWindow>? DevWindows { get; init; }
+
+    /// <summary>The crop schedule in force: <see cref="CropSchedule"/>, or <see cref="Crop"/> from step 0.</summary>
+    public CropSchedule Crops => CropSchedule ?? global::EquiSharp.Applications.Rna.Training.CropSchedule.Constant(Crop);
     public GreedyDecoderOptions Decoder { get; init; } = new();
 }
 
@@ -43,15 +50,21 @@ public sealed class RnaTrainingTask : ITrainingTask<RnaWindow[]>
 
     public TorchSharp.torch.nn.Module Model => model;
 
+    /// <summary>
+    /// Shuffled records, each cut to a random window of the crop in force at its batch's step: batch b of epoch e is
+    /// step e·⌈N / batch⌉ + b (every epoch has the same batches), so the crops follow the schedule on resume too.
+    /// </summary>
     public IReadOnlyList<RnaWindow[]> EpochBatches(int epoch, Random rng)
     {
         var order = Enumerable.Range(0, train.Count).ToArray();
         rng.Shuffle(order);
-        var windows = order.Select(r =>
+        var crops = options.Crops;
+        long firstStep = (long)epoch * ((train.Count + options.BatchSize - 1) / options.BatchSize);
+        var windows = order.Select((r, k) =>
         {
-            int len = train[r].Length;
-            if (len <= options.Crop) return new RnaWindow(r, 0, len);
-            return new RnaWindow(r, rng.Next(0, len - options.Crop + 1), options.Crop);
+            int len = train[r].Length, crop = crops.CropAt(firstStep + k / options.BatchSize);
+            if (len <= crop) return new RnaWindow(r, 0, len);
+            return new RnaWindow(r, rng.Next(0, len - crop + 1), crop);
         }).ToArray();
         return windows.Chunk(options.BatchSize).ToList();
     }
@@ -65,7 +78,7 @@ public sealed class RnaTrainingTask : ITrainingTask<RnaWindow[]>
 
     public EvalResult Evaluate()
     {
-        var windows = dev.Select((r, k) => new RnaWindow(k, 0, Math.Min(r.Length, options.DevMaxLength))).ToList();
+        var windows = options.DevWindows ?? RnaDevWindows.Prefixes(dev, options.DevMaxLength).Windows;
         var summary = RnaEvaluation.Evaluate(model, dev, windows, options.Decoder, options.BatchSize, device).Summary;
         return new EvalResult(summary.Accuracy, RnaEvaluation.ToMetrics(summary));
     }

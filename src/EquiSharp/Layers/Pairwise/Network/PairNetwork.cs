@@ -58,20 +58,22 @@ public class PairNetwork : nn.Module<Tensor, Tensor>
             lstm = nn.LSTM(spec.InputFeatures, spec.LstmUnits, bidirectional: true, batchFirst: true, device: device);
             dense = nn.Linear(2 * spec.LstmUnits, spec.DenseFeatures, device: device);
         }
-        encoder = new PairEncoder(spec.EncodedFeatures, spec.EncoderChannels, 1, spec.Symmetric, spec.Activation, device: device);
+        var (init, norm) = (spec.Initialisation, spec.Norm);
+        encoder = new PairEncoder(spec.EncodedFeatures, spec.EncoderChannels, 1, spec.Symmetric, spec.Activation, device: device, initialisation: init, normSettings: norm);
         long channels = spec.EncoderChannels + spec.PairFeatures;
         var list = new List<PairConvStage>();
         foreach (var stage in spec.Stages)
         {
-            var s = new PairConvStage(channels, stage.Select(b => (b.Kernel, b.Channels)).ToArray(), spec.Symmetric, spec.Activation, device: device);
+            var s = new PairConvStage(channels, stage.Select(b => (b.Kernel, b.Channels)).ToArray(), spec.Symmetric, spec.Activation, device: device,
+                initialisation: init, normSettings: norm);
             list.Add(s);
             channels = s.OutChannels;
         }
         stages = new ModuleList<PairConvStage>(list.ToArray());
         if (spec.SkipChannels > 0)
-            skip = new PairEncoder(spec.InputFeatures, spec.SkipChannels, 1, spec.Symmetric, spec.Activation, device: device);
+            skip = new PairEncoder(spec.InputFeatures, spec.SkipChannels, 1, spec.Symmetric, spec.Activation, device: device, initialisation: init, normSettings: norm);
         head = new PairConvStage(channels + spec.SkipChannels + spec.PairFeatures, new (long, long)[] { (spec.FinalKernel, spec.OutChannels) },
-            spec.Symmetric, activation: null, device: device);
+            spec.Symmetric, activation: null, device: device, initialisation: init, normSettings: norm);
         RegisterComponents();
     }
 
@@ -149,6 +151,20 @@ public class PairNetwork : nn.Module<Tensor, Tensor>
         var features = cat(new[] { dense!.forward(h), input }, 2);
         if (lengths is not null) features = features * PairMask.SequenceMask(lengths, l, h.dtype).unsqueeze(2);
         return features;
+    }
+
+    /// <summary>
+    /// Sets the output's starting level: the final batch norm's β (its shift; the conv bias before it is cancelled by the
+    /// norm), so in training mode the mean logit over the norm's statistics entries is <paramref name="logit"/> at once,
+    /// e.g. the logit of the positives' base rate instead of 0 (p = ½).
+    /// </summary>
+    public void InitialiseOutputBias(double logit)
+    {
+        using (no_grad())
+        {
+            if (head.Norm is PairBatchNorm2d norm) norm.Bias.fill_(logit);
+            else throw new InvalidOperationException($"{GetName()}: the output stage has no batch norm whose shift could hold the output bias.");
+        }
     }
 
     /// <summary>Trainable values (tied kernels count their free parameters only).</summary>

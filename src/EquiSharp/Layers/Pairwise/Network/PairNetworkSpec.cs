@@ -34,6 +34,10 @@ public sealed record PairNetworkSpec
     public PairActivation Activation { get; init; } = PairActivation.ReLU;
     /// <summary>Symmetric (SCNN: generating and preserving kernels) or plain convolutions (the CNN baseline).</summary>
     public bool Symmetric { get; init; } = true;
+    /// <summary>Rule for every convolution kernel; null = the layers' own (half-Glorot for tied kernels, Glorot-uniform for plain ones).</summary>
+    public KernelInitialisation? Initialisation { get; init; }
+    /// <summary>ε, momentum and statistics of every masked batch norm.</summary>
+    public PairNormSettings Norm { get; init; } = PairNormSettings.Default;
 
     /// <summary>
     /// The multi-kernel stages of the published RNA model (SCNN paper Fig. 4 as refined by the authors' code): kernels
