@@ -35,6 +35,64 @@ public class PairBatchNormTests
     }
 }
 
+public class PairBatchNormStatisticsTests
+{
+    private static (Tensor Y, Tensor RunningMean, Tensor RunningVar) TrainStep(PairNormStatistics statistics, Tensor x, Tensor? mask)
+    {
+        var bn = new PairBatchNorm2d(3) { Statistics = statistics };
+        using (no_grad()) bn.Bias.fill_(0.25f);
+        var y = bn.forward(x, mask);
+        return (y, bn.RunningMean.clone(), bn.RunningVar.clone());
+    }
+
+    [Fact]
+    public void MirroredUpperStatisticsDoNotSeeTheLowerTriangle()
+    {
+        // a CNN's lower triangle is never supervised: changing it must change neither the batch statistics (running
+        // mean and variance) nor the normalised upper triangle; whole-block statistics do see it (the test can fail)
+        manual_seed(41);
+        var lengths = tensor(new long[] { 7, 5 });
+        var mask = PairMask.FromLengths(lengths, 7);
+        var x = randn(2, 3, 7, 7) * 2 + 1;
+        var lower = ones(7, 7).tril(-1);
+        var moved = x + lower * (randn(2, 3, 7, 7) * 5 + 3);
+        var upperAndDiagonal = mask * ones(7, 7).triu();
+        foreach (var m in new[] { mask, null })
+        {
+            var a = TrainStep(PairNormStatistics.MirroredUpper, x, m);
+            var b = TrainStep(PairNormStatistics.MirroredUpper, moved, m);
+            Assert.True(Deviation.Relative(a.RunningMean, b.RunningMean) < 1e-6);
+            Assert.True(Deviation.Relative(a.RunningVar, b.RunningVar) < 1e-6);
+            Assert.True(Deviation.Relative(a.Y * upperAndDiagonal, b.Y * upperAndDiagonal) < 1e-5);
+            var wholeA = TrainStep(PairNormStatistics.WholeBlock, x, m);
+            var wholeB = TrainStep(PairNormStatistics.WholeBlock, moved, m);
+            Assert.True(Deviation.Relative(wholeA.RunningMean, wholeB.RunningMean) > 1e-2);
+        }
+        Assert.Equal(0f, (TrainStep(PairNormStatistics.MirroredUpper, x, mask).Y * (1 - mask)).abs().max().item<float>()); // still zero outside the blocks
+    }
+
+    [Fact]
+    public void MirroredUpperStatisticsOfASymmetricMapAreTheWholeBlocks()
+    {
+        // the CNN's statistics cover what the SCNN's cover: the map mirrored from the upper triangle
+        manual_seed(42);
+        var lengths = tensor(new long[] { 6, 4 });
+        var mask = PairMask.FromLengths(lengths, 6);
+        var x = randn(2, 3, 6, 6) * 2 + 1;
+        var symmetric = (x + x.transpose(2, 3)) * mask;
+        var mirrored = TrainStep(PairNormStatistics.MirroredUpper, symmetric, mask);
+        var whole = TrainStep(PairNormStatistics.WholeBlock, symmetric, mask);
+        Assert.True(Deviation.Relative(mirrored.Y, whole.Y) < 1e-5);
+        Assert.True(Deviation.Relative(mirrored.RunningMean, whole.RunningMean) < 1e-5);
+        Assert.True(Deviation.Relative(mirrored.RunningVar, whole.RunningVar) < 1e-5);
+        // a map mirrored from an asymmetric one's upper triangle gives that one's mirrored-upper statistics
+        var upper = x.triu(1);
+        var fromUpper = (upper + upper.transpose(2, 3) + x.diagonal(0, 2, 3).diag_embed(0, 2, 3)) * mask;
+        Assert.True(Deviation.Relative(TrainStep(PairNormStatistics.MirroredUpper, x * mask, mask).RunningMean,
+            TrainStep(PairNormStatistics.WholeBlock, fromUpper, mask).RunningMean) < 1e-5);
+    }
+}
+
 public class PairBatchNormContractTests
 {
     [Fact]

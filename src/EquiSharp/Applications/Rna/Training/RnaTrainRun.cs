@@ -199,10 +199,10 @@ public static class RnaTrainRun
         }
         string name = spec.Symmetric ? "SCNN" : "CNN";
         log.WriteLine($"{name}: {RunDirectory.FreeParameters(model.ParameterCount, RnaParameterCounts.KerasEquivalent(model), "in Keras' convention: one LSTM bias per gate")}; " +
-            $"activation {spec.Activation}; {(model.PackedMaps ? "packed" : "dense")} pair maps; train {train.Count} records, dev {dev.Count} (seed {split.Seed}), crop {o.Training.Crop}, batch {o.Training.BatchSize}");
+            $"activation {spec.Activation}; {(model.PackedMaps ? "packed" : "dense")} pair maps; train {train.Count} records, dev {dev.Count} (seed {split.Seed}), crops {o.Training.Crops}, batch {o.Training.BatchSize}");
         log.WriteLine("  " + string.Join(", ", RnaParameterCounts.ByComponent(model).Select(c => $"{c.Component} {c.Count}")));
 
-        log.WriteLine(FormattableString.Invariant($"crops {o.Training.Crops}; dev windows: {o.DevWindow.ToString().ToLowerInvariant()} {o.DevMaxLength} nt, holding {devWindows.PairCoverage(dev):P1} of the dev pairs"));
+        log.WriteLine(FormattableString.Invariant($"dev windows: {o.DevWindow.ToString().ToLowerInvariant()} {o.DevMaxLength} nt, holding {devWindows.PairCoverage(dev):P1} of the dev pairs"));
         var task = new RnaTrainingTask(model, train, dev, o.Training with { DevWindows = devWindows.Windows }, o.Device);
         run.VerifyCheckpoint(model, progress);
         run.Write(RunOptions.File<RnaTrainRunOptions>(), o);
