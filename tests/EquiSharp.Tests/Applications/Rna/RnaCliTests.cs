@@ -142,7 +142,7 @@ public sealed class RnaCliTests
             r = Run("rna", "eval", "--model", model, "--data", data, "--threshold", "0.3", "--min-hairpin", "3", "--canonical");
             Assert.True(r.Code == 0, r.Err + r.Out);
             string last = Lines(r.Out)[^1];
-            Assert.Matches(@"^mean ppv=\d\.\d{4} sen=\d\.\d{4} acc=\d\.\d{4} f1=\d\.\d{4} n=\d+$", last);
+            Assert.Matches(@"^mean ppv=\d\.\d{4} sen=\d\.\d{4} acc=\d\.\d{4} f1=\d\.\d{4} mcc=-?\d\.\d{4} n=\d+$", last);
             Assert.EndsWith(data == csv ? "n=3" : $"n={records.Count}", last);
         }
 

@@ -162,7 +162,9 @@ public sealed class RnaFidelityTests
         var schedule = CropSchedule.Parse("16:0, 32:5,48:9");
         Assert.Equal("16:0,32:5,48:9", schedule.ToString());
         Assert.Equal(new[] { 16, 16, 32, 32, 48, 48 }, new long[] { 0, 4, 5, 8, 9, 1000 }.Select(schedule.CropAt));
-        foreach (var bad in new[] { "32:5", "16:0,32:0", "16:0,x", "0:0" })
+        Assert.Equal(new[] { 64, 64 }, new long[] { 0, 10_000 }.Select(CropSchedule.Parse(" 64 ").CropAt));
+        Assert.Equal("64", CropSchedule.Parse("64:0").ToString());
+        foreach (var bad in new[] { "32:5", "16:0,32:0", "16:0,x", "0:0", "0", "-5" })
             Assert.StartsWith($"--crop-schedule {bad}:", Assert.Throws<ArgumentException>(() => CropSchedule.Parse(bad)).Message);
 
         // 10 records of ≥ 60 nt, batch 4: 3 batches per epoch, so step = 3·epoch + batch

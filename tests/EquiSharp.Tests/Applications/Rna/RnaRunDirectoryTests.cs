@@ -58,7 +58,7 @@ public sealed class RnaRunDirectoryTests
         Assert.Contains("resumed from", r.Out);
         Assert.True(r.Out.Contains("finished: 6 steps"), r.Out); // 3 steps per epoch: epoch 1 was cut at 2, epoch 2 runs 3, epoch 3 is cut at the cap after 1
         Assert.Single(r.Out.Split('\n'), l => l.StartsWith("warning: --lr changes from 0.002 to 0.001"));
-        Assert.Contains("crops 32:0, batch 4", r.Out); // recorded, not the defaults (128, 10)
+        Assert.Contains("crops 32, batch 4", r.Out); // recorded, not the defaults (128, 10)
         var recorded = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, RunOptions.FileName))).RootElement;
         Assert.Equal(0.001, recorded.GetProperty("LearningRate").GetDouble());   // the run now goes on with the new rate
         Assert.Equal(Path.GetFullPath(train), recorded.GetProperty("TrainPaths")[0].GetString());

@@ -45,9 +45,11 @@ public sealed class CropSchedule
     /// <summary>The longest crop of the run.</summary>
     public int Longest => Stages.Max(s => s.Crop);
 
-    /// <summary>Parses "CROP:STEP,CROP:STEP,…" (e.g. "128:0,256:1000,512:2000"); messages name the option.</summary>
+    /// <summary>Parses "CROP:STEP,CROP:STEP,…" (e.g. "128:0,256:1000,512:2000"), or one CROP for the whole run; messages name the option.</summary>
     public static CropSchedule Parse(string text)
     {
+        if (int.TryParse(text.Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out int constant))
+            return constant > 0 ? Constant(constant) : throw new ArgumentException($"--crop-schedule {text}: crops must be positive.");
         var stages = new List<(long, int)>();
         foreach (var part in text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
         {
@@ -62,7 +64,7 @@ public sealed class CropSchedule
         catch (ArgumentException e) { throw new ArgumentException($"--crop-schedule {text}: {e.Message}"); }
     }
 
-    /// <summary>The text <see cref="Parse"/> reads.</summary>
-    public override string ToString() =>
-        string.Join(",", Stages.Select(s => string.Create(CultureInfo.InvariantCulture, $"{s.Crop}:{s.FromStep}")));
+    /// <summary>The text <see cref="Parse"/> reads ("128" for one crop throughout).</summary>
+    public override string ToString() => Stages.Count == 1 ? Stages[0].Crop.ToString(CultureInfo.InvariantCulture)
+        : string.Join(",", Stages.Select(s => string.Create(CultureInfo.InvariantCulture, $"{s.Crop}:{s.FromStep}")));
 }

@@ -282,7 +282,7 @@ public static class RnaTrainRun
 
     /// <summary>The summary line every RNA evaluation ends with.</summary>
     public static string FormatMean(PairScoreSummary s) => string.Create(CultureInfo.InvariantCulture,
-        $"mean ppv={s.Ppv:0.0000} sen={s.Sensitivity:0.0000} acc={s.Accuracy:0.0000} f1={s.F1:0.0000} n={s.Count}");
+        $"mean ppv={s.Ppv:0.0000} sen={s.Sensitivity:0.0000} acc={s.Accuracy:0.0000} f1={s.F1:0.0000} mcc={s.Mcc:0.0000} n={s.Count}");
 
     public static string Table(IEnumerable<RnaPrediction> preds)
     {
