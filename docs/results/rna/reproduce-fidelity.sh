@@ -11,9 +11,10 @@
 #   RUNS   output folder (run directories fid-<model>-s<seed>, logs, figures, the published binary)
 #   STAGE  train and/or curves (default: both). SEEDS="1" ... overrides the seeds; EPOCHS, SCHEDULE, INIT, BIAS the budget
 #          and the settings (defaults below; change them only for a new series in a new RUNS folder).
-# Long: about 10 CPU-hours per SCNN run and 16 per CNN run (estimate in docs/results/rna.md); run it with nohup.
+# Long: about 7 CPU-hours per SCNN run and 12 per CNN run, 57 in all (estimate in docs/results/rna.md); a CNN step
+# at 512 nt peaks near 12 GiB of memory. Run it with nohup.
 set -u
-if [ $# -lt 2 ]; then sed -n 2,16p "$0"; exit 2; fi
+if [ $# -lt 2 ]; then sed -n 2,17p "$0"; exit 2; fi
 DATA=$(realpath "$1"); RUNS=$(mkdir -p "$2" && realpath "$2"); shift 2
 STAGES=${*:-train curves}
 REPO=$(cd "$(dirname "$0")/../../.." && pwd)
