@@ -7,10 +7,10 @@ using EquiSharp.Training;
 
 namespace EquiSharp.Cli.Commands;
 
-/// <summary><c>equisharp mnist build | train | eval</c>: rotated MNIST with Z2CNN, P4CNN and P4MCNN (Cohen &amp; Welling 2016).</summary>
-public sealed class MnistCommand : ICliCommand
+/// <summary><c>equisharp mnist build | train | eval | gan</c>: rotated MNIST with Z2CNN, P4CNN and P4MCNN (Cohen &amp; Welling 2016).</summary>
+public sealed partial class MnistCommand : ICliCommand
 {
-    public Command Build() => new("mnist", "Rotated MNIST with group-equivariant CNNs (p4, p4m) and the plain Z2CNN baseline.") { BuildData(), Train(), Eval() };
+    public Command Build() => new("mnist", "Rotated MNIST with group-equivariant CNNs (p4, p4m) and the plain Z2CNN baseline.") { BuildData(), Train(), Eval(), Gan() };
 
     private static Command BuildData()
     {
