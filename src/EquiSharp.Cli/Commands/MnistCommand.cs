@@ -36,46 +36,8 @@ public sealed partial class MnistCommand : ICliCommand
         return command;
     }
 
-    private static Command Train()
-    {
-        var data = new Option<string>("--data") { Description = "Data file written by 'mnist build'." };
-        var model = new Option<string>("--model") { Description = "z2cnn, p4cnn or p4mcnn.", DefaultValueFactory = _ => "p4cnn" };
-        var epochs = new Option<int>("--epochs") { Description = "Training epochs (a fixed budget: the best dev epoch's weights are kept).", DefaultValueFactory = _ => 30 };
-        var outDir = new Option<string?>("--out") { Description = "Run directory (model.json, train.json, checkpoint/, best/, curves.png, report.txt)." };
-        var optimizer = new Option<string>("--optimizer") { Description = "sgd (momentum; the p4/p4m paper's better choice) or adam.", DefaultValueFactory = _ => "sgd" };
-        var lr = new Option<double?>("--lr") { Description = "Learning rate (default 0.01 for sgd, 0.001 for adam)." };
-        var momentum = new Option<double>("--momentum") { Description = "SGD momentum.", DefaultValueFactory = _ => 0.5 };
-        var batch = new Option<int>("--batch") { Description = "Batch size.", DefaultValueFactory = _ => 64 };
-        var dropout = new Option<double>("--dropout") { Description = "Dropout after each hidden layer (default 0: with 0.3, P4CNN's dev accuracy swung between 0.64 and 0.89 over 30 epochs; without, 0.957 after 8).", DefaultValueFactory = _ => 0.0 };
-        var noBatchNorm = new Option<bool>("--no-batch-norm") { Description = "Without (group) batch norm; the convolutions then have tied biases." };
-        var maxSteps = new Option<long?>("--max-steps") { Description = "Stop after this many optimizer steps in total (smoke runs)." };
-        var resume = new Option<string?>("--resume") { Description = "Continue the run in this directory (its stored settings are reused)." };
-        var seed = CommonOptions.Seed();
-        var device = CommonOptions.Device();
-        var command = new Command("train", "Train Z2CNN, P4CNN or P4MCNN on rotated MNIST (progress bar, atomic checkpoints, curves, test report).")
-            { data, model, epochs, outDir, optimizer, lr, momentum, batch, dropout, noBatchNorm, maxSteps, resume, seed, device, CommonOptions.Threads(defaultThreads: 1) };
-        command.SetAction(parse =>
-        {
-            string? resumeDir = parse.GetValue(resume);
-            string dir = CommonOptions.RunDirectory(resumeDir, parse.GetValue(outDir));
-            string dataPath = parse.GetValue(data) ?? (resumeDir is not null ? "" : throw new ArgumentException("--data is required."));
-            int n = parse.GetValue(epochs);
-            if (n <= 0) throw new ArgumentException($"--epochs {n}: expected a positive number.");
-            var settings = new ImageTrainSettings
-            {
-                DataPath = dataPath, Optimizer = parse.GetValue(optimizer)!.Trim().ToLowerInvariant(), LearningRate = parse.GetValue(lr),
-                Momentum = parse.GetValue(momentum), BatchSize = parse.GetValue(batch), Seed = parse.GetValue(seed),
-            };
-            var dev = CommonOptions.ParseDevice(parse.GetValue(device)!);
-            var fit = ProgressDisplay.Run(progress => ImageTrainRun.Run(parse.GetValue(model)!, settings, dir, n, parse.GetValue(maxSteps), resumeDir is not null,
-                parse.GetValue(dropout), !parse.GetValue(noBatchNorm), dev, progress));
-            var s = fit.State;
-            Console.WriteLine(FormattableString.Invariant(
-                $"finished: {s.Step} steps, {s.History.Count} epochs, {s.TrainSeconds:0} s, best dev acc={(s.BestEpoch > 0 ? s.BestScore : double.NaN):0.0000} at epoch {s.BestEpoch}; run in {Path.GetFullPath(dir)}"));
-            return fit.Interrupted ? 130 : 0;
-        });
-        return command;
-    }
+    private static Command Train() => ImageTrainCommand.Create(ImageDataSet.RotatedMnistKind, "z2cnn, p4cnn or p4mcnn.", "p4cnn",
+        "Data file written by 'mnist build'.", "Train Z2CNN, P4CNN or P4MCNN on rotated MNIST (progress bar, atomic checkpoints, curves, test report).");
 
     private static Command Eval()
     {

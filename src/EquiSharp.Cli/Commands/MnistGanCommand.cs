@@ -22,12 +22,12 @@ public sealed partial class MnistCommand
         var resume = new Option<string?>("--resume") { Description = "Continue the run in this directory (its stored settings are reused)." };
         var seed = CommonOptions.Seed();
         var device = CommonOptions.Device();
-        var threads = ThreadsOption();
+        var threads = ImageTrainCommand.ThreadsOption();
         var command = new Command("gan", "Train a GAN on rotated MNIST whose discriminator is P4CNN or Z2CNN (sample grids, loss curves, atomic checkpoints, resume).")
             { data, discriminator, epochs, outDir, batch, latent, lr, sampleEvery, maxSteps, resume, seed, device, threads };
         command.SetAction(parse =>
         {
-            SetThreads(parse.GetValue(threads));
+            ImageTrainCommand.SetThreads(parse.GetValue(threads));
             string? resumeDir = parse.GetValue(resume), outPath = parse.GetValue(outDir);
             if (resumeDir is not null && outPath is not null && Path.GetFullPath(resumeDir) != Path.GetFullPath(outPath))
                 throw new ArgumentException($"--resume {resumeDir} and --out {outPath} differ; a resumed run continues in its own directory.");

@@ -14,10 +14,10 @@ public sealed record ImageEvalResult(ConfusionMatrix Confusion, double MeanLoss,
 /// <summary>Labelled images as tensors, and the evaluation of a classifier on them.</summary>
 public static class ImageEvaluation
 {
-    /// <summary>Images (N, 1, side, side) and labels (N) on <paramref name="device"/>.</summary>
+    /// <summary>Images (N, channels, side, side) and labels (N) on <paramref name="device"/>.</summary>
     public static (Tensor Images, Tensor Labels) ToTensors(LabelledImages set, Device device)
     {
-        var x = tensor(set.Pixels, new long[] { set.Count, 1, set.Side, set.Side }).to(device);
+        var x = tensor(set.Pixels, new long[] { set.Count, set.Channels, set.Side, set.Side }).to(device);
         var y = tensor(set.Labels.Select(l => (long)l).ToArray()).to(device);
         return (x.DetachFromDisposeScope(), y.DetachFromDisposeScope());
     }

@@ -3,8 +3,8 @@ using EquiSharp.Training;
 
 namespace EquiSharp.Applications.Images.Formats;
 
-/// <summary>One labelled split: images as floats in [0, 1], N × side × side, and the source index of each image.</summary>
-public sealed record LabelledImages(string Name, int Side, float[] Pixels, byte[] Labels, int[] SourceIndex)
+/// <summary>One labelled split: images as floats in [0, 1], N × channels × side × side, and the source index of each image.</summary>
+public sealed record LabelledImages(string Name, int Side, float[] Pixels, byte[] Labels, int[] SourceIndex, int Channels = 1)
 {
     public int Count => Labels.Length;
 }
@@ -22,11 +22,13 @@ public sealed record RotatedMnist(int Seed, IReadOnlyList<LabelledImages> Splits
 {
     private const string Magic = "EQRMNIST";
     private const int Version = 1;
-    public const string Train = "train", Dev = "dev", Test = "test", TestUpright = "test-upright";
+    public const string Train = ImageDataSet.Train, Dev = ImageDataSet.Dev, Test = ImageDataSet.Test, TestUpright = "test-upright";
+
+    /// <summary>The splits as a classifier's data set, reported on the rotated and the upright test images.</summary>
+    public ImageDataSet AsDataSet() => new("rotated MNIST", Splits, new[] { Test, TestUpright });
 
     /// <summary>The split with this name.</summary>
-    public LabelledImages Split(string name) => Splits.FirstOrDefault(s => s.Name == name)
-        ?? throw new ArgumentException($"No split '{name}' in the data set (have {string.Join(", ", Splits.Select(s => s.Name))}).");
+    public LabelledImages Split(string name) => AsDataSet().Split(name);
 
     /// <summary>Splits and rotates. The shuffle and every angle come from <paramref name="seed"/> only.</summary>
     public static RotatedMnist Build(ImageSet images, byte[] labels, int seed, int train = 7000, int dev = 1000, int test = 2000)

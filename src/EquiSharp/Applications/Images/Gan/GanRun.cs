@@ -130,7 +130,7 @@ public static class GanRun
     /// One discriminator step (log D(x) + log(1 − D(G(z))) maximised, as a BCE on logits), then one generator step on
     /// the same generated batch with the non-saturating loss −log D(G(z)).
     /// </summary>
-    public static StepLosses Step(DigitGenerator generator, OptimizerHelper optG, PlanarCnn discriminator, OptimizerHelper optD,
+    public static StepLosses Step(DigitGenerator generator, OptimizerHelper optG, PlanarClassifier discriminator, OptimizerHelper optD,
         Tensor images, long[] batch, int latentSize, Device device)
     {
         using var scope = NewDisposeScope();
@@ -196,7 +196,7 @@ public static class GanRun
     /// Both networks and optimizers in one checkpoint folder: each written by <see cref="Checkpoint.Save"/> into a
     /// temporary folder that then replaces the previous one, so the pair is never mixed from two steps.
     /// </summary>
-    private static void Save(string outDir, DigitGenerator generator, OptimizerHelper optG, PlanarCnn discriminator, OptimizerHelper optD, TrainingState state)
+    private static void Save(string outDir, DigitGenerator generator, OptimizerHelper optG, PlanarClassifier discriminator, OptimizerHelper optD, TrainingState state)
     {
         string final = Path.Combine(outDir, CheckpointName), tmp = Path.Combine(outDir, $".{CheckpointName}.tmp-{Environment.ProcessId}"), old = Path.Combine(outDir, $".{CheckpointName}.old");
         if (Directory.Exists(tmp)) Directory.Delete(tmp, true);

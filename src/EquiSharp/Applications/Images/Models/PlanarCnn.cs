@@ -8,7 +8,7 @@ using static TorchSharp.torch;
 namespace EquiSharp.Applications.Images.Models;
 
 /// <summary>
-/// What a planar classifier is: its group, width (filters per group element), dropout, batch norm, classes. Saved as
+/// What a planar classifier is: its architecture and group, width (filters per group element), dropout, batch norm, classes. Saved as
 /// <c>model.json</c> next to the checkpoints so <c>mnist eval</c> can rebuild it.
 /// </summary>
 public sealed record PlanarCnnSpec(string Model, string Group, int Width, double Dropout, bool BatchNorm, int Classes = 10, int InputChannels = 1)
@@ -19,16 +19,29 @@ public sealed record PlanarCnnSpec(string Model, string Group, int Width, double
     /// The three rotated-MNIST models of Cohen &amp; Welling (2016) and the p4/p4m paper: Z2CNN with 20 channels,
     /// P4CNN with 10 per element (so the parameter counts are close: √4 fewer channels, |G| = 4 times the filter
     /// depth), P4MCNN with 7 per element (|G| = 8; 7 is the width whose count is closest to P4CNN's).
+    /// And All-CNN-C (Springenberg et al. 2014) for 32×32 colour images, width = channels of the first stage (the
+    /// second has twice as many): 96 for Z2 as in the original; 48 per element for p4 and 34 for p4m, so that every
+    /// group layer has C_in·|G|·C_out ≈ 96² (p4: 48·4·48 = 9,216 exactly; p4m: 34·8·34 = 9,248) filter weights per
+    /// kernel position, as many as the Z2 layer (Cohen &amp; Welling's rule: divide the width by √|G|).
     /// </summary>
     public static PlanarCnnSpec Preset(string model, double dropout = 0.0, bool batchNorm = true) => model.ToLowerInvariant() switch
     {
         "z2cnn" => new("z2cnn", "Z2", 20, dropout, batchNorm),
         "p4cnn" => new("p4cnn", "p4", 10, dropout, batchNorm),
         "p4mcnn" => new("p4mcnn", "p4m", 7, dropout, batchNorm),
-        _ => throw new ArgumentException($"Unknown model '{model}' (expected z2cnn, p4cnn or p4mcnn)."),
+        "allcnn-z2" => new("allcnn-z2", "Z2", 96, dropout, batchNorm, InputChannels: 3),
+        "allcnn-p4" => new("allcnn-p4", "p4", 48, dropout, batchNorm, InputChannels: 3),
+        "allcnn-p4m" => new("allcnn-p4m", "p4m", 34, dropout, batchNorm, InputChannels: 3),
+        _ => throw new ArgumentException($"Unknown model '{model}' (expected z2cnn, p4cnn, p4mcnn, allcnn-z2, allcnn-p4 or allcnn-p4m)."),
     };
 
-    public PlanarCnn Build(Device? device = null) => new(this, device);
+    /// <summary>Whether this is an All-CNN-C (32×32 colour images) rather than a rotated-MNIST network.</summary>
+    public bool IsAllCnn => Model.StartsWith("allcnn", StringComparison.Ordinal);
+
+    /// <summary>Side of the images the model is made for (any side with symmetric grids works; this one is tested).</summary>
+    public int ImageSide => IsAllCnn ? 32 : 28;
+
+    public PlanarClassifier Build(Device? device = null) => IsAllCnn ? new AllCnnC(this, device) : new PlanarCnn(this, device);
 
     public void Save(string dir) => Checkpoint.WriteTextAtomic(Path.Combine(dir, FileName), JsonSerializer.Serialize(this, new JsonSerializerOptions { WriteIndented = true }));
 
@@ -55,83 +68,23 @@ public sealed record PlanarCnnSpec(string Model, string Group, int Width, double
 /// mode, for inputs whose size keeps every grid symmetric, e.g. 28×28). For the group Z2 every layer is a plain
 /// convolution and the network is the Z2CNN baseline.
 /// </summary>
-public sealed class PlanarCnn : nn.Module<Tensor, Tensor>, IEquivariantModule
+public sealed class PlanarCnn : PlanarClassifier
 {
-    private readonly nn.Module<Tensor, Tensor> body;
+    public PlanarCnn(PlanarCnnSpec spec, Device? device = null) : base(nameof(PlanarCnn), spec, Layers(spec, device)) { }
 
-    public PlanarCnnSpec Spec { get; }
-    public PlanarGroup Group { get; }
-
-    public PlanarCnn(PlanarCnnSpec spec, Device? device = null) : base(nameof(PlanarCnn))
+    private static List<(string, nn.Module<Tensor, Tensor>)> Layers(PlanarCnnSpec spec, Device? device)
     {
-        if (spec.Width <= 0) throw new ArgumentException($"{spec.Model}: width must be positive, got {spec.Width}.");
-        if (spec.Dropout is < 0 or >= 1) throw new ArgumentException($"{spec.Model}: dropout must be in [0, 1), got {spec.Dropout}.");
-        Spec = spec;
-        Group = PlanarGroup.Named(spec.Group);
+        var group = PlanarGroup.Named(spec.Group);
         var layers = new List<(string, nn.Module<Tensor, Tensor>)>();
         long w = spec.Width;
-        bool bias = !spec.BatchNorm;   // batch norm's shift replaces the bias
         for (int l = 1; l <= 6; l++)
         {
-            layers.Add(($"conv{l}", l == 1
-                ? new GroupLiftingConv2d(Group, spec.InputChannels, w, 3, bias: bias, device: device)
-                : new GroupConv2d(Group, w, w, 3, bias: bias, device: device)));
-            if (spec.BatchNorm) layers.Add(($"bn{l}", new GroupBatchNorm2d(Group, w, device: device)));
-            layers.Add(($"relu{l}", nn.ReLU()));
-            if (spec.Dropout > 0) layers.Add(($"dropout{l}", nn.Dropout(spec.Dropout)));
-            if (l == 2) layers.Add(("pool", new GroupMaxPool2d(Group, 2)));
+            AddConvBlock(layers, group, spec, l, l == 1 ? spec.InputChannels : w, w, 3, device: device);
+            if (l == 2) layers.Add(("pool", new GroupMaxPool2d(group, 2)));
         }
-        layers.Add(("conv7", new GroupConv2d(Group, w, spec.Classes, 4, device: device)));
-        layers.Add(("grouppool", new GroupPool(Group, "max")));
-        layers.Add(("spatialmean", nn.AdaptiveAvgPool2d(1)));
-        layers.Add(("flatten", nn.Flatten()));
-        body = nn.Sequential(layers);
-        register_module("body", body);
+        layers.Add(("conv7", new GroupConv2d(group, w, spec.Classes, 4, device: device)));
+        return layers;
     }
 
-    public override Tensor forward(Tensor input) => body.forward(input);
-
-    /// <summary>Trainable values (free parameters of the tied kernels and biases, batch-norm scales and shifts).</summary>
-    public long FreeParameterCount => parameters().Sum(p => p.numel());
-    /// <summary>Parameters of the plain network <see cref="ToDenseModule"/> returns.</summary>
-    public long DenseParameterCount(long? size = null) => body.children().Sum(c => c is IEquivariantModule e ? e.DenseParameterCount() : c.parameters().Sum(p => p.numel()));
-
-    /// <summary>
-    /// The same network with every layer exported to plain TorchSharp modules (Conv2d, BatchNorm2d, pools), new
-    /// instances throughout, returned in eval mode: the function the trained model computes at inference.
-    /// </summary>
-    public nn.Module<Tensor, Tensor> ToDenseModule(long? size = null)
-    {
-        var dense = nn.Sequential(body.named_children().Select(c => (c.name, c.module switch
-        {
-            IEquivariantModule e => e.ToDenseModule(),
-            TorchSharp.Modules.ReLU => nn.ReLU(),
-            TorchSharp.Modules.Dropout => nn.Dropout(Spec.Dropout),
-            TorchSharp.Modules.AdaptiveAvgPool2d => nn.AdaptiveAvgPool2d(1),
-            TorchSharp.Modules.Flatten => (nn.Module<Tensor, Tensor>)nn.Flatten(),
-            var m => throw new InvalidOperationException($"{GetName()}: no dense form for layer '{c.name}' ({m.GetType().Name})."),
-        })).ToList());
-        dense.eval();
-        return dense;
-    }
-
-    public string InputDescription => $"(B, {Spec.InputChannels}, 28, 28) images (any n with a symmetric pooling grid: n − 4 even)";
-    public string OutputDescription => $"(B, {Spec.Classes}) class scores";
-    public string SymmetryDescription => Group.Order == 1 ? "translations only (Z2)" : $"class scores invariant under {Group.Name} (rotations by 90°{(Group.HasMirror ? " and mirrors" : "")})";
-
-    /// <summary>Largest relative change of the class scores (eval mode) when the input is rotated (and mirrored).</summary>
-    public double MeasureEquivariance(long size, Generator? generator = null)
-    {
-        bool wasTraining = training;
-        eval();
-        try
-        {
-            var p = parameters().First();
-            var x = rand(new[] { 3, Spec.InputChannels, size, size }, dtype: p.dtype, device: p.device, generator: generator);
-            return GroupEquivariance.Measure(Group, forward, x, false, false, outputIsSpatial: false);   // Z2 has no generators: 0
-        }
-        finally { train(wasTraining); }
-    }
-
-    public override string ToString() => $"{Spec.Model.ToUpperInvariant()}({Group.Name}, width {Spec.Width}, {FreeParameterCount} parameters)";
+    public override string InputDescription => $"(B, {Spec.InputChannels}, 28, 28) images (any n with a symmetric pooling grid: n − 4 even)";
 }

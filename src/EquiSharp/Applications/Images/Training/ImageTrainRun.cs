@@ -9,10 +9,12 @@ using static TorchSharp.torch;
 
 namespace EquiSharp.Applications.Images.Training;
 
-/// <summary>Settings of an image-classifier run (<c>mnist train</c>); stored as <c>train.json</c> so a resumed run uses the same.</summary>
+/// <summary>Settings of an image-classifier run (<c>mnist train</c>, <c>cifar train</c>); stored as <c>train.json</c> so a resumed run uses the same.</summary>
 public sealed record ImageTrainSettings
 {
     public required string DataPath { get; init; }
+    /// <summary>What <see cref="DataPath"/> holds (<see cref="ImageDataSet.Load"/>); absent in runs from before CIFAR-10: rotated MNIST.</summary>
+    public string Dataset { get; init; } = ImageDataSet.RotatedMnistKind;
     public string Optimizer { get; init; } = "sgd";
     /// <summary>Learning rate; null = 0.01 for SGD (the p4/p4m paper's best), 0.001 for Adam.</summary>
     public double? LearningRate { get; init; }
@@ -86,7 +88,9 @@ public static class ImageTrainRun
         if (resume) settings = run.Read(ImageTrainSettings.File, "equisharp mnist train");
         else if (settings.Optimizer is not ("sgd" or "adam")) throw new ArgumentException($"--optimizer {settings.Optimizer}: expected sgd or adam.");
         var spec = resume ? PlanarCnnSpec.Load(outDir) : PlanarCnnSpec.Preset(model, dropout, batchNorm);
-        var data = RotatedMnist.Load(settings.DataPath);
+        var data = ImageDataSet.Load(settings.Dataset, settings.DataPath);
+        if (data.Split(ImageDataSet.Train).Channels != spec.InputChannels)
+            throw new ArgumentException($"{spec.Model} takes {spec.InputChannels}-channel images; {settings.DataPath} holds {data.Title} with {data.Split(ImageDataSet.Train).Channels}.");
         if (!resume)
         {
             Directory.CreateDirectory(outDir);
@@ -97,18 +101,18 @@ public static class ImageTrainRun
         manual_seed(settings.Seed);
         using var net = spec.Build(device);
         progress.Message(Describe(net, data, settings));
-        using var task = new ImageTrainingTask(net, data.Split(RotatedMnist.Train), data.Split(RotatedMnist.Dev), settings.BatchSize, device);
+        using var task = new ImageTrainingTask(net, data.Split(ImageDataSet.Train), data.Split(ImageDataSet.Dev), settings.BatchSize, device);
         var optimizer = settings.Optimizer == "adam"
             ? Optimizers.Adam(net.parameters(), settings.EffectiveLearningRate)
             : Optimizers.Sgd(net.parameters(), settings.EffectiveLearningRate, momentum: settings.Momentum);
         var fit = run.Train(task, optimizer, new TrainerOptions { Epochs = epochs, MaxSteps = maxSteps, Seed = settings.Seed, Patience = null, Title = $"mnist {spec.Model}" },
-            progress, $"{spec.Model.ToUpperInvariant()} on rotated MNIST: train loss, dev accuracy");
+            progress, $"{spec.Model.ToUpperInvariant()} on {data.Title}: train loss, dev accuracy");
         if (fit.Interrupted) return fit;
         var (best, weights) = LoadTrained(outDir, device);
         using (best)
         {
             var report = new StringBuilder($"{spec.Model} ({best.FreeParameterCount} parameters), {weights}, after step {fit.State.Step}\n");
-            foreach (var split in new[] { RotatedMnist.Test, RotatedMnist.TestUpright })
+            foreach (var split in data.TestSplits)
             {
                 var r = ImageEvaluation.Evaluate(best, data.Split(split), device);
                 report.Append(string.Create(CultureInfo.InvariantCulture, $"{split}: accuracy={r.Accuracy:0.0000} ({r.Confusion.Correct}/{r.Confusion.Total})\n"));
@@ -120,15 +124,15 @@ public static class ImageTrainRun
     }
 
     /// <summary>The model of a run directory with its best (dev-selected) weights, or the latest checkpoint's if no epoch finished.</summary>
-    public static (PlanarCnn Model, string Weights) LoadTrained(string dir, Device device)
+    public static (PlanarClassifier Model, string Weights) LoadTrained(string dir, Device device)
     {
         var net = PlanarCnnSpec.Load(dir).Build(device);
         try { return (net, RunDirectory.Existing(dir).LoadSelectedWeights(net).Describe("dev accuracy")); }
         catch { net.Dispose(); throw; }
     }
 
-    private static string Describe(PlanarCnn net, RotatedMnist data, ImageTrainSettings s) => string.Create(CultureInfo.InvariantCulture,
+    private static string Describe(PlanarClassifier net, ImageDataSet data, ImageTrainSettings s) => string.Create(CultureInfo.InvariantCulture,
         $"{net.Spec.Model.ToUpperInvariant()} ({net.Group.Name}, width {net.Spec.Width}): {RunDirectory.FreeParameters(net.FreeParameterCount, net.DenseParameterCount(), "as a plain CNN")}; " +
         $"dropout {net.Spec.Dropout}, batch norm {(net.Spec.BatchNorm ? "on" : "off")}; {s.Optimizer} lr {s.EffectiveLearningRate}{(s.Optimizer == "sgd" ? $" momentum {s.Momentum}" : "")}, batch {s.BatchSize}, seed {s.Seed}; " +
-        $"train {data.Split(RotatedMnist.Train).Count}, dev {data.Split(RotatedMnist.Dev).Count}");
+        $"train {data.Split(ImageDataSet.Train).Count}, dev {data.Split(ImageDataSet.Dev).Count}");
 }
