@@ -18,9 +18,9 @@ namespace EquiSharp.Training;
 /// </remarks>
 public static class Optimizers
 {
-    /// <summary>Adam with L2 penalty added to the gradient (PyTorch's <c>torch.optim.Adam</c> semantics).</summary>
-    public static OptimizerHelper Adam(IEnumerable<Parameter> parameters, double lr = 1e-3, double weightDecay = 0) =>
-        new ScalarSafe.Adam(parameters, lr, weightDecay);
+    /// <summary>Adam with L2 penalty added to the gradient (PyTorch's <c>torch.optim.Adam</c> semantics); β₁ = 0.5 for GANs, as in DCGAN.</summary>
+    public static OptimizerHelper Adam(IEnumerable<Parameter> parameters, double lr = 1e-3, double weightDecay = 0, double beta1 = 0.9) =>
+        new ScalarSafe.Adam(parameters, lr, weightDecay, beta1);
 
     /// <summary>SGD with optional (non-Nesterov) momentum, no dampening or weight decay.</summary>
     public static OptimizerHelper Sgd(IEnumerable<Parameter> parameters, double lr, double momentum = 0) =>
@@ -29,8 +29,8 @@ public static class Optimizers
     /// <summary>Named like TorchSharp's classes: a checkpoint records the optimizer's type name and is checked against it on load.</summary>
     private static class ScalarSafe
     {
-        public sealed class Adam(IEnumerable<Parameter> parameters, double lr, double weightDecay)
-            : TorchSharp.Modules.Adam(parameters, lr, weight_decay: weightDecay)
+        public sealed class Adam(IEnumerable<Parameter> parameters, double lr, double weightDecay, double beta1)
+            : TorchSharp.Modules.Adam(parameters, lr, beta1: beta1, weight_decay: weightDecay)
         {
             public override Tensor step(Func<Tensor>? closure = null) => _step<ParamGroup>(group =>
             {
