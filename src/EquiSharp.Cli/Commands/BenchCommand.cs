@@ -10,13 +10,14 @@ namespace EquiSharp.Cli.Commands;
 /// <c>equisharp bench</c>: side-by-side timings (alternating variants in one run, medians after warm-up) and
 /// child-process peak memory of the symmetric-map fast paths against their dense baselines.
 /// </summary>
-public sealed class BenchCommand : ICliCommand
+public sealed partial class BenchCommand : ICliCommand
 {
     public Command Build()
     {
         var bench = new Command("bench", "Benchmarks of the fast symmetric paths against dense baselines (ratios measured side by side in one run).");
         bench.Subcommands.Add(Generating());
         bench.Subcommands.Add(SymConv());
+        bench.Subcommands.Add(AllCnn());
         bench.Subcommands.Add(Child());
         bench.Subcommands.Add(RnaStep());
         bench.Subcommands.Add(RnaStepChild());
