@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 
 namespace EquiSharp.Tests.Applications.Images;
 
-/// <summary>Contract case of the whole rotated-MNIST network (see <see cref="EquivariantModuleContractTests"/>); size is the image side.</summary>
+/// <summary>Contract cases of the whole networks (see <see cref="EquivariantModuleContractTests"/>); size is the image side.</summary>
 public sealed class ImageContractCases : IContractCaseSource
 {
     public IEnumerable<ContractCase> Cases()
@@ -16,5 +16,11 @@ public sealed class ImageContractCases : IContractCaseSource
             ImageChecks.TrainBatchNormStatistics(net);
             return net;
         }, 28, (l, g) => rand(new[] { 2, 1, l, l }, generator: g));
+        yield return new("images.allcnn-p4m", typeof(AllCnnC), () =>
+        {
+            var net = (PlanarCnnSpec.Preset("allcnn-p4m", dropout: 0.5) with { Width = 3 }).Build();   // narrow: the contract is about the shape of the code
+            ImageChecks.TrainBatchNormStatistics(net);
+            return net;
+        }, 32, (l, g) => rand(new[] { 2, 3, l, l }, generator: g));
     }
 }
