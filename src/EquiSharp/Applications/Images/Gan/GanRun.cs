@@ -81,7 +81,7 @@ public static class GanRun
             progress.Message($"resumed from {outDir} at epoch {state.Epoch + 1}, step {state.Step}");
         }
         progress.Message(string.Create(CultureInfo.InvariantCulture,
-            $"GAN: generator {generator.parameters().Sum(p => p.numel()):N0} parameters; discriminator {discriminator} ; Adam lr {settings.LearningRate} β1 {settings.Beta1}, batch {settings.BatchSize}, latent {settings.LatentSize}, seed {settings.Seed}; {train.Count} training images"));
+            $"GAN: generator {generator.parameters().Sum(p => p.numel()):N0} parameters; discriminator {discriminator}; Adam lr {settings.LearningRate} β1 {settings.Beta1}, batch {settings.BatchSize}, latent {settings.LatentSize}, seed {settings.Seed}; {train.Count} training images"));
 
         var (images, labels) = ImageEvaluation.ToTensors(train, device);
         labels.Dispose();   // a GAN ignores the digit labels
