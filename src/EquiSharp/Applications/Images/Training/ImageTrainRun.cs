@@ -105,7 +105,7 @@ public static class ImageTrainRun
         var optimizer = settings.Optimizer == "adam"
             ? Optimizers.Adam(net.parameters(), settings.EffectiveLearningRate)
             : Optimizers.Sgd(net.parameters(), settings.EffectiveLearningRate, momentum: settings.Momentum);
-        var fit = run.Train(task, optimizer, new TrainerOptions { Epochs = epochs, MaxSteps = maxSteps, Seed = settings.Seed, Patience = null, Title = $"mnist {spec.Model}" },
+        var fit = run.Train(task, optimizer, new TrainerOptions { Epochs = epochs, MaxSteps = maxSteps, Seed = settings.Seed, Patience = null, Title = $"{spec.Model} on {data.Title}" },
             progress, $"{spec.Model.ToUpperInvariant()} on {data.Title}: train loss, dev accuracy");
         if (fit.Interrupted) return fit;
         var (best, weights) = LoadTrained(outDir, device);
