@@ -22,16 +22,12 @@ public sealed partial class MnistCommand
         var resume = new Option<string?>("--resume") { Description = "Continue the run in this directory (its stored settings are reused)." };
         var seed = CommonOptions.Seed();
         var device = CommonOptions.Device();
-        var threads = ImageTrainCommand.ThreadsOption();
         var command = new Command("gan", "Train a GAN on rotated MNIST whose discriminator is P4CNN or Z2CNN (sample grids, loss curves, atomic checkpoints, resume).")
-            { data, discriminator, epochs, outDir, batch, latent, lr, sampleEvery, maxSteps, resume, seed, device, threads };
+            { data, discriminator, epochs, outDir, batch, latent, lr, sampleEvery, maxSteps, resume, seed, device, CommonOptions.Threads(defaultThreads: 1) };
         command.SetAction(parse =>
         {
-            ImageTrainCommand.SetThreads(parse.GetValue(threads));
-            string? resumeDir = parse.GetValue(resume), outPath = parse.GetValue(outDir);
-            if (resumeDir is not null && outPath is not null && Path.GetFullPath(resumeDir) != Path.GetFullPath(outPath))
-                throw new ArgumentException($"--resume {resumeDir} and --out {outPath} differ; a resumed run continues in its own directory.");
-            string dir = resumeDir ?? outPath ?? throw new ArgumentException("--out (or --resume DIR) is required.");
+            string? resumeDir = parse.GetValue(resume);
+            string dir = CommonOptions.RunDirectory(resumeDir, parse.GetValue(outDir));
             var settings = new GanSettings
             {
                 DataPath = parse.GetValue(data) ?? (resumeDir is not null ? "" : throw new ArgumentException("--data is required.")),
