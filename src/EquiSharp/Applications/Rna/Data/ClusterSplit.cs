@@ -43,15 +43,15 @@ public static class ClusterSplit
         Directory.Delete(work, recursive: true);
         var split = IdentityClusters.AssignSplits(cluster, fractions, seed);
 
+        var bySplit = SplitNames.Select((_, s) => records.Where((_, i) => split[i] == s).Select(r => r.Record).ToList()).ToArray();
         for (int s = 0; s < SplitNames.Length; s++)
-            RnaFile.Write(Path.Combine(outDir, SplitNames[s] + ".dbn"), records.Where((_, i) => split[i] == s).Select(r => r.Record), RnaFileFormat.DotBracketFasta);
+            RnaFile.Write(Path.Combine(outDir, SplitNames[s] + ".dbn"), bySplit[s], RnaFileFormat.DotBracketFasta);
         var tsv = new System.Text.StringBuilder("split\tcluster\tsource\tname\tlength\n");
         for (int i = 0; i < records.Count; i++)
             tsv.Append(CultureInfo.InvariantCulture, $"{SplitNames[split[i]]}\t{cluster[i]}\t{Path.GetFileName(records[i].Source)}\t{records[i].Record.Name}\t{records[i].Record.Length}\n");
         Checkpoint.WriteTextAtomic(Path.Combine(outDir, ClustersFile), tsv.ToString());
 
-        var trainRecords = records.Where((_, i) => split[i] == 0).Select(r => r.Record).ToList();
-        var devRecords = records.Where((_, i) => split[i] == 1).Select(r => r.Record).ToList();
+        var (trainRecords, devRecords) = (bySplit[0], bySplit[1]);
         if (devRecords.Count > 0)
             new DevSplit(seed, fractions[1], trainRecords.Count + devRecords.Count,
                 Enumerable.Range(trainRecords.Count, devRecords.Count).ToArray(), devRecords.Select(r => r.Name).ToArray()).Save(outDir);
@@ -61,9 +61,9 @@ public static class ClusterSplit
             Rule: $"cd-hit-est -c {cdHit.Identity.ToString(CultureInfo.InvariantCulture)} -n {cdHit.WordSize} over all sources together; each cluster drawn whole into train/dev/test with probabilities {string.Join(" / ", fractions.Select(f => f.ToString(CultureInfo.InvariantCulture)))} by a generator seeded with {seed}, in cd-hit's cluster order",
             cdHit.Identity, cdHit.WordSize, fractions, seed, sources.Select(Path.GetFileName).ToArray()!,
             records.Count, sizes.Length, sizes.Max(),
-            SplitNames.Select((n, s) => (n, split.Count(x => x == s))).ToDictionary(p => p.n, p => p.Item2),
+            SplitNames.Select((n, s) => (n, bySplit[s].Count)).ToDictionary(p => p.n, p => p.Item2),
             SplitNames.Select((n, s) => (n, cluster.Where((_, i) => split[i] == s).Distinct().Count())).ToDictionary(p => p.n, p => p.Item2),
-            SplitNames.Select((n, s) => (n, records.Where((_, i) => split[i] == s).Sum(r => (long)r.Record.Length))).ToDictionary(p => p.n, p => p.Item2));
+            SplitNames.Select((n, s) => (n, bySplit[s].Sum(r => (long)r.Length))).ToDictionary(p => p.n, p => p.Item2));
         Checkpoint.WriteTextAtomic(Path.Combine(outDir, SummaryFile), JsonSerializer.Serialize(summary, new JsonSerializerOptions { WriteIndented = true }));
         return summary;
     }
