@@ -19,6 +19,8 @@ public sealed record TrainingState
     public bool Finished { get; init; }
     public string StopReason { get; init; } = "";
     public double TrainSeconds { get; init; }
+    /// <summary>Processor time of the run's processes (all threads, evaluation included), summed over sessions: what <see cref="TrainerOptions.MaxCpuHours"/> counts.</summary>
+    public double TrainCpuSeconds { get; init; }
     public List<EpochRecord> History { get; init; } = new();
     /// <summary>The learning rate a schedule set (null: the optimizer's own, never changed).</summary>
     public double? LearningRate { get; init; }

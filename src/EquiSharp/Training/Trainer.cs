@@ -35,6 +35,12 @@ public sealed record TrainerOptions
     /// resumed from its <see cref="Checkpoints"/>. Null = no cap.
     /// </summary>
     public long? MaxSteps { get; init; }
+    /// <summary>
+    /// A compute budget (<c>--max-cpu-hours</c>): processor time of the training process (every thread; data, steps and
+    /// evaluation), summed over every session of the run. It ends the run like <see cref="MaxSteps"/>: the epoch in which
+    /// the budget runs out ends at that step and is evaluated, selected and checkpointed. Null = no budget.
+    /// </summary>
+    public double? MaxCpuHours { get; init; }
     public int Seed { get; init; } = 1;
     /// <summary>Stop after this many epochs without a better dev score; null = never.</summary>
     public int? Patience { get; init; } = 5;
@@ -106,12 +112,16 @@ public static class Trainer
         }
         progress.Start(options.Title, total, state.Step);
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        double secondsBefore = state.TrainSeconds;
+        double secondsBefore = state.TrainSeconds, cpuBefore = state.TrainCpuSeconds;
+        var cpuAtStart = ProcessCpu();
+        double CpuSeconds() => cpuBefore + (ProcessCpu() - cpuAtStart).TotalSeconds;
+        if (options.MaxCpuHours is double budget && !(budget > 0)) throw new ArgumentException($"--max-cpu-hours {budget}: expected a positive number.");
 
         var cadence = options.Checkpoints.Validated();
         var sinceSave = System.Diagnostics.Stopwatch.StartNew();
         long stepsSinceSave = 0;
-        TrainingState Snapshot(TrainingState s) => s with { TrainSeconds = secondsBefore + clock.Elapsed.TotalSeconds };
+        TrainingState Snapshot(TrainingState s) => s with { TrainSeconds = secondsBefore + clock.Elapsed.TotalSeconds, TrainCpuSeconds = CpuSeconds() };
+        bool CapReached(TrainingState s) => (options.MaxSteps is long max && s.Step >= max) || (options.MaxCpuHours is double h && CpuSeconds() >= h * 3600);
         void Save(TrainingState s)
         {
             if (options.OutDir is not null) Checkpoint.Save(options.OutDir, model, optimizer, s);
@@ -121,11 +131,11 @@ public static class Trainer
 
         for (int epoch = state.Epoch; epoch < options.Epochs; epoch++)
         {
-            if (CapReached(options, state) && state.StepInEpoch == 0) return new TrainingResult(state, false, true, false);
+            if (CapReached(state) && state.StepInEpoch == 0) return new TrainingResult(state, false, true, false);
             var batches = task.EpochBatches(epoch, new Random(EpochSeed(options.Seed, epoch)));
             for (int i = state.StepInEpoch; i < batches.Count; i++)
             {
-                if (CapReached(options, state)) break; // the cap cuts this epoch here; it is evaluated below like any epoch
+                if (CapReached(state)) break; // the cap cuts this epoch here; it is evaluated below like any epoch
                 double lossValue;
                 using (var scope = NewDisposeScope())
                 {
@@ -201,12 +211,16 @@ public static class Trainer
             options.OnEpochEnd?.Invoke(record);
             if (early) return new TrainingResult(state, false, false, true);
             if (stop.Requested) return new TrainingResult(state, true, false, false);
-            if (CapReached(options, state) && !state.Finished) return new TrainingResult(state, false, true, false);
+            if (CapReached(state) && !state.Finished) return new TrainingResult(state, false, true, false);
         }
         return new TrainingResult(state, false, false, false);
     }
 
-    private static bool CapReached(TrainerOptions options, TrainingState state) => options.MaxSteps is long max && state.Step >= max;
+    private static TimeSpan ProcessCpu()
+    {
+        using var self = System.Diagnostics.Process.GetCurrentProcess();
+        return self.TotalProcessorTime;
+    }
 
     private static string FormatEpoch(EpochRecord r, bool improved) =>
         FormattableString.Invariant($"epoch {r.Epoch}: train_loss={r.TrainLoss:0.0000} ") +

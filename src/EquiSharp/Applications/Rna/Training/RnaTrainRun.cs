@@ -82,6 +82,8 @@ public sealed record RnaTrainRunOptions
     /// <summary>Crop curriculum "CROP:STEP,…" (<see cref="Training.CropSchedule"/>); overrides <see cref="Crop"/> when given.</summary>
     [RunOption("--crop-schedule", ResumePolicy.Warned)] public string? CropSchedule { get; init; }
     [RunOption("--batch", ResumePolicy.Warned)] public int BatchSize { get; init; } = 10;
+    /// <summary>Batching: "random" (records in shuffled order) or "length" (similar lengths together, <see cref="RnaTrainingOptions.LengthBuckets"/>).</summary>
+    [RunOption("--batching", ResumePolicy.Warned)] public string Batching { get; init; } = "random";
     [RunOption("--lr", ResumePolicy.Warned)] public double LearningRate { get; init; } = 2e-3;
     [RunOption("--l2", ResumePolicy.Warned)] public double L2 { get; init; } = 1e-5;
     [RunOption("--pos-weight", ResumePolicy.Warned)] public double PositiveWeight { get; init; } = 5;
@@ -97,6 +99,8 @@ public sealed record RnaTrainRunOptions
 
     [RunOption("--epochs", ResumePolicy.Free)] public int Epochs { get; init; } = 30;
     [RunOption("--max-steps", ResumePolicy.Free)] public long? MaxSteps { get; init; }
+    /// <summary>Compute budget in CPU-hours over every session of the run (<see cref="TrainerOptions.MaxCpuHours"/>).</summary>
+    [RunOption("--max-cpu-hours", ResumePolicy.Free)] public double? MaxCpuHours { get; init; }
     [RunOption("--device", ResumePolicy.Free)] public string DeviceName { get; init; } = "cpu";
     [RunOption("--tile", ResumePolicy.Free)] public int TileSize { get; init; } = 256;
     /// <summary>Truncate --valid sequences for the final report (null = full length).</summary>
@@ -119,7 +123,7 @@ public sealed record RnaTrainRunOptions
     [JsonIgnore] public CheckpointCadence Checkpoints => new() { EverySteps = CheckpointEvery, EveryMinutes = CheckpointMinutes };
     [JsonIgnore] public RnaTrainingOptions Training => new()
     {
-        Crop = Crop, CropSchedule = CropSchedule is string c ? global::EquiSharp.Applications.Rna.Training.CropSchedule.Parse(c) : null, BatchSize = BatchSize, LearningRate = LearningRate, L2 = L2, PositiveWeight = PositiveWeight, DevMaxLength = DevMaxLength,
+        Crop = Crop, CropSchedule = CropSchedule is string c ? global::EquiSharp.Applications.Rna.Training.CropSchedule.Parse(c) : null, BatchSize = BatchSize, LengthBuckets = Batching == "length", LearningRate = LearningRate, L2 = L2, PositiveWeight = PositiveWeight, DevMaxLength = DevMaxLength,
         Decoder = new GreedyDecoderOptions { Threshold = Threshold, MinHairpinLoop = MinHairpin, CanonicalOnly = Canonical },
     };
 
@@ -209,7 +213,7 @@ public static class RnaTrainRun
         var optimizer = Optimizers.Adam(model.parameters(), o.Training.LearningRate, weightDecay: o.Training.L2);
         var fit = run.Train(task, optimizer, new TrainerOptions
         {
-            Epochs = o.Epochs, MaxSteps = o.MaxSteps, Seed = o.Seed, Patience = o.Patience, Title = $"rna {name.ToLowerInvariant()}", Checkpoints = o.Checkpoints,
+            Epochs = o.Epochs, MaxSteps = o.MaxSteps, MaxCpuHours = o.MaxCpuHours, Seed = o.Seed, Patience = o.Patience, Title = $"rna {name.ToLowerInvariant()}", Checkpoints = o.Checkpoints,
             Select = SelectionMetric.Parse(o.Select), ClipGradientNorm = o.ClipGradientNorm,
         }, progress, $"{name} on {string.Join(" + ", o.TrainPaths.Select(Path.GetFileName))}: train loss and dev metrics (dev = first {o.Training.DevMaxLength} nt)");
 

@@ -18,6 +18,8 @@ public sealed record RnaTrainingOptions
     /// <summary>Crops by optimizer step (a curriculum); null = <see cref="Crop"/> throughout.</summary>
     public CropSchedule? CropSchedule { get; init; }
     public int BatchSize { get; init; } = 10;
+    /// <summary>Batch records of similar length (<see cref="RnaTrainingTask.EpochBatches"/>), so little of a batch is padding.</summary>
+    public bool LengthBuckets { get; init; }
     public double LearningRate { get; init; } = 2e-3;
     /// <summary>L2 regularisation (Adam weight decay).</summary>
     public double L2 { get; init; } = 1e-5;
@@ -53,21 +55,37 @@ public sealed class RnaTrainingTask : ITrainingTask<RnaWindow[]>
     /// <summary>
     /// Shuffled records, each cut to a random window of the crop in force at its batch's step: batch b of epoch e is
     /// step e·⌈N / batch⌉ + b (every epoch has the same batches), so the crops follow the schedule on resume too.
+    /// With <see cref="RnaTrainingOptions.LengthBuckets"/> the shuffled records are sorted by length within pools of
+    /// <see cref="BucketPoolBatches"/> batches, cut into batches, and the batches shuffled: a batch pads to its longest
+    /// window, so similar lengths waste little compute, while the pools keep the order random at the scale of an epoch.
     /// </summary>
     public IReadOnlyList<RnaWindow[]> EpochBatches(int epoch, Random rng)
     {
         var order = Enumerable.Range(0, train.Count).ToArray();
         rng.Shuffle(order);
-        var crops = options.Crops;
-        long firstStep = (long)epoch * ((train.Count + options.BatchSize - 1) / options.BatchSize);
-        var windows = order.Select((r, k) =>
+        int size = options.BatchSize;
+        var batches = order.Chunk(size).ToArray();
+        if (options.LengthBuckets)
         {
-            int len = train[r].Length, crop = crops.CropAt(firstStep + k / options.BatchSize);
-            if (len <= crop) return new RnaWindow(r, 0, len);
-            return new RnaWindow(r, rng.Next(0, len - crop + 1), crop);
-        }).ToArray();
-        return windows.Chunk(options.BatchSize).ToList();
+            batches = order.Chunk(size * BucketPoolBatches)
+                .SelectMany(pool => pool.OrderBy(r => train[r].Length).Chunk(size)).ToArray();
+            rng.Shuffle(batches);
+        }
+        var crops = options.Crops;
+        long firstStep = (long)epoch * batches.Length;
+        return batches.Select((records, b) =>
+        {
+            int crop = crops.CropAt(firstStep + b);
+            return records.Select(r =>
+            {
+                int len = train[r].Length;
+                return len <= crop ? new RnaWindow(r, 0, len) : new RnaWindow(r, rng.Next(0, len - crop + 1), crop);
+            }).ToArray();
+        }).ToList();
     }
+
+    /// <summary>Batches per length-sorting pool of <see cref="RnaTrainingOptions.LengthBuckets"/>.</summary>
+    public const int BucketPoolBatches = 50;
 
     public Tensor Loss(RnaWindow[] batch)
     {
