@@ -9,8 +9,9 @@
 # Usage: docs/results/rna/reproduce-fidelity.sh DATA RUNS [STAGE ...]
 #   DATA   folder holding rna/16s-finaltrain.txt.gz and rna/16s-finalvalid.txt.gz
 #   RUNS   output folder (run directories fid-<model>-s<seed>, logs, figures, the published binary)
-#   STAGE  train and/or curves (default: both). SEEDS="1" ... overrides the seeds; EPOCHS, SCHEDULE, INIT, BIAS the budget
-#          and the settings (defaults below; change them only for a new series in a new RUNS folder).
+#   STAGE  train and/or curves (default: both). SEEDS="1" ... overrides the seeds; EPOCHS, BATCH, SCHEDULE, DEVLEN, INIT, BIAS
+#          the budget and the settings (defaults below; change them only for a new series in a new RUNS folder).
+#          The series run here (docs/results/rna.md): BATCH=4 EPOCHS=16 SCHEDULE=128:0,256:1000 DEVLEN=256.
 # Long: about 7 CPU-hours per SCNN run and 12 per CNN run, 57 in all (estimate in docs/results/rna.md); a CNN step
 # at 512 nt peaks near 12 GiB of memory. Run it with nohup.
 set -u
@@ -20,6 +21,8 @@ STAGES=${*:-train curves}
 REPO=$(cd "$(dirname "$0")/../../.." && pwd)
 SEEDS=${SEEDS:-1 2 3}
 EPOCHS=${EPOCHS:-40}                          # 50 steps per epoch (495 training records, batch 10): 2,000 steps
+BATCH=${BATCH:-10}
+DEVLEN=${DEVLEN:-512}                         # random dev windows of this length select the epoch
 SCHEDULE=${SCHEDULE:-128:0,256:800,512:1400}  # crop by optimizer step
 INIT=${INIT:-authors}
 BIAS=${BIAS:-base-rate}
@@ -41,8 +44,8 @@ for stage in $STAGES; do
       log "train $m seed $s"
       if [ -f "$out/run.json" ]; then equisharp rna train --resume "$out" --threads 1 >> "$out.log" 2>&1
       else equisharp rna train --out "$out" --train "$TRAIN" --valid "$VALID" --model $m --seed $s --maps $maps "${split[@]}" \
-             --epochs "$EPOCHS" --batch 10 --lr 2e-3 --l2 0 --pos-weight 5 --patience 0 --crop-schedule "$SCHEDULE" \
-             --dev-window random --dev-max-length 512 --cnn-norm-stats upper --init "$INIT" --output-bias "$BIAS" \
+             --epochs "$EPOCHS" --batch "$BATCH" --lr 2e-3 --l2 0 --pos-weight 5 --patience 0 --crop-schedule "$SCHEDULE" \
+             --dev-window random --dev-max-length "$DEVLEN" --cnn-norm-stats upper --init "$INIT" --output-bias "$BIAS" \
              --threads 1 >> "$out.log" 2>&1; fi \
         || log "failed: $m seed $s (see $out.log)"
     done; done ;;
