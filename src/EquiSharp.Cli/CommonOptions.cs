@@ -96,7 +96,7 @@ public static class CommonOptions
     {
         var s = fit.State;
         Console.WriteLine(FormattableString.Invariant(
-            $"finished: {s.Step} steps, {s.History.Count} epochs, {s.TrainSeconds:0} s, best {scoreName}={(s.BestEpoch > 0 ? s.BestScore : double.NaN):0.0000} at epoch {s.BestEpoch}, stop: {(fit.Interrupted ? "interrupted" : fit.ReachedMaxSteps ? "cap (--max-steps or --max-cpu-hours)" : s.StopReason)}; model in {Path.GetFullPath(dir)}"));
+            $"finished: {s.Step} steps, {s.History.Count} epochs, {s.TrainSeconds:0} s, best {scoreName}={(s.BestEpoch > 0 ? s.BestScore : double.NaN):0.0000} at epoch {s.BestEpoch}, stop: {(fit.Interrupted ? "interrupted" : fit.ReachedMaxSteps ? fit.Cap : s.StopReason)}; model in {Path.GetFullPath(dir)}"));
         return fit.Interrupted ? 130 : 0;
     }
 

@@ -68,6 +68,8 @@ public sealed record TrainingResult(TrainingState State, bool Interrupted, bool 
 {
     /// <summary>The run ended by its epochs, early stopping or the step cap (not by an interrupt): its final report is due.</summary>
     public bool Completed => !Interrupted && (State.Finished || ReachedMaxSteps || EarlyStopped);
+    /// <summary>Which cap ended the run when <see cref="ReachedMaxSteps"/>: "max-steps" or "max-cpu-hours".</summary>
+    public string Cap { get; init; } = "max-steps";
 }
 
 /// <summary>
@@ -121,7 +123,14 @@ public static class Trainer
         var sinceSave = System.Diagnostics.Stopwatch.StartNew();
         long stepsSinceSave = 0;
         TrainingState Snapshot(TrainingState s) => s with { TrainSeconds = secondsBefore + clock.Elapsed.TotalSeconds, TrainCpuSeconds = CpuSeconds() };
-        bool CapReached(TrainingState s) => (options.MaxSteps is long max && s.Step >= max) || (options.MaxCpuHours is double h && CpuSeconds() >= h * 3600);
+        string? capName = null;
+        bool CapReached(TrainingState s)
+        {
+            capName = options.MaxSteps is long max && s.Step >= max ? "max-steps"
+                : options.MaxCpuHours is double h && CpuSeconds() >= h * 3600 ? "max-cpu-hours" : null;
+            return capName is not null;
+        }
+        TrainingResult Capped(TrainingState s) => new(s, false, true, false) { Cap = capName! };
         void Save(TrainingState s)
         {
             if (options.OutDir is not null) Checkpoint.Save(options.OutDir, model, optimizer, s);
@@ -131,7 +140,7 @@ public static class Trainer
 
         for (int epoch = state.Epoch; epoch < options.Epochs; epoch++)
         {
-            if (CapReached(state) && state.StepInEpoch == 0) return new TrainingResult(state, false, true, false);
+            if (CapReached(state) && state.StepInEpoch == 0) return Capped(state);
             var batches = task.EpochBatches(epoch, new Random(EpochSeed(options.Seed, epoch)));
             for (int i = state.StepInEpoch; i < batches.Count; i++)
             {
@@ -211,7 +220,7 @@ public static class Trainer
             options.OnEpochEnd?.Invoke(record);
             if (early) return new TrainingResult(state, false, false, true);
             if (stop.Requested) return new TrainingResult(state, true, false, false);
-            if (CapReached(state) && !state.Finished) return new TrainingResult(state, false, true, false);
+            if (CapReached(state) && !state.Finished) return Capped(state);
         }
         return new TrainingResult(state, false, false, false);
     }

@@ -77,6 +77,37 @@ public class TrainerTests
     }
 
     /// <summary>
+    /// The CPU budget counts the processor time of every session of a run (recorded in the checkpoint): a resume whose
+    /// budget the earlier sessions already used trains nothing more and says which cap stopped it; a larger budget
+    /// continues, and the recorded time only grows.
+    /// </summary>
+    [Fact]
+    public void TheCpuBudgetIsCountedAcrossSessions()
+    {
+        using var dir = new TempDir();
+        var options = new TrainerOptions { Epochs = 1, Seed = 5, Patience = null, HandleInterrupt = false, OutDir = dir.Path };
+        var (_, task, opt) = Setup(7); // 5 steps per epoch
+        var first = Trainer.Fit(task, opt, options, new PlainLineProgress(TextWriter.Null));
+        Assert.Equal(5, first.State.Step);
+        double used = first.State.TrainCpuSeconds;
+        Assert.True(used > 0, $"recorded CPU seconds: {used}");
+
+        var (_, task2, opt2) = Setup(7);
+        var spent = Trainer.Fit(task2, opt2, options with { Epochs = 3, MaxCpuHours = used / 2 / 3600, Resume = true }, new PlainLineProgress(TextWriter.Null));
+        Assert.True(spent.ReachedMaxSteps);
+        Assert.Equal("max-cpu-hours", spent.Cap);
+        Assert.Equal(5, spent.State.Step);             // the budget was used up by the first session
+        Assert.Single(spent.State.History);
+
+        var (_, task3, opt3) = Setup(7);
+        var more = Trainer.Fit(task3, opt3, options with { Epochs = 2, MaxCpuHours = 1000, Resume = true }, new PlainLineProgress(TextWriter.Null));
+        Assert.False(more.ReachedMaxSteps);
+        Assert.Equal(10, more.State.Step);
+        Assert.True(more.State.TrainCpuSeconds > used);
+        Assert.Throws<ArgumentException>(() => Trainer.Fit(task3, opt3, options with { Epochs = 3, MaxCpuHours = 0, Resume = true }, new PlainLineProgress(TextWriter.Null)));
+    }
+
+    /// <summary>
     /// The step cap counts steps over every session of a run and ends the epoch it falls in with an evaluation (a
     /// shorter epoch with best weights); a larger cap on resume starts the next epoch and stops exactly at the new cap.
     /// </summary>

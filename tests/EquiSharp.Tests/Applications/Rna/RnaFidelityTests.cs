@@ -180,6 +180,38 @@ public sealed class RnaFidelityTests
         }
     }
 
+    /// <summary>
+    /// Length-bucketed batches: every record once per epoch in the same number of batches, lengths within a batch
+    /// close (so padding, the work a batch wastes, falls far below random batching), batch order still random, the
+    /// crop schedule by batch position, and the same batches from the same generator.
+    /// </summary>
+    [Fact]
+    public void LengthBucketsBatchSimilarLengthsAndKeepTheCropSchedule()
+    {
+        var records = SyntheticRna.Generate(120, 20, 200, seed: 5);
+        using var model = new RnaPairModel(RnaModelConfig.Small, true);
+        var schedule = CropSchedule.Parse("64:0,128:20");
+        RnaTrainingTask Task(bool buckets) => new(model, records, records.Take(2).ToList(),
+            new RnaTrainingOptions { BatchSize = 6, CropSchedule = schedule, LengthBuckets = buckets }, CPU);
+        static long Padding(IEnumerable<EquiSharp.Applications.Rna.RnaWindow[]> batches) =>
+            batches.Sum(b => (long)b.Max(w => w.Length) * b.Max(w => w.Length) * b.Length - b.Sum(w => (long)w.Length * w.Length));
+
+        var bucketed = Task(true); var random = Task(false);
+        for (int epoch = 0; epoch < 3; epoch++)
+        {
+            var b = bucketed.EpochBatches(epoch, new Random(Trainer.EpochSeed(1, epoch)));
+            var r = random.EpochBatches(epoch, new Random(Trainer.EpochSeed(1, epoch)));
+            Assert.Equal(r.Count, b.Count);
+            Assert.Equal(Enumerable.Range(0, records.Count), b.SelectMany(x => x).Select(w => w.Record).Order());
+            for (int k = 0; k < b.Count; k++)
+                Assert.All(b[k], w => Assert.Equal(Math.Min(records[w.Record].Length, schedule.CropAt(epoch * b.Count + k)), w.Length));
+            Assert.True(Padding(b) < Padding(r) / 3, $"padding bucketed {Padding(b)} vs random {Padding(r)}");
+            var longest = b.Select(x => x.Max(w => records[w.Record].Length)).ToList();
+            Assert.NotEqual(longest.Order(), longest);  // batches are not in length order
+            Assert.Equal(b.SelectMany(x => x), bucketed.EpochBatches(epoch, new Random(Trainer.EpochSeed(1, epoch))).SelectMany(x => x));
+        }
+    }
+
     [Fact]
     public void ACurriculumRunResumesExactly()
     {

@@ -100,10 +100,10 @@ public sealed class RnaRunDirectoryTests
         string help = string.Join(" ", r.Out.Split((char[])['\n', ' '], StringSplitOptions.RemoveEmptyEntries));
         Assert.Contains("refused if changed: --train, --valid", help);
         Assert.Contains("--model, --size, --activation", help);
-        Assert.Contains("accepted with a warning: --crop, --crop-schedule, --batch, --lr", help);
+        Assert.Contains("accepted with a warning: --crop, --crop-schedule, --batch, --batching, --lr", help);
         Assert.Contains("--init, --bn-momentum, --bn-eps, --cnn-norm-stats, --output-bias, --dev-window", help);
         Assert.Contains("--patience", help);
-        Assert.Contains("accepted: --epochs, --max-steps, --device, --tile", help);
+        Assert.Contains("accepted: --epochs, --max-steps, --max-cpu-hours, --device, --tile", help);
         Assert.Contains("--checkpoint-every", help);
     }
 
