@@ -45,6 +45,13 @@ public static class CommonOptions
     /// </summary>
     public static Option<int> Threads(int defaultThreads = 0) => new ThreadsOption(defaultThreads);
 
+    /// <summary>--max-cpu-hours: the compute budget of a training run (<c>TrainerOptions.MaxCpuHours</c>), an option of every command that trains with the shared loop.</summary>
+    public static Option<double?> MaxCpuHours() => new("--max-cpu-hours")
+    {
+        Description = "Compute budget: stop when the run's processes have used this many CPU-hours in total (all threads, evaluation included, summed over resumed sessions); the last epoch is cut there and still evaluated.",
+        Validators = { r => { if (r.GetValueOrDefault<double?>() is double h && !(h > 0)) r.AddError($"--max-cpu-hours {h}: expected a positive number."); } },
+    };
+
     private sealed class ThreadsOption : Option<int>
     {
         public ThreadsOption(int defaultThreads) : base("--threads")

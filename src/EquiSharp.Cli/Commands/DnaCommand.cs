@@ -87,6 +87,7 @@ public sealed class DnaCommand : ICliCommand
         var outDir = new Option<string?>("--out") { Description = "Model directory to create." };
         var resume = new Option<string?>("--resume") { Description = "Continue the run in this model directory." };
         var maxSteps = new Option<long?>("--max-steps") { Description = "Stop after this many optimizer steps (smoke runs)." };
+        var maxCpuHours = CommonOptions.MaxCpuHours();
         var maxEpochs = new Option<int>("--max-epochs") { Description = "Upper bound on epochs (early stopping usually ends sooner).", DefaultValueFactory = _ => 500 };
         var patience = new Option<int>("--patience") { Description = "Stop when mean validation auROC has not improved for this many epochs.", DefaultValueFactory = _ => 10 };
         var samples = new Option<int>("--samples-per-epoch") { Description = "Training samples per epoch.", DefaultValueFactory = _ => 5000 };
@@ -95,7 +96,7 @@ public sealed class DnaCommand : ICliCommand
         var seed = CommonOptions.Seed();
         var device = CommonOptions.Device();
         var command = new Command("train", "Train an RC or standard model (Adam 1e-3, binary cross-entropy, epochs of 5,000 samples in batches of 500, patience 10 on mean validation auROC).")
-        { kind, filters, architecture, augment, trainFraction, outDir, resume, maxSteps, maxEpochs, patience, samples, batch, posWeight, CommonOptions.Threads(defaultThreads: 1), seed, device };
+        { kind, filters, architecture, augment, trainFraction, outDir, resume, maxSteps, maxCpuHours, maxEpochs, patience, samples, batch, posWeight, CommonOptions.Threads(defaultThreads: 1), seed, device };
         foreach (var o in data.All) command.Options.Add(o);
         command.SetAction(parse =>
         {
@@ -106,7 +107,7 @@ public sealed class DnaCommand : ICliCommand
             var options = new DnaTrainOptions
             {
                 Data = ds, OutDir = dir, Kind = parse.GetValue(kind)!, Filters = parse.GetValue(filters), Architecture = parse.GetValue(architecture)!,
-                Augment = parse.GetValue(augment), TrainFraction = parse.GetValue(trainFraction), Seed = s, MaxSteps = parse.GetValue(maxSteps), MaxEpochs = parse.GetValue(maxEpochs),
+                Augment = parse.GetValue(augment), TrainFraction = parse.GetValue(trainFraction), Seed = s, MaxSteps = parse.GetValue(maxSteps), MaxCpuHours = parse.GetValue(maxCpuHours), MaxEpochs = parse.GetValue(maxEpochs),
                 Patience = parse.GetValue(patience), SamplesPerEpoch = parse.GetValue(samples), BatchSize = parse.GetValue(batch),
                 PositiveWeight = parse.GetValue(posWeight) is double w ? Enumerable.Repeat(w, ds.TaskNames.Length).ToArray() : null,
                 Resume = resumeDir is not null, Device = CommonOptions.ParseDevice(parse.GetValue(device)!),

@@ -25,13 +25,14 @@ internal static class ImageTrainCommand
         var dropout = new Option<double>("--dropout") { Description = "Dropout after each hidden layer (All-CNN-C: after the two strided layers). Default 0: with 0.3, P4CNN's dev accuracy swung between 0.64 and 0.89 over 30 epochs; without, 0.957 after 8.", DefaultValueFactory = _ => 0.0 };
         var noBatchNorm = new Option<bool>("--no-batch-norm") { Description = "Without (group) batch norm; the convolutions then have tied biases." };
         var maxSteps = new Option<long?>("--max-steps") { Description = "Stop after this many optimizer steps in total (smoke runs)." };
+        var maxCpuHours = CommonOptions.MaxCpuHours();
         var resume = new Option<string?>("--resume") { Description = "Continue the run in this directory (its stored settings are reused)." };
         var seed = CommonOptions.Seed();
         var device = CommonOptions.Device();
         // one torch thread by default: on 2 shared cores a 30-step Z2CNN run took 3.2 s of CPU with one thread and
         // 14.7 s with two (these convolutions are too small to split; the second thread mostly spins)
         var command = new Command("train", description)
-            { data, model, epochs, outDir, optimizer, lr, momentum, batch, dropout, noBatchNorm, maxSteps, resume, seed, device, CommonOptions.Threads(defaultThreads: 1) };
+            { data, model, epochs, outDir, optimizer, lr, momentum, batch, dropout, noBatchNorm, maxSteps, maxCpuHours, resume, seed, device, CommonOptions.Threads(defaultThreads: 1) };
         command.SetAction(parse =>
         {
             string? resumeDir = parse.GetValue(resume);
@@ -46,7 +47,7 @@ internal static class ImageTrainCommand
             };
             var dev = CommonOptions.ParseDevice(parse.GetValue(device)!);
             var fit = ProgressDisplay.Run(progress => ImageTrainRun.Run(parse.GetValue(model)!, settings, dir, n, parse.GetValue(maxSteps), resumeDir is not null,
-                parse.GetValue(dropout), !parse.GetValue(noBatchNorm), dev, progress));
+                parse.GetValue(dropout), !parse.GetValue(noBatchNorm), dev, progress, parse.GetValue(maxCpuHours)));
             var s = fit.State;
             Console.WriteLine(FormattableString.Invariant(
                 $"finished: {s.Step} steps, {s.History.Count} epochs, {s.TrainSeconds:0} s, best dev acc={(s.BestEpoch > 0 ? s.BestScore : double.NaN):0.0000} at epoch {s.BestEpoch}; run in {Path.GetFullPath(dir)}"));

@@ -160,13 +160,14 @@ public sealed partial class ProteinCommand : ICliCommand
         var seed = CommonOptions.Seed();
         var epochs = new Option<int>("--epochs") { Description = "Epochs of --batches-per-epoch batches (40 × 5 = 200 steps).", DefaultValueFactory = _ => 40 };
         var maxSteps = new Option<long?>("--max-steps") { Description = "Stop after this many optimizer steps (smoke runs)." };
+        var maxCpuHours = CommonOptions.MaxCpuHours();
         var crop = new Option<int>("--crop") { Description = "Random training crops of at most this many residues.", DefaultValueFactory = _ => new ContactTrainingOptions().Crop };
         var batches = new Option<int>("--batches-per-epoch") { Description = "Batches of 10 crops per epoch (each epoch ends with a dev evaluation).", DefaultValueFactory = _ => new ContactTrainingOptions().BatchesPerEpoch };
         var resume = new Option<string?>("--resume") { Description = "Continue the run in this model directory from its last checkpoint (its stored model, split, potential and settings win; --epochs and --max-steps are the new budget)." };
         var device = CommonOptions.Device();
         var checkpoints = new CheckpointOptions();
         var command = new Command("train", "Train ContactScnn or ContactCnn on K-1 folds (dev: 3 training proteins by --seed) and score the held-out fold.")
-            { features, model, outDir, folds, fold, seed, epochs, maxSteps, crop, batches, resume, device, CommonOptions.Threads() };
+            { features, model, outDir, folds, fold, seed, epochs, maxSteps, maxCpuHours, crop, batches, resume, device, CommonOptions.Threads() };
         checkpoints.AddTo(command);
         command.SetAction(parse =>
         {
@@ -176,7 +177,7 @@ public sealed partial class ProteinCommand : ICliCommand
                 FeaturesDir = parse.GetValue(features), OutDir = CommonOptions.RunDirectory(resumeDir, parse.GetValue(outDir)),
                 Model = parse.GetValue(model)!, Checkpoints = checkpoints.Get(parse),
                 Folds = parse.GetValue(folds), Fold = parse.GetValue(fold), Seed = parse.GetValue(seed), Epochs = parse.GetValue(epochs),
-                MaxSteps = parse.GetValue(maxSteps), Resume = resumeDir is not null, Device = CommonOptions.ParseDevice(parse.GetValue(device)!),
+                MaxSteps = parse.GetValue(maxSteps), MaxCpuHours = parse.GetValue(maxCpuHours), Resume = resumeDir is not null, Device = CommonOptions.ParseDevice(parse.GetValue(device)!),
                 Training = new ContactTrainingOptions { Crop = parse.GetValue(crop), BatchesPerEpoch = parse.GetValue(batches) },
             };
             if (options.Epochs < 1) throw new ArgumentException($"--epochs {options.Epochs}: expected a positive number.");

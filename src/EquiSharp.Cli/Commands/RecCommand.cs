@@ -40,13 +40,14 @@ public sealed class RecCommand : ICliCommand
         var batch = new Option<int>("--batch") { Description = "Batch size (instances).", DefaultValueFactory = _ => defaults.BatchSize };
         var patience = new Option<int>("--patience") { Description = "Early stopping: epochs without a better validation MAP (0 = never: a fixed budget).", DefaultValueFactory = _ => 0 };
         var epochs = new Option<int>("--epochs") { Description = "Training epochs.", DefaultValueFactory = _ => defaults.Epochs };
+        var maxCpuHours = CommonOptions.MaxCpuHours();
         var maxSteps = new Option<long?>("--max-steps") { Description = "Stop after this many optimizer steps in total (smoke runs; the last epoch is cut short and still evaluated)." };
         var seed = CommonOptions.Seed();
         var device = CommonOptions.Device();
         var checkpoints = new CheckpointOptions();
         var command = new Command("train", "Train CosRec or SCosRec with negative sampling, validation-MAP selection, reduce-on-plateau and checkpoints "
                 + "(atomic; at every epoch end, every --checkpoint-every steps and every --checkpoint-minutes). " + RunOptions.Describe<RecommendationTrainRunOptions>())
-            { data, format, model, outDir, resume, minUser, minItem, trainFraction, validFraction, markov, targets, dim, negatives, lr, l2, batch, patience, epochs, maxSteps, seed, device, CommonOptions.Threads() };
+            { data, format, model, outDir, resume, minUser, minItem, trainFraction, validFraction, markov, targets, dim, negatives, lr, l2, batch, patience, epochs, maxSteps, maxCpuHours, seed, device, CommonOptions.Threads() };
         checkpoints.AddTo(command);
         command.SetAction(parse =>
         {
@@ -65,7 +66,7 @@ public sealed class RecCommand : ICliCommand
                 EmbeddingDim = CommonOptions.Positive(parse.GetValue(dim), "--dim"), Negatives = CommonOptions.Positive(parse.GetValue(negatives), "--negatives"),
                 LearningRate = PositiveReal(parse.GetValue(lr), "--lr"), L2 = parse.GetValue(l2) is var w && w >= 0 ? w : throw new ArgumentException($"--l2 {w.ToString(CultureInfo.InvariantCulture)}: expected ≥ 0."),
                 BatchSize = CommonOptions.Positive(parse.GetValue(batch), "--batch"), Patience = NonNegative(p, "--patience") == 0 ? null : p,
-                Epochs = CommonOptions.Positive(parse.GetValue(epochs), "--epochs"), MaxSteps = parse.GetValue(maxSteps),
+                Epochs = CommonOptions.Positive(parse.GetValue(epochs), "--epochs"), MaxSteps = parse.GetValue(maxSteps), MaxCpuHours = parse.GetValue(maxCpuHours),
                 DeviceName = CommonOptions.ParseDevice(parse.GetValue(device)!).ToString(),
                 CheckpointEvery = cadence.EverySteps, CheckpointMinutes = cadence.EveryMinutes,
             };

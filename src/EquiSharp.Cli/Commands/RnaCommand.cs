@@ -64,7 +64,7 @@ public sealed class RnaCommand : ICliCommand
         var select = new Option<string>("--select") { Description = "Dev metric that selects the best epoch and drives early stopping: acc, f1, mcc, ppv or sen.", DefaultValueFactory = _ => "acc" };
         var clipGrad = new Option<double?>("--clip-grad") { Description = "Clip the gradients' global L2 norm to this before each step (default: no clipping)." };
         var maxSteps = new Option<long?>("--max-steps") { Description = "Stop after this many optimizer steps in total (smoke runs)." };
-        var maxCpuHours = new Option<double?>("--max-cpu-hours") { Description = "Compute budget: stop when the run's processes have used this many CPU-hours in total (all threads, evaluation included, summed over resumed sessions); the last epoch is cut there and still evaluated." };
+        var maxCpuHours = CommonOptions.MaxCpuHours();
         var batching = new Option<string>("--batching") { Description = "random (records in shuffled order) or length (records of similar length batched together, so batches hold little padding; batch order stays random).", DefaultValueFactory = _ => "random" };
         var resume = new Option<string?>("--resume") { Description = "Continue the run in this model directory with its recorded options (see above for options given again)." };
         var checkpoints = new CheckpointOptions();
@@ -110,7 +110,7 @@ public sealed class RnaCommand : ICliCommand
                 DevMaxLength = CommonOptions.Positive(parse.GetValue(devMax), "--dev-max-length"),
                 Threshold = decoderOptions.Threshold, MinHairpin = decoderOptions.MinHairpinLoop, Canonical = decoderOptions.CanonicalOnly,
                 Epochs = CommonOptions.Positive(parse.GetValue(epochs), "--epochs"), MaxSteps = parse.GetValue(maxSteps),
-                MaxCpuHours = parse.GetValue(maxCpuHours) is double h && !(h > 0) ? throw new ArgumentException($"--max-cpu-hours {h}: expected a positive number.") : parse.GetValue(maxCpuHours),
+                MaxCpuHours = parse.GetValue(maxCpuHours),
                 Batching = Choice(parse.GetValue(batching)!, "--batching", ("random", "random"), ("length", "length")),
                 DeviceName = CommonOptions.ParseDevice(parse.GetValue(device)!).ToString(), TileSize = CommonOptions.Positive(parse.GetValue(tile), "--tile"),
                 ValidMaxLength = parse.GetValue(validMax),

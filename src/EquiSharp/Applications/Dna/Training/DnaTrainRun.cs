@@ -23,6 +23,8 @@ public sealed record DnaTrainOptions
     public double TrainFraction { get; init; } = 1.0;
     public int Seed { get; init; } = 1;
     public long? MaxSteps { get; init; }
+    /// <summary>Compute budget over every session of the run (<see cref="TrainerOptions.MaxCpuHours"/>).</summary>
+    public double? MaxCpuHours { get; init; }
     public int MaxEpochs { get; init; } = 500;
     public int Patience { get; init; } = 10;
     public int SamplesPerEpoch { get; init; } = 5000;
@@ -67,7 +69,7 @@ public static class DnaTrainRun
                          (spec.TrainedWithAugmentation ? "; reverse-complement augmentation" : ""));
         var fit = run.Train(task, Optimizers.Adam(model.parameters(), o.LearningRate), new TrainerOptions
         {
-            Epochs = o.MaxEpochs, MaxSteps = o.MaxSteps, Seed = o.Seed, Patience = o.Patience, Title = $"dna {spec.Kind}-{spec.Filters}",
+            Epochs = o.MaxEpochs, MaxSteps = o.MaxSteps, MaxCpuHours = o.MaxCpuHours, Seed = o.Seed, Patience = o.Patience, Title = $"dna {spec.Kind}-{spec.Filters}",
         }, progress, $"{spec.Kind} model, {spec.Filters} filters: train loss and validation auROC/auPRC");
         if (fit.Interrupted || fit.State.History.Count == 0) return null;
 

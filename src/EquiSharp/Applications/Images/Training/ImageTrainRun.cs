@@ -82,7 +82,7 @@ public static class ImageTrainRun
     public const string ReportName = "report.txt";
 
     public static TrainingResult Run(string model, ImageTrainSettings settings, string outDir, int epochs, long? maxSteps, bool resume,
-        double dropout, bool batchNorm, Device device, ITrainingProgress progress)
+        double dropout, bool batchNorm, Device device, ITrainingProgress progress, double? maxCpuHours = null)
     {
         var run = RunDirectory.Open(outDir, resume);
         if (resume) settings = run.Read(ImageTrainSettings.File, "equisharp mnist train");
@@ -105,7 +105,7 @@ public static class ImageTrainRun
         var optimizer = settings.Optimizer == "adam"
             ? Optimizers.Adam(net.parameters(), settings.EffectiveLearningRate)
             : Optimizers.Sgd(net.parameters(), settings.EffectiveLearningRate, momentum: settings.Momentum);
-        var fit = run.Train(task, optimizer, new TrainerOptions { Epochs = epochs, MaxSteps = maxSteps, Seed = settings.Seed, Patience = null, Title = $"{spec.Model} on {data.Title}" },
+        var fit = run.Train(task, optimizer, new TrainerOptions { Epochs = epochs, MaxSteps = maxSteps, MaxCpuHours = maxCpuHours, Seed = settings.Seed, Patience = null, Title = $"{spec.Model} on {data.Title}" },
             progress, $"{spec.Model.ToUpperInvariant()} on {data.Title}: train loss, dev accuracy");
         if (fit.Interrupted) return fit;
         var (best, weights) = LoadTrained(outDir, device);

@@ -57,6 +57,8 @@ public sealed record ContactTrainRunOptions
     public int Seed { get; init; } = 1;
     public int Epochs { get; init; } = 40;
     public long? MaxSteps { get; init; }
+    /// <summary>Compute budget over every session of the run (<see cref="TrainerOptions.MaxCpuHours"/>).</summary>
+    public double? MaxCpuHours { get; init; }
     /// <summary>Continue the run in <see cref="OutDir"/>: its stored variant, split, potential and hyperparameters win; epochs and max-steps are the new budget.</summary>
     public bool Resume { get; init; }
     public ContactTrainingOptions Training { get; init; } = new();
@@ -101,7 +103,7 @@ public static class ContactTrainRun
         string name = spec.Symmetric ? "SCNN" : "CNN";
         var fit = run.Train(task, optimizer, new TrainerOptions
         {
-            Epochs = o.Epochs, MaxSteps = o.MaxSteps, Seed = spec.Split.Seed, Patience = null, Checkpoints = o.Checkpoints,
+            Epochs = o.Epochs, MaxSteps = o.MaxSteps, MaxCpuHours = o.MaxCpuHours, Seed = spec.Split.Seed, Patience = null, Checkpoints = o.Checkpoints,
             Title = $"protein {name.ToLowerInvariant()} fold {spec.Split.Fold}",
         }, progress, $"Contact{name} fold {spec.Split.Fold}/{spec.Split.Folds}: train loss and dev metrics ({string.Join(", ", spec.Split.Dev)})");
         if (!fit.Completed) return new ContactTrainRunResult(fit, model.ParameterCount, null);

@@ -40,6 +40,8 @@ public sealed record RecommendationTrainRunOptions
 
     [RunOption("--epochs", ResumePolicy.Free)] public int Epochs { get; init; } = 30;
     [RunOption("--max-steps", ResumePolicy.Free)] public long? MaxSteps { get; init; }
+    /// <summary>Compute budget over every session of the run (<see cref="TrainerOptions.MaxCpuHours"/>).</summary>
+    [RunOption("--max-cpu-hours", ResumePolicy.Free)] public double? MaxCpuHours { get; init; }
     [RunOption("--device", ResumePolicy.Free)] public string DeviceName { get; init; } = "cpu";
     [RunOption("--checkpoint-every", ResumePolicy.Free)] public long? CheckpointEvery { get; init; }
     [RunOption("--checkpoint-minutes", ResumePolicy.Free)] public double? CheckpointMinutes { get; init; } = CheckpointCadence.DefaultMinutes;
@@ -114,7 +116,7 @@ public static class RecommendationTrainRun
     /// <summary>The shared trainer's options for a run of <paramref name="epochs"/> epochs (selection and schedule on validation MAP).</summary>
     public static TrainerOptions TrainerOptionsFor(RecommendationTrainRunOptions o, int epochs, bool resume) => new()
     {
-        Epochs = epochs, MaxSteps = o.MaxSteps, Seed = o.Seed, Patience = o.Patience, OutDir = o.OutDir, Resume = resume, Title = $"rec {o.Model}",
+        Epochs = epochs, MaxSteps = o.MaxSteps, MaxCpuHours = o.MaxCpuHours, Seed = o.Seed, Patience = o.Patience, OutDir = o.OutDir, Resume = resume, Title = $"rec {o.Model}",
         Checkpoints = o.Checkpoints, Schedule = Schedule, Select = SelectionMetric.Parse("map"),
     };
 
