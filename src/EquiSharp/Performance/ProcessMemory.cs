@@ -12,17 +12,7 @@ public static class ProcessMemory
     private const string PeakKey = "vmhwm_kb=";
 
     /// <summary>Peak resident memory of this process so far (kB, from /proc/self/status; −1 where unavailable).</summary>
-    public static long PeakResidentKb()
-    {
-        try
-        {
-            foreach (var line in File.ReadLines("/proc/self/status"))
-                if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
-                    return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture);
-        }
-        catch (IOException) { }
-        return -1;
-    }
+    public static long PeakResidentKb() => Runtime.PhaseLog.StatusKb("VmHWM:");
 
     /// <summary>The line a child prints last: <c>vmhwm_kb=&lt;peak&gt;</c>.</summary>
     public static string PeakLine() => PeakKey + PeakResidentKb().ToString(CultureInfo.InvariantCulture);

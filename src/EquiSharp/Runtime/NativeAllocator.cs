@@ -103,6 +103,48 @@ public static class NativeAllocator
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException) { return null; }
     }
 
+    /// <summary>
+    /// glibc's allocated bytes (heap blocks in use plus mmapped blocks) and the free bytes it keeps in its heaps
+    /// (mallinfo2; both −1 where that cannot be read).
+    /// </summary>
+    public static (long Used, long Free) HeapUse()
+    {
+        if (!OperatingSystem.IsLinux()) return (-1, -1);
+        try
+        {
+            var m = MallInfo2Native();
+            return ((long)(m.Uordblks + m.Hblkhd), (long)m.Fordblks);
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException) { return (-1, -1); }
+    }
+
+    [DllImport("libc", EntryPoint = "malloc_trim")]
+    private static extern int MallocTrim(nuint pad);
+
+    /// <summary>
+    /// Stops retaining freed memory and returns what the allocator keeps (freed blocks, the heap's free top) to the OS:
+    /// glibc's thresholds go back to mapping blocks of 1 MiB and more and trimming the heap, then malloc_trim. For the
+    /// end of a phase whose blocks will not be reused, e.g. training before a full-length report whose maps are of other
+    /// sizes: the report's peak then starts from the live memory, not from the kept blocks on top of it (measured at
+    /// crop 128 with a 1,526-nt report: process peak 1,114 → 1,040 MB, same CPU time). A no-op off glibc.
+    /// </summary>
+    public static void StopRetaining()
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        try
+        {
+            if (Retaining)
+            {
+                Mallopt(M_MMAP_THRESHOLD, 1 << 20);
+                Mallopt(M_TRIM_THRESHOLD, 128 << 10);
+                Mallopt(M_TOP_PAD, 0);
+                Retaining = false;
+            }
+            MallocTrim(0);
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException) { }
+    }
+
     /// <summary>The reserve the start-up aims for.</summary>
     public static long TargetReserveBytes => HeapTopReserve;
 

@@ -254,8 +254,9 @@ public sealed class PairConvStage : nn.Module<Tensor, Tensor>
     /// <param name="stages">Symmetric stages, in order.</param>
     /// <param name="x">Packed input maps.</param>
     /// <param name="mask">Packed block mask or null.</param>
-    public static PackedSymmetricMap ForwardPacked(IEnumerable<PairConvStage> stages, PackedSymmetricMap x, Tensor? mask) =>
-        PackedChain.Run(stages, x, (stage, m) => stage.ForwardPacked(m, mask));
+    /// <param name="ownsInput">The caller hands <paramref name="x"/> over: its data is freed once the first stage has read it.</param>
+    public static PackedSymmetricMap ForwardPacked(IEnumerable<PairConvStage> stages, PackedSymmetricMap x, Tensor? mask, bool ownsInput = false) =>
+        PackedChain.Run(stages, x, (stage, m) => stage.ForwardPacked(m, mask), ownsInput);
 
     /// <summary>Dense twin of <see cref="ForwardPacked(IEnumerable{PairConvStage}, PackedSymmetricMap, Tensor?)"/>.</summary>
     public static Tensor Forward(IEnumerable<PairConvStage> stages, Tensor x, Tensor? mask)

@@ -176,6 +176,7 @@ public static class RnaTrainRun
     /// </summary>
     public static RnaTrainRunResult Run(RnaTrainRunOptions o, ITrainingProgress progress, IReadOnlySet<string>? givenOptions = null)
     {
+        Runtime.PhaseLog.Mark("start-up");
         var log = new ProgressWriter(progress);
         if (o.Resume) o = ResumeOptions(o, givenOptions ?? new HashSet<string>(), log);
         else if (o.TrainPaths.Length == 0) throw new ArgumentException("--train is required (or --resume DIR to continue a run).");
@@ -210,6 +211,7 @@ public static class RnaTrainRun
         var task = new RnaTrainingTask(model, train, dev, o.Training with { DevWindows = devWindows.Windows }, o.Device);
         run.VerifyCheckpoint(model, progress);
         run.Write(RunOptions.File<RnaTrainRunOptions>(), o);
+        Runtime.PhaseLog.Mark("data, split, model, base rate");
         var optimizer = Optimizers.Adam(model.parameters(), o.Training.LearningRate, weightDecay: o.Training.L2);
         var fit = run.Train(task, optimizer, new TrainerOptions
         {
@@ -217,12 +219,20 @@ public static class RnaTrainRun
             Select = SelectionMetric.Parse(o.Select), ClipGradientNorm = o.ClipGradientNorm,
         }, progress, $"{name} on {string.Join(" + ", o.TrainPaths.Select(Path.GetFileName))}: train loss and dev metrics (dev = first {o.Training.DevMaxLength} nt)");
 
+        Runtime.PhaseLog.Mark("checkpoints, curves");
         PairScoreSummary? valid = null;
         string stamp = FormattableString.Invariant($"# {o.ValidPath} after step {fit.State.Step}");
         if (o.ValidPath is not null && fit.Completed)
         {
             if (run.HasReport(ValidReportName, stamp)) log.WriteLine($"final report for step {fit.State.Step} already in {run.File(ValidReportName)}");
-            else valid = WriteValidReport(o, run, stamp, log);
+            else
+            {
+                // the training steps' kept blocks do not fit the report's full-length maps: hand them back first
+                GC.Collect();
+                Runtime.NativeAllocator.StopRetaining();
+                valid = WriteValidReport(o, run, stamp, log);
+            }
+            Runtime.PhaseLog.Mark("final report");
         }
         return new RnaTrainRunResult(fit, model.ParameterCount, valid, o.OutDir);
     }

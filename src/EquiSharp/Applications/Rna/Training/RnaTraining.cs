@@ -96,8 +96,10 @@ public sealed class RnaTrainingTask : ITrainingTask<RnaWindow[]>
 
     public EvalResult Evaluate()
     {
+        Runtime.PhaseLog.Mark("training steps");
         var windows = options.DevWindows ?? RnaDevWindows.Prefixes(dev, options.DevMaxLength).Windows;
         var summary = RnaEvaluation.Evaluate(model, dev, windows, options.Decoder, options.BatchSize, device).Summary;
+        Runtime.PhaseLog.Mark("dev evaluation");
         return new EvalResult(summary.Accuracy, RnaEvaluation.ToMetrics(summary));
     }
 }

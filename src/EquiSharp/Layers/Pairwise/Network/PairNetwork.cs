@@ -109,7 +109,8 @@ public class PairNetwork : nn.Module<Tensor, Tensor>
         var packedPairs = pairFeatures is null ? null : PackedSymmetricMap.Pack(pairFeatures, layout).Masked(mask);
         var y = encoder.ForwardPacked(features, lengths, layout, mask);
         if (packedPairs is not null) y = PackedSymmetricMap.Concat(y, packedPairs);
-        y = PairConvStage.ForwardPacked(stages, y, mask);
+        // the encoder's map is this forward's own: freed once the first stage has read it (autograd keeps its own references)
+        y = PairConvStage.ForwardPacked(stages, y, mask, ownsInput: true);
         var tail = new List<PackedSymmetricMap> { y };
         if (skip is not null) tail.Add(skip.ForwardPacked(input, lengths, layout, mask));
         if (packedPairs is not null) tail.Add(packedPairs);

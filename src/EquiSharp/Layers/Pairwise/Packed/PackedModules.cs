@@ -238,20 +238,22 @@ public sealed class PackedSequential : PackedModule
 /// Runs packed steps one after another — the one loop behind <see cref="PackedSequential"/> and a stack of
 /// <see cref="PairConvStage"/>s (models, <c>verify</c>, <c>bench symconv</c>). Like TorchSharp's <c>Sequential</c>,
 /// it disposes the wrapper of each intermediate map as soon as the next step has consumed it (memory autograd still
-/// needs stays alive through its own references); the input and the result are never disposed.
+/// needs stays alive through its own references); the result is never disposed, the input only when the caller hands it over.
 /// </summary>
 public static class PackedChain
 {
     /// <param name="steps">The steps, in order.</param>
     /// <param name="x">Input map.</param>
     /// <param name="apply">Runs one step on a map.</param>
-    public static PackedSymmetricMap Run<TStep>(IEnumerable<TStep> steps, PackedSymmetricMap x, Func<TStep, PackedSymmetricMap, PackedSymmetricMap> apply)
+    /// <param name="ownsInput">The caller hands <paramref name="x"/> over: it is disposed like an intermediate map.</param>
+    public static PackedSymmetricMap Run<TStep>(IEnumerable<TStep> steps, PackedSymmetricMap x, Func<TStep, PackedSymmetricMap, PackedSymmetricMap> apply, bool ownsInput = false)
     {
         var cur = x;
         foreach (var step in steps)
         {
             var next = apply(step, cur);
-            if (!ReferenceEquals(cur, x) && !ReferenceEquals(cur.Data, x.Data) && !ReferenceEquals(cur.Data, next.Data)) cur.Data.Dispose();
+            bool input = ReferenceEquals(cur, x) || ReferenceEquals(cur.Data, x.Data);
+            if ((ownsInput || !input) && !ReferenceEquals(cur.Data, next.Data)) cur.Data.Dispose();
             cur = next;
         }
         return cur;
