@@ -211,6 +211,8 @@ public static class RnaTrainRun
         var task = new RnaTrainingTask(model, train, dev, o.Training with { DevWindows = devWindows.Windows }, o.Device);
         run.VerifyCheckpoint(model, progress);
         run.Write(RunOptions.File<RnaTrainRunOptions>(), o);
+        // parsing left garbage on the managed heap that would stay resident through training (measured: 274 -> 223 MB RSS)
+        GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);
         Runtime.PhaseLog.Mark("data, split, model, base rate");
         var optimizer = Optimizers.Adam(model.parameters(), o.Training.LearningRate, weightDecay: o.Training.L2);
         var fit = run.Train(task, optimizer, new TrainerOptions
