@@ -414,6 +414,23 @@ public class PackedPipelineTests
     }
 
     [Fact]
+    public void ChainFreesItsInputOnlyWhenHandedOverAndComputesTheSameEitherWay()
+    {
+        var layout = PackedLayout.Folded(9, 1);
+        var stages = new[] { new PairConvStage(3, new (long, long)[] { (3, 4) }, symmetric: true, PairActivation.ReLU),
+                             new PairConvStage(4, new (long, long)[] { (3, 2) }, symmetric: true, PairActivation.ReLU) };
+        foreach (var s in stages) s.eval(); // the inference path, where stages work in place on their fresh outputs
+        using var _ = no_grad();
+        var kept = PackedSymmetricMap.Random(layout, 2, 3, generator: new Generator(7));
+        var handed = kept.With(kept.Data.clone());
+        var a = PairConvStage.ForwardPacked(stages, kept, null).Unpack();
+        var b = PairConvStage.ForwardPacked(stages, handed, null, ownsInput: true).Unpack();
+        Assert.False(kept.Data.IsInvalid);
+        Assert.True(handed.Data.IsInvalid);
+        Assert.Equal(0f, (a - b).abs().max().item<float>());
+    }
+
+    [Fact]
     public void LayoutsAreEqualByKindAndParametersAndConcatRefusesAnother()
     {
         Assert.Equal(PackedLayout.Folded(10, 2), PackedLayout.Folded(10, 2));
