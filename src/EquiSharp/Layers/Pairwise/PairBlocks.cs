@@ -248,6 +248,18 @@ public sealed class PairConvStage : nn.Module<Tensor, Tensor>
     }
 
     /// <summary>
+    /// Inference (no autograd) of the stage in the channel planes of <paramref name="buffer"/> that hold its input
+    /// (<see cref="PackedFunctions.ConvolveInPlace"/>): no second full-length map.
+    /// </summary>
+    internal PackedSymmetricMap ForwardPackedInPlace(PackedSymmetricMap x, Tensor buffer, Tensor? mask)
+    {
+        if (!Symmetric) throw new InvalidOperationException("Packed symmetric maps need symmetry-preserving convolutions; this stage uses plain ones (CNN baseline).");
+        using var scope = NewDisposeScope();
+        var y = PackedFunctions.ConvolveInPlace(x, buffer, convs.Cast<SymmetryPreservingConv2d>().ToList());
+        return KeepData(NormAndActivate(y, norm, Activation, mask));
+    }
+
+    /// <summary>
     /// A stack of stages on packed maps, one after another (<see cref="PackedChain"/>): the one packed execution path that
     /// the pair network, <c>verify</c> and <c>bench symconv</c> run.
     /// </summary>
@@ -376,12 +388,14 @@ public sealed class PairEncoder : nn.Module<Tensor, Tensor>
     /// <param name="lengths">Optional lengths (B).</param>
     /// <param name="layout">Packed layout for side L (built for the widest convolution that follows).</param>
     /// <param name="mask">The packed block mask for <paramref name="lengths"/> (<see cref="PackedSymmetricMap.BlockMask"/>) or null.</param>
-    public PackedSymmetricMap ForwardPacked(Tensor x, Tensor? lengths, PackedLayout layout, Tensor? mask)
+    /// <param name="into">Inference only, one sequence: a (1, C ≥ OutChannels, cells) buffer whose first planes receive
+    /// the map (<see cref="SeparableGenerating.ForwardPacked"/>).</param>
+    public PackedSymmetricMap ForwardPacked(Tensor x, Tensor? lengths, PackedLayout layout, Tensor? mask, Tensor? into = null)
     {
         if (conv is not SymmetryGeneratingConv2d g)
             throw new InvalidOperationException("Packed symmetric maps need a symmetry-generating encoder; this one is a plain convolution (CNN baseline).");
         using var scope = NewDisposeScope();
-        var y = SeparableGenerating.ForwardPacked(g.Weight(), g.Bias, x, lengths, layout);
+        var y = SeparableGenerating.ForwardPacked(g.Weight(), g.Bias, x, lengths, layout, into);
         return PairConvStage.KeepData(PairConvStage.NormAndActivate(y, norm, Activation, mask));
     }
 }

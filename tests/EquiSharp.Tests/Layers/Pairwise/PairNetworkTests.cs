@@ -105,6 +105,42 @@ public sealed class PairNetworkTests
     }
 
     [Theory]
+    [InlineData(false, 16L)]
+    [InlineData(true, 16L)]
+    [InlineData(false, 1L << 17)]
+    public void InPlaceInferenceOfOneSequenceEqualsDense(bool withLengths, long stripCells)
+    {
+        // one sequence without pair features takes the in-place path: every stage convolves in the planes of one buffer,
+        // in row strips whose last rows are written after the next strip; a widening (6 → 8) and a narrowing (8 → 3) stage,
+        // and strips of a few rows so the delayed writes happen many times
+        manual_seed(6);
+        var spec = new PairNetworkSpec
+        {
+            InputFeatures = 7, LstmUnits = 6, DenseFeatures = 4, EncoderChannels = 6,
+            Stages = new[] { new[] { new PairBranch(5, 4), new PairBranch(3, 4) }, new[] { new PairBranch(3, 3) } },
+            SkipChannels = 4, FinalKernel = 3, Symmetric = true,
+        };
+        using var net = new PairNetwork("rna-like", spec);
+        const long l = 19;
+        var x = randn(1, l, 7);
+        var lengths = withLengths ? tensor(new[] { l }) : null;
+        net.forward(x, null, lengths).Dispose(); // training-mode statistics, so eval batch norm is not the identity
+        net.eval();
+        using var _ = no_grad();
+        var dense = net.forward(x, null, lengths);
+        long saved = EquiSharp.Layers.Pairwise.Packed.PackedFunctions.InferenceStripCells;
+        EquiSharp.Layers.Pairwise.Packed.PackedFunctions.InferenceStripCells = stripCells;
+        try
+        {
+            net.PackedMaps = true;
+            var packed = net.forward(x, null, lengths);
+            Assert.True(dense.abs().max().item<float>() > 1e-3);
+            Assert.True(Deviation.Relative(packed, dense) <= 1e-5, $"{Deviation.Relative(packed, dense):E2}");
+        }
+        finally { EquiSharp.Layers.Pairwise.Packed.PackedFunctions.InferenceStripCells = saved; }
+    }
+
+    [Theory]
     [InlineData(true, 5)]
     [InlineData(false, 6)]
     public void TiledInferenceEqualsTheDenseForward(bool symmetric, int tile)

@@ -169,6 +169,69 @@ public static class PackedFunctions
     }
 
     /// <summary>
+    /// Inference (no autograd) form of <see cref="MultiConv"/> for one block of one sequence whose data is a ready canvas
+    /// (<see cref="PackedSymmetricMap.HaloFilled"/>, in-place halo) held in the first channel planes of
+    /// <paramref name="buffer"/> (1, C, cells): the output is written into the first planes of the same buffer. Output row
+    /// strips are computed in order; a strip reads input rows up to the widest reach h around it, so once it is computed
+    /// every row above its last h rows is read by no later strip and is overwritten with the strip's output; its last h
+    /// rows are written after the next strip. The sums are those of <see cref="ConvolveParts"/>; only the margin differs
+    /// (it keeps stale input values instead of zeros) and nothing reads it before batch norm refills the ring. At full
+    /// length this keeps one map instead of a stage's input and output (at 1,526 nt: 246 instead of 443 MB).
+    /// </summary>
+    internal static PackedSymmetricMap ConvolveInPlace(PackedSymmetricMap x, Tensor buffer, IReadOnlyList<SymmetryPreservingConv2d> branches)
+    {
+        if (is_grad_enabled()) throw new InvalidOperationException("Packed conv: the in-place convolution is for inference (no autograd).");
+        var layout = x.Layout;
+        long halo = branches.Max(b => b.Reach), cout = branches.Sum(b => b.OutChannels), rows = layout.BlockRows, cols = layout.BlockCols, m = layout.Margin;
+        if (layout.BlockCount * x.Batch != 1 || !x.HaloFilled || m < halo || buffer.dim() != 3 || buffer.shape[0] != 1
+            || buffer.shape[1] < Math.Max(cout, x.Channels) || buffer.shape[2] != layout.Cells || !SameStorage(x.Data, buffer))
+            throw new ArgumentException("Packed conv: the in-place convolution needs one filled block held in the first planes of a buffer with room for its output.", nameof(x));
+        foreach (var b in branches)
+            if (b.InChannels != x.Channels)
+                throw new ArgumentException($"Packed conv: a branch expects {b.InChannels} channels, the map has {x.Channels}.", nameof(x));
+        var (canvas, _) = Canvas(x, halo);                                      // the data itself, pending ReLU applied in place
+        var output = buffer.narrow(1, 0, cout).view(1, cout, rows, cols);
+        long outRows = rows - 2 * m, outCols = cols - 2 * m;
+        long strip = Math.Max(Math.Max(1, halo), InferenceStripCells / Math.Max(1, outCols));
+        var weights = branches.Select(b => b.Weight()).ToArray();               // tied kernels materialised once, not per strip
+        Tensor? pending = null;                                                  // the previous strip's last rows, not yet written
+        long pendingRow = 0;
+        for (long r = 0; r < outRows; r += strip)
+        {
+            // every view of a strip goes with the strip: a view kept to the stage's end would keep its strip's memory
+            using var stripScope = NewDisposeScope();
+            long n = Math.Min(strip, outRows - r);
+            var y = empty(new[] { 1, cout, n, outCols }, dtype: x.Data.dtype, device: x.Data.device);
+            long f0 = 0;
+            for (int k = 0; k < branches.Count; k++)
+            {
+                var b = branches[k];
+                long reach = b.Reach;
+                var input = canvas.narrow(2, m + r - reach, n + 2 * reach).narrow(3, m - reach, outCols + 2 * reach);
+                using var yb = nn.functional.conv2d(input, weights[k], b.Bias, dilation: new[] { b.Dilation, b.Dilation });
+                y.narrow(1, f0, b.OutChannels).copy_(yb);
+                f0 += b.OutChannels;
+            }
+            if (pending is not null) { output.narrow(2, m + pendingRow, pending.shape[2]).narrow(3, m, outCols).copy_(pending); pending.Dispose(); pending = null; }
+            bool last = r + n >= outRows;
+            long now = last ? n : n - halo;                                      // rows no later strip reads
+            if (now > 0) output.narrow(2, m + r, now).narrow(3, m, outCols).copy_(y.narrow(2, 0, now));
+            if (!last && halo > 0) { pending = y.narrow(2, now, n - now).clone().MoveToOuterDisposeScope(); pendingRow = r + now; }
+        }
+        canvas.Dispose(); // a view of the buffer
+        foreach (var w in weights) w.Dispose();
+        return new PackedSymmetricMap(output.view(1, 1, cout, rows, cols), layout);
+    }
+
+    /// <summary>Whether two tensors are views of one storage (float32 and float64; other types: false).</summary>
+    private static bool SameStorage(Tensor a, Tensor b) => a.dtype == b.dtype && a.dtype switch
+    {
+        ScalarType.Float32 => a.storage<float>().data_ptr() == b.storage<float>().data_ptr(),
+        ScalarType.Float64 => a.storage<double>().data_ptr() == b.storage<double>().data_ptr(),
+        _ => false,
+    };
+
+    /// <summary>
     /// The blocks with a halo of <paramref name="halo"/> filled in, (P·B, C, R+2g, C+2g), pending activation applied, and
     /// the halo g actually gathered around the block: 0 when the layout's margin already holds it (in-place halo).
     /// </summary>
@@ -206,8 +269,11 @@ public static class PackedFunctions
         return canvas.narrow(2, inner - halo, rows + 2 * halo).narrow(3, inner - halo, cols + 2 * halo);
     }
 
-    /// <summary>Output cells per convolution call without autograd (inference): bounds the convolution's scratch memory.</summary>
-    private const long InferenceStripCells = 1L << 17;
+    /// <summary>
+    /// Output cells per convolution call without autograd (inference): bounds the convolution's scratch memory. The
+    /// results do not depend on it (tests set a few cells to exercise many strips).
+    /// </summary>
+    public static long InferenceStripCells { get; set; } = 1L << 15;
 
     /// <summary>
     /// A valid convolution, returned, or written into (or, with <paramref name="accumulate"/>, added to) <paramref name="into"/> (inference only). Without autograd large

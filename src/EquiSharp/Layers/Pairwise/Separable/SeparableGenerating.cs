@@ -82,7 +82,11 @@ public static class SeparableGenerating
     /// <param name="x">Sequence features (B, L, n).</param>
     /// <param name="lengths">Optional true lengths (B).</param>
     /// <param name="layout">Layout for side L; default <see cref="Packed.PackedLayout.Default"/> with reach 0.</param>
-    public static Packed.PackedSymmetricMap ForwardPacked(Tensor weight, Tensor? bias, Tensor x, Tensor? lengths = null, Packed.PackedLayout? layout = null)
+    /// <param name="into">Inference only (no autograd), one block and one sequence: a (1, C ≥ F, cells) buffer whose first F
+    /// channel planes receive the output, so later layers can work in the same planes
+    /// (<see cref="Packed.PackedFunctions.ConvolveInPlace"/>).</param>
+    public static Packed.PackedSymmetricMap ForwardPacked(Tensor weight, Tensor? bias, Tensor x, Tensor? lengths = null, Packed.PackedLayout? layout = null,
+        Tensor? into = null)
     {
         if (x.dim() != 3) throw new ArgumentException($"Separable generating conv: expected x (B, L, n), got [{string.Join(", ", x.shape)}].", nameof(x));
         long b = x.shape[0], l = x.shape[1], n = x.shape[2];
@@ -112,13 +116,37 @@ public static class SeparableGenerating
         var jIdx = cls.gather(1, ii.unsqueeze(0).expand(b, cells)).mul(l).add(jj);                 // V_{c(i)}[j]
         var uFlat = u.permute(0, 2, 1, 3).reshape(b, f, nc * l);
         var vFlat = v.permute(0, 2, 1, 3).reshape(b, f, nc * l);
-        var z = uFlat.gather(2, iIdx.unsqueeze(1).expand(b, f, cells)).add_(vFlat.gather(2, jIdx.unsqueeze(1).expand(b, f, cells)));
+        var z = is_grad_enabled() ? uFlat.gather(2, iIdx.unsqueeze(1).expand(b, f, cells)).add_(vFlat.gather(2, jIdx.unsqueeze(1).expand(b, f, cells)))
+            : GatherSumInChunks(uFlat, vFlat, iIdx, jIdx, into);
         var mask = Packed.PackedSymmetricMap.BlockMask(layout, lengths, x.dtype);                  // (P, B, 1, R, C) or null
         var data = z.view(b, f, layout.BlockCount, layout.BlockRows, layout.BlockCols).permute(2, 0, 1, 3, 4);
         // in place: z is this function's own tensor, and a product with a constant mask saves only the mask for backward
         data = mask is null ? data.mul_(inside.view(layout.BlockCount, 1, 1, layout.BlockRows, layout.BlockCols)) : data.mul_(mask);
         // every cell (canonical or not) was computed from the entry it stands for, cells outside the map are zero
         return new Packed.PackedSymmetricMap(data.contiguous(), layout, haloFilled: true);
+    }
+
+    /// <summary>Cells per gather chunk without autograd: bounds the two gathers' temporaries at full length.</summary>
+    private const long InferenceChunkCells = 1L << 16;
+
+    /// <summary>
+    /// U[iIdx] + V[jIdx] (B, F, cells) without autograd, gathered in chunks of cells into the output (or the first F planes
+    /// of <paramref name="into"/>): no two whole-map temporaries (at 1,526 nt each would be 197 MB for 40 channels).
+    /// </summary>
+    private static Tensor GatherSumInChunks(Tensor uFlat, Tensor vFlat, Tensor iIdx, Tensor jIdx, Tensor? into)
+    {
+        long b = uFlat.shape[0], f = uFlat.shape[1], cells = iIdx.shape[1];
+        if (into is not null && (into.dim() != 3 || b != 1 || into.shape[0] != 1 || into.shape[1] < f || into.shape[2] != cells || !into.is_contiguous()))
+            throw new ArgumentException($"Separable generating conv: the output buffer must be contiguous (1, ≥ {f}, {cells}) for one sequence, got [{string.Join(", ", into.shape)}] for {b}.", nameof(into));
+        var z = into is null ? empty(new[] { b, f, cells }, dtype: uFlat.dtype, device: uFlat.device) : into.narrow(1, 0, f);
+        for (long s = 0; s < cells; s += InferenceChunkCells)
+        {
+            long n = Math.Min(InferenceChunkCells, cells - s);
+            using var part = uFlat.gather(2, iIdx.narrow(1, s, n).unsqueeze(1).expand(b, f, n));
+            using var other = vFlat.gather(2, jIdx.narrow(1, s, n).unsqueeze(1).expand(b, f, n));
+            z.narrow(2, s, n).copy_(part.add_(other));
+        }
+        return z;
     }
 
     /// <summary>
