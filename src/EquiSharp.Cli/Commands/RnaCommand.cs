@@ -5,6 +5,7 @@ using EquiSharp.Metrics;
 using EquiSharp.Layers.Pairwise;
 using EquiSharp.Applications.Rna;
 using EquiSharp.Applications.Rna.Decoding;
+using EquiSharp.Applications.Rna.Evaluation;
 using EquiSharp.Applications.Rna.Formats;
 using EquiSharp.Applications.Rna.Inference;
 using EquiSharp.Applications.Rna.Models;
@@ -133,35 +134,37 @@ public sealed class RnaCommand : ICliCommand
 
     private static Command Eval()
     {
-        var modelDir = new Option<string>("--model") { Description = "Model directory written by 'rna train'." };
+        var modelDir = new Option<string?>("--model") { Description = $"Model directory written by 'rna train' (default: the bundled model {BundledRnaModel.Name}, docs/models/{BundledRnaModel.Name}.md)." };
         var data = new Option<string>("--data") { Description = "Records to score: a file in any supported format or a directory of files." };
         var maxLength = new Option<int?>("--max-length") { Description = "Truncate sequences to this length (pairs leaving the prefix become unpaired)." };
         var limit = new Option<int?>("--limit") { Description = "Score only the first N records." };
         var tile = TileOption();
         var device = CommonOptions.Device();
         var decoder = new DecoderOptions();
-        var command = new Command("eval", "Score a trained model: per-sequence and mean PPV, sensitivity, accuracy, F1 (full length, one sequence at a time).")
+        var command = new Command("eval", "Score a trained model (by default the bundled one) at full length, one sequence at a time: per-sequence PPV, sensitivity, accuracy, F1 and MCC, "
+                + "then the means overall and by length bin (< 100, 100-200, 200-500, >= 500 nt), on all and on nested pairs, next to the all-unpaired baseline.")
             { modelDir, data, maxLength, limit, tile, device, CommonOptions.Threads() };
         decoder.AddTo(command);
         command.SetAction(parse =>
         {
-            string dir = parse.GetValue(modelDir) ?? throw new ArgumentException("--model DIR is required.");
+            string? dir = parse.GetValue(modelDir);
             string path = parse.GetValue(data) ?? throw new ArgumentException("--data is required.");
             var dev = CommonOptions.ParseDevice(parse.GetValue(device)!);
-            RnaModelSpec.Load(dir); // fail fast on a wrong model directory
+            if (dir is not null) RnaModelSpec.Load(dir); // fail fast on a wrong model directory
             var dataset = RnaDataSet.Load(path);
             dataset.Report(Console.Out);
             IEnumerable<RnaStructure> records = dataset.Records;
             if (parse.GetValue(limit) is int n) records = records.Take(CommonOptions.Positive(n, "--limit"));
             var list = records.ToList();
             if (list.Count == 0) throw new InvalidDataException($"{path}: no records to evaluate.");
-            var (model, spec, weights) = RnaModelSpec.LoadModel(dir, dev);
+            var (model, spec, weights) = BundledRnaModel.LoadOrDefault(dir, dev);
             using (model)
             {
                 Console.WriteLine($"{(spec.Symmetric ? "SCNN" : "CNN")} from {weights}, {model.ParameterCount} free parameters; {list.Count} records from {path}");
                 Console.WriteLine(RnaTrainRun.Header);
                 var preds = RnaPredictor.Evaluate(model, list, decoder.Get(parse), dev, parse.GetValue(maxLength),
                     new TiledInferenceOptions { TileSize = parse.GetValue(tile) == 0 ? 0 : CommonOptions.Positive(parse.GetValue(tile), "--tile") }, (p, _) => Console.WriteLine(RnaTrainRun.FormatRow(p)));
+                Console.Write(RnaScoreTable.Format(RnaScoreTable.Rows(preds)));
                 Console.WriteLine(RnaTrainRun.FormatMean(PairMetrics.Average(preds.Select(p => p.Scores))));
             }
             return 0;
@@ -171,7 +174,7 @@ public sealed class RnaCommand : ICliCommand
 
     private static Command Predict()
     {
-        var modelDir = new Option<string>("--model") { Description = "Model directory written by 'rna train' (with --engine onnx: the .onnx file written by 'export onnx')." };
+        var modelDir = new Option<string?>("--model") { Description = $"Model directory written by 'rna train' (default: the bundled model {BundledRnaModel.Name}, docs/models/{BundledRnaModel.Name}.md); with --engine onnx the .onnx file written by 'export onnx' (required)." };
         var engine = new Option<string>("--engine") { Description = "torchsharp (the model directory, tiled inference) or onnx (an exported graph in ONNX Runtime, whole map at once).", DefaultValueFactory = _ => "torchsharp" };
         var seq = new Option<string?>("--seq") { Description = "One sequence (ACGU…; T reads as U, other letters as N)." };
         var fasta = new Option<string?>("--fasta") { Description = "FASTA file of sequences, or a structure file in any supported format (its structure is drawn for comparison)." };
@@ -184,18 +187,21 @@ public sealed class RnaCommand : ICliCommand
         decoder.AddTo(command);
         command.SetAction(parse =>
         {
-            string dir = parse.GetValue(modelDir) ?? throw new ArgumentException("--model DIR is required.");
+            string? dir = parse.GetValue(modelDir);
+            string engineName = parse.GetValue(engine)!.Trim().ToLowerInvariant();
+            if (engineName is not ("torchsharp" or "onnx")) throw new ArgumentException($"--engine {engineName}: expected torchsharp or onnx.");
+            if (engineName == "onnx" && dir is null)
+                throw new ArgumentException($"--engine onnx needs --model FILE.onnx (the bundled model {BundledRnaModel.Name} runs in TorchSharp; 'export onnx' writes a graph of a model directory).");
             string? s = parse.GetValue(seq), f = parse.GetValue(fasta);
             if ((s is null) == (f is null)) throw new ArgumentException("give exactly one of --seq ACGU… or --fasta FILE.");
             var queries = s is not null ? new List<RnaQuery> { RnaQueries.FromSequence(s) } : RnaQueries.FromFile(f!);
             string output = parse.GetValue(outDir)!;
-            var job = new RnaPredictOptions(dir, queries, decoder.Get(parse), new TiledInferenceOptions { TileSize = CommonOptions.Positive(parse.GetValue(tile), "--tile") },
-                output, CommonOptions.ParseDevice(parse.GetValue(device)!), parse.GetValue(engine)!.Trim().ToLowerInvariant() switch
-                {
-                    "torchsharp" => null,
-                    "onnx" => new EquiSharp.Interop.Onnx.OnnxRnaEngine(dir),
-                    var other => throw new ArgumentException($"--engine {other}: expected torchsharp or onnx."),
-                });
+            var decoding = decoder.Get(parse);
+            var tiles = new TiledInferenceOptions { TileSize = CommonOptions.Positive(parse.GetValue(tile), "--tile") };
+            var dev = CommonOptions.ParseDevice(parse.GetValue(device)!);
+            IRnaPairEngine pairEngine = engineName == "onnx" ? new EquiSharp.Interop.Onnx.OnnxRnaEngine(dir!) : TorchSharpRnaEngine.Load(dir, dev, tiles);
+            if (dir is null) Console.Error.WriteLine($"model: {pairEngine.Description} (no --model given)");
+            var job = new RnaPredictOptions(dir, queries, decoding, tiles, output, dev, pairEngine);
             RnaPredictJob.Run(job, p =>
             {
                 Console.WriteLine($">{p.Query.Name}");

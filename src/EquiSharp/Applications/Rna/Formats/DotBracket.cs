@@ -72,6 +72,17 @@ public static class DotBracket
         return levels;
     }
 
+    /// <summary>
+    /// <paramref name="partners"/> with the pairs that <see cref="AssignLevels"/> puts on level <paramref name="level"/> or
+    /// above made unpaired: level 1 keeps the nested structure of level 0 (what '(' and ')' write) and drops every
+    /// pseudoknot level.
+    /// </summary>
+    public static int[] PairsBelowLevel(int[] partners, int level)
+    {
+        var levels = AssignLevels(partners);
+        return partners.Select((p, i) => p >= 0 && levels[i] >= level ? -1 : p).ToArray();
+    }
+
     /// <summary>Whether <paramref name="c"/> may appear in a dot-bracket structure.</summary>
     internal static bool IsStructureChar(char c) =>
         IsUnpaired(c) || Openers.Contains(c) || Closers.Contains(c) || c is >= 'A' and <= 'Z' or >= 'a' and <= 'z';

@@ -18,7 +18,7 @@ public interface IRnaPairEngine : IDisposable
     float[] Probabilities(string sequence);
 }
 
-/// <summary>The TorchSharp engine: a trained model directory, run full-length by tiled inference.</summary>
+/// <summary>The TorchSharp engine: a trained model directory (or the bundled model), run full-length by tiled inference.</summary>
 public sealed class TorchSharpRnaEngine : IRnaPairEngine
 {
     private readonly RnaPairModel model;
@@ -31,10 +31,10 @@ public sealed class TorchSharpRnaEngine : IRnaPairEngine
         Description = $"TorchSharp, {(model.Symmetric ? "SCNN" : "CNN")} from {source}";
     }
 
-    /// <summary>Loads a model directory written by <c>rna train</c> (best weights, else the latest).</summary>
-    public static TorchSharpRnaEngine Load(string modelDir, Device device, TiledInferenceOptions tiles)
+    /// <summary>Loads a model directory written by <c>rna train</c> (best weights, else the latest), or the bundled model (<see cref="BundledRnaModel"/>) when <paramref name="modelDir"/> is null.</summary>
+    public static TorchSharpRnaEngine Load(string? modelDir, Device device, TiledInferenceOptions tiles)
     {
-        var (model, _, weights) = RnaModelSpec.LoadModel(modelDir, device);
+        var (model, _, weights) = BundledRnaModel.LoadOrDefault(modelDir, device);
         return new TorchSharpRnaEngine(model, device, tiles, weights);
     }
 

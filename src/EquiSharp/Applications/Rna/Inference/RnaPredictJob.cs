@@ -9,14 +9,14 @@ using static TorchSharp.torch;
 namespace EquiSharp.Applications.Rna.Inference;
 
 /// <summary>What <c>rna predict</c> does: a trained model, the queries, the decoder, tiled inference and an output folder.</summary>
-/// <param name="ModelDir">Model directory written by <c>rna train</c>.</param>
+/// <param name="ModelDir">Model directory written by <c>rna train</c>; null = the bundled model (<see cref="BundledRnaModel"/>).</param>
 /// <param name="Queries">Sequences to predict (<see cref="RnaQueries"/>).</param>
 /// <param name="Decoder">Greedy decoder settings.</param>
 /// <param name="Tiles">Tiled full-length inference.</param>
 /// <param name="OutputDir">Folder for one CT file and one heatmap PNG per query (created).</param>
 /// <param name="Device">Device of the model.</param>
 /// <param name="Engine">What computes the probabilities; null = the TorchSharp model of <paramref name="ModelDir"/> (<see cref="TorchSharpRnaEngine"/>). Disposed by the job.</param>
-public sealed record RnaPredictOptions(string ModelDir, IReadOnlyList<RnaQuery> Queries, GreedyDecoderOptions Decoder,
+public sealed record RnaPredictOptions(string? ModelDir, IReadOnlyList<RnaQuery> Queries, GreedyDecoderOptions Decoder,
     TiledInferenceOptions Tiles, string OutputDir, Device Device, IRnaPairEngine? Engine = null);
 
 /// <summary>One predicted query and the files written for it.</summary>

@@ -75,8 +75,7 @@ public static class PredictionDotBracket
     /// </summary>
     public static string Format(int[] partners, out int dropped)
     {
-        var levels = DotBracket.AssignLevels(partners);
-        var kept = partners.Select((p, i) => p >= 0 && levels[i] >= DotBracket.MaxLevels ? -1 : p).ToArray();
+        var kept = DotBracket.PairsBelowLevel(partners, DotBracket.MaxLevels);
         dropped = kept.Zip(partners).Count(t => t.First != t.Second) / 2;
         return DotBracket.Format(kept);
     }
