@@ -30,13 +30,6 @@ public sealed class ReadmeOnnxSnippetTests
         // README end
     }
 
-    private static string Root()
-    {
-        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
-            if (File.Exists(Path.Combine(d.FullName, "EquiSharp.sln"))) return d.FullName;
-        throw new InvalidOperationException("no EquiSharp.sln above the test binaries");
-    }
-
     private static string[] MarkedLines(string text, string begin, string end)
     {
         var lines = text.Split('\n').Select(l => l.TrimEnd('\r')).ToList();
@@ -50,8 +43,8 @@ public sealed class ReadmeOnnxSnippetTests
     [Fact]
     public void ReadmeSnippetIsTheCompiledOne()
     {
-        string readme = File.ReadAllText(Path.Combine(Root(), "README.md"));
-        string source = File.ReadAllText(Path.Combine(Root(), "tests", "EquiSharp.Tests", "Interop", "ReadmeOnnxSnippetTests.cs"));
+        string readme = File.ReadAllText(Path.Combine(RepositoryRoot.Path, "README.md"));
+        string source = File.ReadAllText(Path.Combine(RepositoryRoot.Path, "tests", "EquiSharp.Tests", "Interop", "ReadmeOnnxSnippetTests.cs"));
         var fromSource = MarkedLines(source, "// README begin", "// README end");
         var fromReadme = MarkedLines(readme, "<!-- onnx-snippet begin -->", "<!-- onnx-snippet end -->")
             .Where(l => !l.StartsWith("```") && !System.Text.RegularExpressions.Regex.IsMatch(l, @"^using [A-Za-z.]+;$")).SkipWhile(l => l.Length == 0).ToArray();

@@ -34,6 +34,16 @@ public sealed class DotBracketTests
         Assert.Equal(new[] { 0, 0, -1, -1, 1, 1 }, DotBracket.AssignLevels(p)[..6]);
     }
 
+    /// <summary>Level 1 keeps what '(' and ')' write; level k keeps the first k bracket kinds.</summary>
+    [Fact]
+    public void PairsBelowALevelKeepTheLowerBracketKinds()
+    {
+        int[] p = DotBracket.Parse("((..[[..{{))..]]..}}");
+        Assert.Equal("((........))........", DotBracket.Format(DotBracket.PairsBelowLevel(p, 1)));
+        Assert.Equal("((..[[....))..]]....", DotBracket.Format(DotBracket.PairsBelowLevel(p, 2)));
+        Assert.Equal(p, DotBracket.PairsBelowLevel(p, 3));
+    }
+
     [Fact]
     public void SevenMutuallyCrossingPairsUseSevenLevels()
     {

@@ -169,6 +169,35 @@ public sealed class RnaCliTests
         Assert.Equal(DotBracket.Format(ct.Partners), lines[2]);
     }
 
+    /// <summary>Without --model, predict and eval use the bundled model and say so; eval prints the length bins before its mean line; --engine onnx still needs --model.</summary>
+    [Fact]
+    public void PredictAndEvalWithoutModelUseTheBundledModel()
+    {
+        using var dir = new TempDir();
+        var r = Run("rna", "predict", "--seq", "GGGGAAAACCCCUUAGCU", "--out", Path.Combine(dir.Path, "p"));
+        Assert.True(r.Code == 0, r.Err + r.Out);
+        var lines = Lines(r.Out);
+        Assert.Equal(new[] { ">seq", "GGGGAAAACCCCUUAGCU" }, lines.Take(2));
+        Assert.Matches(@"^[().\[\]{}<>A-Za-z]{18}$", lines[2]);
+        Assert.Contains("bundled model rna-default", Lines(r.Err)[0]);
+
+        string data = Path.Combine(dir.Path, "eval.fa");
+        RnaFile.Write(data, SyntheticRna.Generate(3, 30, 60, seed: 12), RnaFileFormat.DotBracketFasta);
+        r = Run("rna", "eval", "--data", data);
+        Assert.True(r.Code == 0, r.Err + r.Out);
+        lines = Lines(r.Out);
+        Assert.Contains(lines, l => l.StartsWith("SCNN from bundled model rna-default (epoch "));
+        foreach (var bin in new[] { "all", "<100", "100-200", "200-500", ">=500" })
+            foreach (var pairs in new[] { "all", "nested" })
+                Assert.Contains(lines, l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries) is [var b, var p, ..] && b == bin && p == pairs);
+        Assert.Contains(lines, l => l.StartsWith("<100 ") && l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[2] == "3");
+        Assert.Matches(@"^mean ppv=\d\.\d{4} sen=\d\.\d{4} acc=\d\.\d{4} f1=\d\.\d{4} mcc=-?\d\.\d{4} n=3$", lines[^1]);
+
+        r = Run("rna", "predict", "--engine", "onnx", "--seq", "GGGGAAAACCCC");
+        Assert.Equal(1, r.Code);
+        Assert.Contains("--engine onnx needs --model", r.Err);
+    }
+
     [Fact]
     public void PredictReadsPlainFastaAndErrorsNameTheProblem()
     {
