@@ -172,6 +172,13 @@ public sealed class RnaCommand : ICliCommand
         return command;
     }
 
+    /// <summary>
+    /// <c>rna predict</c> without <c>--threads</c> runs queries shorter than this on one torch thread: their inference is a
+    /// short chain of small ops, where a second intra-op thread gains a few tens of ms on a quiet machine but stalls for
+    /// seconds next to busy processes (120 nt at load ≈ 10 on 2 cores: 0.9 s with one thread, 1.1–5.9 s with two).
+    /// </summary>
+    private const int SingleThreadBelowLength = 500;
+
     private static Command Predict()
     {
         var modelDir = new Option<string?>("--model") { Description = $"Model directory written by 'rna train' (default: the bundled model {BundledRnaModel.Name}, docs/models/{BundledRnaModel.Name}.md); with --engine onnx the .onnx file written by 'export onnx' (required)." };
@@ -182,8 +189,10 @@ public sealed class RnaCommand : ICliCommand
         var tile = TileOption();
         var device = CommonOptions.Device();
         var decoder = new DecoderOptions();
+        var threads = CommonOptions.Threads();
+        threads.Description += $" Without it, queries all shorter than {SingleThreadBelowLength} nt run on one thread.";
         var command = new Command("predict", "Predict secondary structures: dot-bracket on stdout, a CT file and a heatmap PNG per sequence.")
-            { modelDir, engine, seq, fasta, outDir, tile, device, CommonOptions.Threads() };
+            { modelDir, engine, seq, fasta, outDir, tile, device, threads };
         decoder.AddTo(command);
         command.SetAction(parse =>
         {
@@ -199,19 +208,26 @@ public sealed class RnaCommand : ICliCommand
             var decoding = decoder.Get(parse);
             var tiles = new TiledInferenceOptions { TileSize = CommonOptions.Positive(parse.GetValue(tile), "--tile") };
             var dev = CommonOptions.ParseDevice(parse.GetValue(device)!);
-            IRnaPairEngine pairEngine = engineName == "onnx" ? new EquiSharp.Interop.Onnx.OnnxRnaEngine(dir!) : TorchSharpRnaEngine.Load(dir, dev, tiles);
-            if (dir is null) Console.Error.WriteLine($"model: {pairEngine.Description} (no --model given)");
-            var job = new RnaPredictOptions(dir, queries, decoding, tiles, output, dev, pairEngine);
-            RnaPredictJob.Run(job, p =>
+            int threadsBefore = TorchSharp.torch.get_num_threads(); // restored after the job: the count is process-wide
+            if (parse.GetResult(threads) is null or { Implicit: true } && queries.All(q => q.Sequence.Length < SingleThreadBelowLength))
+                TorchSharp.torch.set_num_threads(1);
+            try
             {
-                Console.WriteLine($">{p.Query.Name}");
-                Console.WriteLine(p.Query.Sequence);
-                Console.WriteLine(p.DotBracket);
-                if (p.DroppedPairs > 0)
-                    Console.Error.WriteLine($"{p.Query.Name}: {p.DroppedPairs} pair(s) need more than {DotBracket.MaxLevels} pseudoknot levels and are shown as '.' (the CT file has them)");
-                if (p.Scores is { } sc)
-                    Console.Error.WriteLine(FormattableString.Invariant($"{p.Query.Name}: ppv={sc.Ppv:0.0000} sen={sc.Sensitivity:0.0000} acc={sc.Accuracy:0.0000} f1={sc.F1:0.0000}"));
-            });
+                IRnaPairEngine pairEngine = engineName == "onnx" ? new EquiSharp.Interop.Onnx.OnnxRnaEngine(dir!) : TorchSharpRnaEngine.Load(dir, dev, tiles);
+                if (dir is null) Console.Error.WriteLine($"model: {pairEngine.Description} (no --model given)");
+                var job = new RnaPredictOptions(dir, queries, decoding, tiles, output, dev, pairEngine);
+                RnaPredictJob.Run(job, p =>
+                {
+                    Console.WriteLine($">{p.Query.Name}");
+                    Console.WriteLine(p.Query.Sequence);
+                    Console.WriteLine(p.DotBracket);
+                    if (p.DroppedPairs > 0)
+                        Console.Error.WriteLine($"{p.Query.Name}: {p.DroppedPairs} pair(s) need more than {DotBracket.MaxLevels} pseudoknot levels and are shown as '.' (the CT file has them)");
+                    if (p.Scores is { } sc)
+                        Console.Error.WriteLine(FormattableString.Invariant($"{p.Query.Name}: ppv={sc.Ppv:0.0000} sen={sc.Sensitivity:0.0000} acc={sc.Accuracy:0.0000} f1={sc.F1:0.0000}"));
+                });
+            }
+            finally { TorchSharp.torch.set_num_threads(threadsBefore); }
             Console.Error.WriteLine($"wrote {queries.Count} CT file(s) and heatmap(s) to {Path.GetFullPath(output)}");
             return 0;
         });
