@@ -186,7 +186,7 @@ public sealed class RnaCliTests
         r = Run("rna", "eval", "--data", data);
         Assert.True(r.Code == 0, r.Err + r.Out);
         lines = Lines(r.Out);
-        Assert.Contains(lines, l => l.StartsWith("SCNN from bundled model rna-default (epoch "));
+        Assert.Contains(lines, l => l.StartsWith("SCNN from bundled model rna-default ("));
         foreach (var bin in new[] { "all", "<100", "100-200", "200-500", ">=500" })
             foreach (var pairs in new[] { "all", "nested" })
                 Assert.Contains(lines, l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries) is [var b, var p, ..] && b == bin && p == pairs);

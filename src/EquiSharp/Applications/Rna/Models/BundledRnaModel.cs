@@ -79,10 +79,12 @@ public static class BundledRnaModel
             .Where(r => r.Normalised.StartsWith(ResourcePrefix, StringComparison.Ordinal))
             .Select(r => (r.Resource, r.Normalised[ResourcePrefix.Length..].Replace('/', Path.DirectorySeparatorChar)));
 
-    private static string Describe(TrainingState best)
+    /// <summary>"bundled model rna-default (epoch 7, dev f1 0.6123)", or "(step 65, before any dev evaluation)" for weights taken mid-epoch.</summary>
+    private static string Describe(TrainingState weights)
     {
-        var epoch = best.History.FirstOrDefault(h => h.Epoch == best.BestEpoch);
-        string f1 = epoch?.Dev.TryGetValue("f1", out double v) == true ? v.ToString("0.0000", CultureInfo.InvariantCulture) : "?";
-        return $"bundled model {Name} (epoch {best.BestEpoch}, dev f1 {f1})";
+        if (weights.History.FirstOrDefault(h => h.Epoch == weights.BestEpoch) is not { } epoch)
+            return $"bundled model {Name} (step {weights.Step}, before any dev evaluation)";
+        string f1 = epoch.Dev.TryGetValue("f1", out double v) ? v.ToString("0.0000", CultureInfo.InvariantCulture) : "?";
+        return $"bundled model {Name} (epoch {epoch.Epoch}, dev f1 {f1})";
     }
 }
