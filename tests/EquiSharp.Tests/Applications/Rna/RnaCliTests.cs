@@ -169,13 +169,15 @@ public sealed class RnaCliTests
         Assert.Equal(DotBracket.Format(ct.Partners), lines[2]);
     }
 
-    /// <summary>Without --model, predict and eval use the bundled model and say so; eval prints the length bins before its mean line; --engine onnx still needs --model.</summary>
+    /// <summary>Without --model, predict and eval use the bundled model and say so; eval prints the length bins before its mean line; --engine onnx still needs --model; predict leaves torch's thread count as it found it.</summary>
     [Fact]
     public void PredictAndEvalWithoutModelUseTheBundledModel()
     {
         using var dir = new TempDir();
+        int threads = TorchSharp.torch.get_num_threads();
         var r = Run("rna", "predict", "--seq", "GGGGAAAACCCCUUAGCU", "--out", Path.Combine(dir.Path, "p"));
         Assert.True(r.Code == 0, r.Err + r.Out);
+        Assert.Equal(threads, TorchSharp.torch.get_num_threads()); // a short query ran on one thread; the process-wide count is restored
         var lines = Lines(r.Out);
         Assert.Equal(new[] { ">seq", "GGGGAAAACCCCUUAGCU" }, lines.Take(2));
         Assert.Matches(@"^[().\[\]{}<>A-Za-z]{18}$", lines[2]);
