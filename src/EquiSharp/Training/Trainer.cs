@@ -63,7 +63,7 @@ public sealed record TrainerOptions
     public Action<EpochRecord>? OnEpochEnd { get; init; }
 }
 
-/// <summary>How a run ended (<paramref name="ReachedMaxSteps"/>: the step cap ended it before its epochs ran out).</summary>
+/// <summary>How a run ended (<paramref name="ReachedMaxSteps"/>: a cap — steps or CPU budget, named by <see cref="Cap"/> — ended it before its epochs ran out).</summary>
 public sealed record TrainingResult(TrainingState State, bool Interrupted, bool ReachedMaxSteps, bool EarlyStopped)
 {
     /// <summary>The run ended by its epochs, early stopping or the step cap (not by an interrupt): its final report is due.</summary>
@@ -115,22 +115,18 @@ public static class Trainer
         progress.Start(options.Title, total, state.Step);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         double secondsBefore = state.TrainSeconds, cpuBefore = state.TrainCpuSeconds;
-        var cpuAtStart = ProcessCpu();
-        double CpuSeconds() => cpuBefore + (ProcessCpu() - cpuAtStart).TotalSeconds;
+        var cpuAtStart = Environment.CpuUsage.TotalTime; // this process, all threads
+        double CpuSeconds() => cpuBefore + (Environment.CpuUsage.TotalTime - cpuAtStart).TotalSeconds;
         if (options.MaxCpuHours is double budget && !(budget > 0)) throw new ArgumentException($"--max-cpu-hours {budget}: expected a positive number.");
 
         var cadence = options.Checkpoints.Validated();
         var sinceSave = System.Diagnostics.Stopwatch.StartNew();
         long stepsSinceSave = 0;
         TrainingState Snapshot(TrainingState s) => s with { TrainSeconds = secondsBefore + clock.Elapsed.TotalSeconds, TrainCpuSeconds = CpuSeconds() };
-        string? capName = null;
-        bool CapReached(TrainingState s)
-        {
-            capName = options.MaxSteps is long max && s.Step >= max ? "max-steps"
-                : options.MaxCpuHours is double h && CpuSeconds() >= h * 3600 ? "max-cpu-hours" : null;
-            return capName is not null;
-        }
-        TrainingResult Capped(TrainingState s) => new(s, false, true, false) { Cap = capName! };
+        // the cap that has been reached, if any ("max-steps" or "max-cpu-hours")
+        string? CapReached(TrainingState s) =>
+            options.MaxSteps is long max && s.Step >= max ? "max-steps"
+            : options.MaxCpuHours is double h && CpuSeconds() >= h * 3600 ? "max-cpu-hours" : null;
         void Save(TrainingState s)
         {
             if (options.OutDir is not null) Checkpoint.Save(options.OutDir, model, optimizer, s);
@@ -140,11 +136,11 @@ public static class Trainer
 
         for (int epoch = state.Epoch; epoch < options.Epochs; epoch++)
         {
-            if (CapReached(state) && state.StepInEpoch == 0) return Capped(state);
+            if (state.StepInEpoch == 0 && CapReached(state) is string startCap) return new TrainingResult(state, false, true, false) { Cap = startCap };
             var batches = task.EpochBatches(epoch, new Random(EpochSeed(options.Seed, epoch)));
             for (int i = state.StepInEpoch; i < batches.Count; i++)
             {
-                if (CapReached(state)) break; // the cap cuts this epoch here; it is evaluated below like any epoch
+                if (CapReached(state) is not null) break; // the cap cuts this epoch here; it is evaluated below like any epoch
                 double lossValue;
                 using (var scope = NewDisposeScope())
                 {
@@ -220,16 +216,11 @@ public static class Trainer
             options.OnEpochEnd?.Invoke(record);
             if (early) return new TrainingResult(state, false, false, true);
             if (stop.Requested) return new TrainingResult(state, true, false, false);
-            if (CapReached(state) && !state.Finished) return Capped(state);
+            if (!state.Finished && CapReached(state) is string endCap) return new TrainingResult(state, false, true, false) { Cap = endCap };
         }
         return new TrainingResult(state, false, false, false);
     }
 
-    private static TimeSpan ProcessCpu()
-    {
-        using var self = System.Diagnostics.Process.GetCurrentProcess();
-        return self.TotalProcessorTime;
-    }
 
     private static string FormatEpoch(EpochRecord r, bool improved) =>
         FormattableString.Invariant($"epoch {r.Epoch}: train_loss={r.TrainLoss:0.0000} ") +

@@ -216,6 +216,7 @@ public class TrainerTests
             Epochs = 4, Patience = null, HandleInterrupt = false,
             OnEpochEnd = _ => { GC.Collect(); GC.WaitForPendingFinalizers(); rss.Add(ResidentBytes()); },
         }, new PlainLineProgress(TextWriter.Null));
+        Assert.All(rss, r => Assert.True(r > 0, "VmRSS not readable from /proc/self/status"));
         double growth = (double)(rss[2] - rss[0]) / rss[0];
         Assert.True(growth < 0.05, $"RSS grew by {growth:P1} from epoch 1 to epoch 3 ({rss[0]} → {rss[2]} bytes)");
     }
@@ -254,12 +255,7 @@ public class TrainerTests
         Assert.True(state!.Step > 0);
     }
 
-    private static long ResidentBytes()
-    {
-        foreach (var line in File.ReadLines("/proc/self/status"))
-            if (line.StartsWith("VmRSS:")) return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) * 1024;
-        throw new InvalidOperationException("VmRSS not found");
-    }
+    private static long ResidentBytes() => EquiSharp.Runtime.PhaseLog.StatusKb("VmRSS:") * 1024;
 
     private sealed class ConstantScoreTask(RnaTrainingTask inner) : ITrainingTask<EquiSharp.Applications.Rna.RnaWindow[]>
     {

@@ -44,22 +44,24 @@ public static class RnaScoreTable
     /// <summary>Rows for all records, then for each bin; within each, all pairs then nested pairs.</summary>
     public static List<RnaScoreRow> Rows(IReadOnlyList<RnaPrediction> predictions)
     {
+        // each record's (truth, prediction) on all pairs and on nested pairs, computed once for every row it enters
+        var scored = predictions.Select(p => (Length: p.Record.Length,
+            All: (Truth: p.Record.Partners, Predicted: p.Predicted),
+            Nested: (Truth: DotBracket.PairsBelowLevel(p.Record.Partners, 1), Predicted: DotBracket.PairsBelowLevel(p.Predicted, 1)))).ToList();
         var rows = new List<RnaScoreRow>();
-        foreach (var (name, members) in new[] { ("all", predictions) }
-                     .Concat(Bins.Select(b => (b.Name, (IReadOnlyList<RnaPrediction>)predictions.Where(p => b.Contains(p.Record.Length)).ToList()))))
+        foreach (var (name, members) in new[] { ("all", scored) }.Concat(Bins.Select(b => (b.Name, scored.Where(r => b.Contains(r.Length)).ToList()))))
         {
-            rows.Add(Row(name, "all", members, partners => partners));
-            rows.Add(Row(name, "nested", members, partners => DotBracket.PairsBelowLevel(partners, 1)));
+            rows.Add(Row(name, "all", members.Select(r => r.All).ToList()));
+            rows.Add(Row(name, "nested", members.Select(r => r.Nested).ToList()));
         }
         return rows;
     }
 
-    private static RnaScoreRow Row(string bin, string pairs, IReadOnlyList<RnaPrediction> members, Func<int[], int[]> keep)
+    private static RnaScoreRow Row(string bin, string pairs, IReadOnlyList<(int[] Truth, int[] Predicted)> members)
     {
         if (members.Count == 0) return new RnaScoreRow(bin, pairs, 0, null, null);
-        var truths = members.Select(p => keep(p.Record.Partners)).ToList();
-        var model = PairMetrics.Average(members.Zip(truths, (p, truth) => PairMetrics.Compute(keep(p.Predicted), truth)));
-        var unpaired = PairMetrics.Average(truths.Select(truth => PairMetrics.Compute(Enumerable.Repeat(-1, truth.Length).ToArray(), truth)));
+        var model = PairMetrics.Average(members.Select(m => PairMetrics.Compute(m.Predicted, m.Truth)));
+        var unpaired = PairMetrics.Average(members.Select(m => PairMetrics.Compute(Enumerable.Repeat(-1, m.Truth.Length).ToArray(), m.Truth)));
         return new RnaScoreRow(bin, pairs, members.Count, model, unpaired);
     }
 

@@ -41,7 +41,7 @@ public static class BundledRnaModel
         try
         {
             WriteTo(dir.FullName);
-            var (model, spec, weights) = RnaModelSpec.LoadModel(dir.FullName, device);
+            var (model, spec, _) = RnaModelSpec.LoadModel(dir.FullName, device);
             return (model, spec, Describe(Checkpoint.ReadState(dir.FullName, Checkpoint.BestName)));
         }
         finally { dir.Delete(recursive: true); }
