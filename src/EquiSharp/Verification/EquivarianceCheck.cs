@@ -55,8 +55,9 @@ public static class Deviation
     public static double Relative(Tensor actual, Tensor expected)
     {
         using var scope = NewDisposeScope();
-        double scale = expected.abs().max().item<float>();
-        double diff = (actual - expected).abs().max().item<float>();
+        // in float64, so float64 comparisons keep their precision (and any floating type is accepted)
+        double scale = expected.abs().max().to(float64).item<double>();
+        double diff = (actual.to(float64) - expected.to(float64)).abs().max().item<double>();
         return scale > 0 ? diff / scale : double.NaN;
     }
 

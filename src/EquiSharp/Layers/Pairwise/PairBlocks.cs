@@ -212,9 +212,30 @@ public sealed class PairConvStage : nn.Module<Tensor, Tensor>
     {
         // temporaries (branch outputs, the pre-activation map) freed here, not at the caller's scope end: autograd keeps what it needs
         using var scope = NewDisposeScope();
-        var y = convs.Count == 1 ? convs[0].forward(x) : cat(convs.Select(c => c.forward(x)).ToArray(), 1);
+        Tensor y;
+        if (UsesFourier)
+        {
+            // the branches as one kernel, by FFTs: one transform of the input for all of them (zero 'same' padding made explicit)
+            var (weight, bias) = FourierConvolution.MergeCentred(BranchKernels());
+            long h = Reach;
+            y = FourierConvolution.Valid(nn.functional.pad(x, new[] { h, h, h, h }), weight, bias);
+        }
+        else y = convs.Count == 1 ? convs[0].forward(x) : cat(convs.Select(c => c.forward(x)).ToArray(), 1);
         return NormAndActivate(y, norm, Activation, mask).MoveToOuterDisposeScope();
     }
+
+    /// <summary>
+    /// How the stage's convolutions are computed (default <see cref="ConvolutionAlgorithm.Auto"/>: by FFTs when the
+    /// widest kernel is 9×9 or wider). Every algorithm gives the same function; only speed and fp32 rounding differ.
+    /// </summary>
+    public ConvolutionAlgorithm Algorithm { get; set; } = ConvolutionAlgorithm.Auto;
+
+    private bool UsesFourier => Algorithm.UsesFourier(2 * Reach + 1, dilated: convs.Any(c => c is SymmetricConv2d s && s.Dilations.Any(d => d != 1)));
+
+    /// <summary>Each branch's kernel and bias as its convolution applies them.</summary>
+    private List<(Tensor Weight, Tensor? Bias)> BranchKernels() => convs.Select(c => c is SymmetricConv2d s
+        ? (s.Weight(), s.BiasVector())
+        : (((Conv2d)c).weight!.alias(), ((Conv2d)c).bias?.alias())).ToList();
 
     /// <summary>How far the widest branch reads around an entry ((k−1)/2).</summary>
     public long Reach => convs.Max(c => c is SymmetricConv2d s ? s.Reach : SymmetricConv2d.ReachOf(((Conv2d)c).weight!.shape[2], 1));
@@ -230,7 +251,7 @@ public sealed class PairConvStage : nn.Module<Tensor, Tensor>
         if (!Symmetric) throw new InvalidOperationException("Packed symmetric maps need symmetry-preserving convolutions; this stage uses plain ones (CNN baseline).");
         // temporaries freed here, as in the dense forward (autograd keeps what it needs through its own references)
         using var scope = NewDisposeScope();
-        var y = PackedFunctions.MultiConv(x, convs.Cast<SymmetryPreservingConv2d>().ToList());
+        var y = PackedFunctions.MultiConv(x, convs.Cast<SymmetryPreservingConv2d>().ToList(), UsesFourier);
         return KeepData(NormAndActivate(y, norm, Activation, mask));
     }
 
@@ -243,7 +264,7 @@ public sealed class PairConvStage : nn.Module<Tensor, Tensor>
         if (parts.Count == 1 || is_grad_enabled()) return ForwardPacked(parts.Count == 1 ? parts[0] : PackedSymmetricMap.Concat(parts.ToArray()), mask);
         if (!Symmetric) throw new InvalidOperationException("Packed symmetric maps need symmetry-preserving convolutions; this stage uses plain ones (CNN baseline).");
         using var scope = NewDisposeScope();
-        var y = PackedFunctions.ConvolveParts(parts, convs.Cast<SymmetryPreservingConv2d>().ToList());
+        var y = PackedFunctions.ConvolveParts(parts, convs.Cast<SymmetryPreservingConv2d>().ToList(), UsesFourier);
         return KeepData(NormAndActivate(y, norm, Activation, mask));
     }
 
@@ -255,7 +276,7 @@ public sealed class PairConvStage : nn.Module<Tensor, Tensor>
     {
         if (!Symmetric) throw new InvalidOperationException("Packed symmetric maps need symmetry-preserving convolutions; this stage uses plain ones (CNN baseline).");
         using var scope = NewDisposeScope();
-        var y = PackedFunctions.ConvolveInPlace(x, buffer, convs.Cast<SymmetryPreservingConv2d>().ToList());
+        var y = PackedFunctions.ConvolveInPlace(x, buffer, convs.Cast<SymmetryPreservingConv2d>().ToList(), UsesFourier);
         return KeepData(NormAndActivate(y, norm, Activation, mask));
     }
 

@@ -1,3 +1,4 @@
+using EquiSharp.Layers;
 using EquiSharp.Layers.Pairwise;
 using EquiSharp.Layers.Pairwise.Network;
 using EquiSharp.Verification;
@@ -47,12 +48,13 @@ public sealed class PairNetworkTests
     }
 
     [Theory]
-    [InlineData(9)]
-    [InlineData(16)]
-    public void PackedForwardAndGradientsEqualDense(long l)
+    [InlineData(9, ConvolutionAlgorithm.Direct)]
+    [InlineData(16, ConvolutionAlgorithm.Direct)]
+    [InlineData(16, ConvolutionAlgorithm.Fourier)]
+    public void PackedForwardAndGradientsEqualDense(long l, ConvolutionAlgorithm algorithm)
     {
         manual_seed(3);
-        using var net = new PairNetwork("contacts", ContactLike(true));
+        using var net = new PairNetwork("contacts", ContactLike(true)) { Convolution = algorithm };
         var (x, p, lengths) = Inputs(2, l);
         var upstream = randn(2, 1, l, l);
         upstream = upstream + upstream.transpose(2, 3);
@@ -84,14 +86,15 @@ public sealed class PairNetworkTests
     }
 
     [Theory]
-    [InlineData(9)]
-    [InlineData(16)]
-    public void PackedInferenceEqualsDenseOnAPaddedBatch(long l)
+    [InlineData(9, ConvolutionAlgorithm.Direct)]
+    [InlineData(16, ConvolutionAlgorithm.Direct)]
+    [InlineData(16, ConvolutionAlgorithm.Fourier)]
+    public void PackedInferenceEqualsDenseOnAPaddedBatch(long l, ConvolutionAlgorithm algorithm)
     {
         // eval mode without autograd takes the packed inference path (in-place batch norm filling the canvas ring,
         // in-place ReLU, branch outputs written into one block): it must give the dense eval forward
         manual_seed(5);
-        using var net = new PairNetwork("contacts", ContactLike(true));
+        using var net = new PairNetwork("contacts", ContactLike(true)) { Convolution = algorithm };
         var (x, p, lengths) = Inputs(2, l);
         net.PackedMaps = false;
         net.forward(x, p, lengths).Dispose(); // one training-mode forward, so the running statistics are not the initial ones
@@ -105,10 +108,11 @@ public sealed class PairNetworkTests
     }
 
     [Theory]
-    [InlineData(false, 16L)]
-    [InlineData(true, 16L)]
-    [InlineData(false, 1L << 17)]
-    public void InPlaceInferenceOfOneSequenceEqualsDense(bool withLengths, long stripCells)
+    [InlineData(false, 16L, ConvolutionAlgorithm.Direct)]
+    [InlineData(true, 16L, ConvolutionAlgorithm.Direct)]
+    [InlineData(false, 1L << 17, ConvolutionAlgorithm.Direct)]
+    [InlineData(true, 16L, ConvolutionAlgorithm.Fourier)]
+    public void InPlaceInferenceOfOneSequenceEqualsDense(bool withLengths, long stripCells, ConvolutionAlgorithm algorithm)
     {
         // one sequence without pair features takes the in-place path: every stage convolves in the planes of one buffer,
         // in row strips whose last rows are written after the next strip; a widening (6 → 8) and a narrowing (8 → 3) stage,
@@ -120,8 +124,9 @@ public sealed class PairNetworkTests
             Stages = new[] { new[] { new PairBranch(5, 4), new PairBranch(3, 4) }, new[] { new PairBranch(3, 3) } },
             SkipChannels = 4, FinalKernel = 3, Symmetric = true,
         };
-        using var net = new PairNetwork("rna-like", spec);
-        const long l = 19;
+        using var net = new PairNetwork("rna-like", spec) { Convolution = algorithm };
+        // by FFTs a strip is whole tiles (28 rows for these 5×5 kernels): a longer sequence makes several strips
+        long l = algorithm == ConvolutionAlgorithm.Fourier ? 75 : 19;
         var x = randn(1, l, 7);
         var lengths = withLengths ? tensor(new[] { l }) : null;
         net.forward(x, null, lengths).Dispose(); // training-mode statistics, so eval batch norm is not the identity

@@ -43,6 +43,17 @@ public class PairNetwork : nn.Module<Tensor, Tensor>
         }
     }
 
+    /// <summary>
+    /// How the pair convolutions are computed (<see cref="ConvolutionAlgorithm.Auto"/>: by FFTs for kernels of 9×9 and
+    /// wider, the paper network's first two stages); a runtime choice like <see cref="PackedMaps"/>: same function, the
+    /// same weights, different speed and fp32 rounding.
+    /// </summary>
+    public ConvolutionAlgorithm Convolution
+    {
+        get => head.Algorithm;
+        set { foreach (var s in stages) s.Algorithm = value; head.Algorithm = value; }
+    }
+
     /// <summary>How far the widest pair convolution reads around an entry (the packed layout is built for it).</summary>
     public long Reach => Math.Max(stages.Count == 0 ? 0 : stages.Max(s => s.Reach), head.Reach);
 

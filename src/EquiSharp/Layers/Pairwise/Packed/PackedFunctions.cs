@@ -112,21 +112,32 @@ public static class PackedFunctions
     /// Several symmetry-preserving convolutions of the same packed input, outputs concatenated on channels: one haloed
     /// gather with the widest reach, every branch convolves (a centre crop of) it; 'same'-padded, on the stored blocks
     /// only (output (P, B, F, R, C)). The pending ReLU of the input is applied to the canvas, so the convolution's saved
-    /// input is the only stored copy of the activation. One branch is the packed single convolution.
+    /// input is the only stored copy of the activation. One branch is the packed single convolution. With
+    /// <paramref name="fourier"/> the branches run as one merged kernel by FFTs (<see cref="FourierConvolution"/>).
     /// </summary>
-    public static PackedSymmetricMap MultiConv(PackedSymmetricMap x, IReadOnlyList<SymmetryPreservingConv2d> branches)
+    public static PackedSymmetricMap MultiConv(PackedSymmetricMap x, IReadOnlyList<SymmetryPreservingConv2d> branches, bool fourier = false)
     {
         if (branches.Count == 0) throw new ArgumentException("Packed conv: no branches.", nameof(branches));
         foreach (var b in branches)
             if (b.InChannels != x.Channels)
                 throw new ArgumentException($"Packed conv: a branch expects {b.InChannels} channels, the map has {x.Channels}.", nameof(x));
-        if (!is_grad_enabled()) return ConvolveParts(new[] { x }, branches);
+        if (!is_grad_enabled()) return ConvolveParts(new[] { x }, branches, fourier);
         long halo = branches.Max(b => b.Reach);
         var (canvas, gathered) = Canvas(x, halo);
         long margin = gathered == 0 ? x.Layout.Margin : 0, rows = x.Layout.BlockRows, cols = x.Layout.BlockCols;
-        var outs = branches.Select(b => ValidConv(Region(x, canvas, gathered, b.Reach), b.Weight(), b.Bias, b.Dilation)).ToArray();
-        var y = outs.Length == 1 ? outs[0] : cat(outs, 1);
-        if (outs.Length > 1) foreach (var o in outs) o.Dispose();
+        Tensor y;
+        if (fourier)
+        {
+            // one correlation of the widest reach's region gives every branch's channels (each kernel centred in the widest)
+            var (weight, bias) = MergedKernel(branches);
+            y = FourierConvolution.Valid(Region(x, canvas, gathered, halo), weight, bias);
+        }
+        else
+        {
+            var outs = branches.Select(b => ValidConv(Region(x, canvas, gathered, b.Reach), b.Weight(), b.Bias, b.Dilation)).ToArray();
+            y = outs.Length == 1 ? outs[0] : cat(outs, 1);
+            if (outs.Length > 1) foreach (var o in outs) o.Dispose();
+        }
         // the margin's outputs are never read: zeros keep the block's shape (one copy, cheap next to the convolutions)
         if (margin > 0) { var padded = nn.functional.pad(y, new[] { margin, margin, margin, margin }); y.Dispose(); y = padded; }
         canvas.Dispose(); // the branch convolutions keep their own references
@@ -139,7 +150,7 @@ public static class PackedFunctions
     /// every branch's kernel and the results are summed into the branch's channels of one output block (bias once). No
     /// concatenated input, no per-branch outputs: at full length each of those is a map of hundreds of MB.
     /// </summary>
-    internal static PackedSymmetricMap ConvolveParts(IReadOnlyList<PackedSymmetricMap> parts, IReadOnlyList<SymmetryPreservingConv2d> branches)
+    internal static PackedSymmetricMap ConvolveParts(IReadOnlyList<PackedSymmetricMap> parts, IReadOnlyList<SymmetryPreservingConv2d> branches, bool fourier = false)
     {
         if (is_grad_enabled()) throw new InvalidOperationException("Packed conv: the part-wise convolution is for inference (no autograd).");
         var x = parts[0];
@@ -151,11 +162,19 @@ public static class PackedFunctions
         long halo = branches.Max(b => b.Reach), rows = x.Layout.BlockRows, cols = x.Layout.BlockCols;
         var y = zeros(new[] { x.Layout.BlockCount * x.Batch, branches.Sum(b => b.OutChannels), rows, cols }, dtype: x.Data.dtype, device: x.Data.device);
         long c0 = 0;
+        using var merged = fourier ? new DisposablePair(MergedKernel(branches)) : null;
         for (int p = 0; p < parts.Count; p++)
         {
             var (canvas, gathered) = Canvas(parts[p], halo);
             long margin = gathered == 0 ? x.Layout.Margin : 0, f0 = 0;
-            foreach (var b in branches)
+            if (merged is not null)
+            {
+                var interior = y.narrow(2, margin, rows - 2 * margin).narrow(3, margin, cols - 2 * margin);
+                using var w = parts.Count == 1 ? merged.Weight.alias() : merged.Weight.narrow(1, c0, parts[p].Channels);
+                using var kernel = new FourierConvolution.Prepared(w, p == 0 ? merged.Bias : null);
+                ValidConv(Region(parts[p], canvas, gathered, halo), kernel, interior, accumulate: p > 0);
+            }
+            else foreach (var b in branches)
             {
                 var interior = y.narrow(1, f0, b.OutChannels).narrow(2, margin, rows - 2 * margin).narrow(3, margin, cols - 2 * margin);
                 var w = parts.Count == 1 ? b.Weight() : b.Weight().narrow(1, c0, parts[p].Channels);
@@ -178,7 +197,7 @@ public static class PackedFunctions
     /// (it keeps stale input values instead of zeros) and nothing reads it before batch norm refills the ring. At full
     /// length this keeps one map instead of a stage's input and output (at 1,526 nt: 246 instead of 443 MB).
     /// </summary>
-    internal static PackedSymmetricMap ConvolveInPlace(PackedSymmetricMap x, Tensor buffer, IReadOnlyList<SymmetryPreservingConv2d> branches)
+    internal static PackedSymmetricMap ConvolveInPlace(PackedSymmetricMap x, Tensor buffer, IReadOnlyList<SymmetryPreservingConv2d> branches, bool fourier = false)
     {
         if (is_grad_enabled()) throw new InvalidOperationException("Packed conv: the in-place convolution is for inference (no autograd).");
         var layout = x.Layout;
@@ -194,6 +213,14 @@ public static class PackedFunctions
         long outRows = rows - 2 * m, outCols = cols - 2 * m;
         long strip = Math.Max(Math.Max(1, halo), InferenceStripCells / Math.Max(1, outCols));
         var weights = branches.Select(b => b.Weight()).ToArray();               // tied kernels materialised once, not per strip
+        FourierConvolution.Prepared? kernel = null;                             // or the merged kernel transformed once
+        if (fourier)
+        {
+            var (w, bias) = MergedKernel(branches);
+            kernel = new FourierConvolution.Prepared(w, bias);
+            w.Dispose(); bias?.Dispose();
+            strip = kernel.OutputTile * Math.Max(1, strip / kernel.OutputTile); // whole tiles: a partial one costs a whole one
+        }
         Tensor? pending = null;                                                  // the previous strip's last rows, not yet written
         long pendingRow = 0;
         for (long r = 0; r < outRows; r += strip)
@@ -203,7 +230,12 @@ public static class PackedFunctions
             long n = Math.Min(strip, outRows - r);
             var y = empty(new[] { 1, cout, n, outCols }, dtype: x.Data.dtype, device: x.Data.device);
             long f0 = 0;
-            for (int k = 0; k < branches.Count; k++)
+            if (kernel is not null)
+            {
+                using var yf = kernel.Correlate(canvas.narrow(2, m + r - halo, n + 2 * halo).narrow(3, m - halo, outCols + 2 * halo));
+                y.copy_(yf);
+            }
+            else for (int k = 0; k < branches.Count; k++)
             {
                 var b = branches[k];
                 long reach = b.Reach;
@@ -220,6 +252,7 @@ public static class PackedFunctions
         }
         canvas.Dispose(); // a view of the buffer
         foreach (var w in weights) w.Dispose();
+        kernel?.Dispose();
         return new PackedSymmetricMap(output.view(1, 1, cout, rows, cols), layout);
     }
 
@@ -280,6 +313,32 @@ public static class PackedFunctions
     /// maps are convolved in row strips, each with its halo: the same sums, with the convolution's temporary buffers
     /// bounded by the strip instead of growing with the map (full-length inference of thousands of nucleotides).
     /// </summary>
+    private static Tensor ValidConv(Tensor input, FourierConvolution.Prepared kernel, Tensor into, bool accumulate)
+    {
+        // row strips of whole tiles (the transform works per tile)
+        long k = kernel.KernelSize - 1, outRows = input.shape[2] - k, outCols = input.shape[3] - k;
+        long strip = kernel.OutputTile * Math.Max(1, InferenceStripCells * 4 / Math.Max(1, outCols * kernel.OutputTile));
+        for (long r = 0; r < outRows; r += strip)
+        {
+            long n = Math.Min(strip, outRows - r);
+            using var y = kernel.Correlate(input.narrow(2, r, n + k));
+            if (accumulate) into.narrow(2, r, n).add_(y); else into.narrow(2, r, n).copy_(y);
+        }
+        return into;
+    }
+
+    /// <summary>The branches as one kernel of the widest reach (<see cref="FourierConvolution.MergeCentred"/>).</summary>
+    private static (Tensor Weight, Tensor? Bias) MergedKernel(IReadOnlyList<SymmetryPreservingConv2d> branches) =>
+        FourierConvolution.MergeCentred(branches.Select(b => (b.Weight(), b.BiasVector())).ToList());
+
+    /// <summary>A merged kernel that is disposed at the end of a using block.</summary>
+    private sealed class DisposablePair((Tensor Weight, Tensor? Bias) pair) : IDisposable
+    {
+        public Tensor Weight { get; } = pair.Weight;
+        public Tensor? Bias { get; } = pair.Bias;
+        public void Dispose() { Weight.Dispose(); Bias?.Dispose(); }
+    }
+
     private static Tensor ValidConv(Tensor input, Tensor weight, Tensor? bias, long dilation, Tensor? into = null, bool accumulate = false)
     {
         long k = dilation * (weight.shape[2] - 1), outRows = input.shape[2] - k, outCols = input.shape[3] - k;

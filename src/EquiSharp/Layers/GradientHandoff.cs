@@ -1,6 +1,6 @@
 using static TorchSharp.torch;
 
-namespace EquiSharp.Layers.Pairwise;
+namespace EquiSharp.Layers;
 
 /// <summary>
 /// Lifetime of the gradients a custom autograd function returns. In TorchSharp a tensor's memory lives as long as its

@@ -1,0 +1,209 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace EquiSharp.Layers;
+
+/// <summary>
+/// Valid 2-D cross-correlation (what <c>conv2d</c> computes: no padding, stride and dilation 1) by tiled FFTs
+/// (overlap-save). The output is cut into T×T tiles; each tile's input window of N = T + k − 1 cells a side is
+/// transformed, and y[b,o] = irfft2( Σ_i rfft2(x_window[b,i]) · conj(rfft2(w[o,i], N)) ) on the tile's first T×T cells.
+/// There the circular correlation Σ_u x[(y+u) mod N]·w[u] never wraps (y + u ≤ T − 1 + k − 1 = N − 1), so it is the
+/// direct convolution's sum, computed in another order: measured against float64, its fp32 error is several times
+/// smaller than the direct fp32 convolution's (the transforms' rounding grows with log N, not with k²·Cin).
+/// Why: directly a k×k kernel costs k² multiply-adds per output cell and channel pair; in the frequency domain it costs
+/// one complex product per frequency (≈ N²/(2T²) per cell) plus the transforms, whose cost does not grow with k. Measured
+/// here (40 → 50 channels, 146 × 268 maps, forward + backward): 0.34 of direct at k = 13, 0.69 at k = 9, slower below 9.
+/// </summary>
+public static class FourierConvolution
+{
+    /// <summary>
+    /// The transform size a tile side gets for a k×k kernel: 32 up to k = 9, 64 up to k = 25, then 128 (measured best
+    /// at the RNA network's 9×9 and 13×13; a larger N makes fewer, larger tiles but more frequencies per output cell).
+    /// </summary>
+    public static long TileTransformSize(long kernel) => kernel <= 9 ? 32 : kernel <= 25 ? 64 : 128;
+
+    /// <summary>
+    /// Valid cross-correlation of <paramref name="input"/> (B, Cin, H, W) with <paramref name="weight"/> (Cout, Cin, k, k)
+    /// plus <paramref name="bias"/>: (B, Cout, H − k + 1, W − k + 1), equal to <c>conv2d(input, weight, bias)</c>.
+    /// Under autograd only the input and the kernel are kept for the backward, as the direct convolution keeps, not their
+    /// spectra: the backward transforms the input again (one transform) instead of holding ≈ 2× the input per layer.
+    /// </summary>
+    public static Tensor Valid(Tensor input, Tensor weight, Tensor? bias = null, long? transformSize = null)
+    {
+        if (weight.dim() != 4) throw new ArgumentException($"Fourier convolution: a kernel (O, C, k, k) expected, got {Shape(weight)}.", nameof(weight));
+        var plan = Tiling.Of(input, weight.shape, transformSize ?? TileTransformSize(weight.shape[2]));
+        bool tracked = is_grad_enabled() && (input.requires_grad || weight.requires_grad || bias?.requires_grad == true);
+        if (tracked) return ValidFunction.apply(input, weight, bias, plan);
+        using var scope = NewDisposeScope();
+        return Correlate(input, plan.KernelSpectra(weight), bias, plan).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// 'Same' convolutions of one input by several odd kernels (branches), outputs concatenated on channels, as one
+    /// kernel: each branch's kernel zero-padded, centred, to the widest. Correlating a region with a margin of the widest
+    /// reach by it equals every branch's 'same' output over that region. Biases are concatenated (a missing one is zero;
+    /// null when none has one).
+    /// </summary>
+    public static (Tensor Weight, Tensor? Bias) MergeCentred(IReadOnlyList<(Tensor Weight, Tensor? Bias)> branches)
+    {
+        if (branches.Count == 0) throw new ArgumentException("Fourier convolution: no branches to merge.", nameof(branches));
+        long widest = branches.Max(b => b.Weight.shape[2]);
+        foreach (var (w, _) in branches)
+            if (w.dim() != 4 || w.shape[2] != w.shape[3] || w.shape[2] % 2 == 0 || w.shape[1] != branches[0].Weight.shape[1])
+                throw new ArgumentException($"Fourier convolution: branches need square odd kernels over the same input channels, got {Shape(w)}.", nameof(branches));
+        var weights = branches.Select(b => { long p = (widest - b.Weight.shape[2]) / 2; return p == 0 ? b.Weight.alias() : nn.functional.pad(b.Weight, new[] { p, p, p, p }); }).ToArray();
+        var weight = weights.Length == 1 ? weights[0] : cat(weights, 0);
+        if (weights.Length > 1) foreach (var w in weights) w.Dispose();
+        if (branches.All(b => b.Bias is null)) return (weight, null);
+        var biases = branches.Select(b => b.Bias?.alias() ?? zeros(b.Weight.shape[0], dtype: b.Weight.dtype, device: b.Weight.device)).ToArray();
+        var bias = cat(biases, 0);
+        foreach (var b in biases) b.Dispose();
+        return (weight, bias);
+    }
+
+    /// <summary>
+    /// A kernel transformed once for many inference calls (row strips of a long map, without autograd): the kernel's
+    /// transform is a third of a strip's work at 13×13, 50 × 40 channels.
+    /// </summary>
+    public sealed class Prepared : IDisposable
+    {
+        private readonly Tensor spectra;   // (N·F, Cout, Cin)
+        private readonly Tensor? bias;
+        private readonly long[] shape;
+        private readonly long n;
+
+        /// <param name="weight">The kernel (Cout, Cin, k, k).</param>
+        /// <param name="bias">The bias (Cout), or null.</param>
+        /// <param name="transformSize">The tile transform size (default <see cref="TileTransformSize"/>).</param>
+        public Prepared(Tensor weight, Tensor? bias, long? transformSize = null)
+        {
+            if (weight.dim() != 4) throw new ArgumentException($"Fourier convolution: a kernel (O, C, k, k) expected, got {Shape(weight)}.", nameof(weight));
+            shape = weight.shape;
+            n = transformSize ?? TileTransformSize(shape[2]);
+            using (no_grad())
+            {
+                spectra = new Tiling(1, shape[1], shape[0], shape[2], shape[2], shape[2], n).KernelSpectra(weight).DetachFromDisposeScope();
+                this.bias = bias?.detach().DetachFromDisposeScope();
+            }
+        }
+
+        /// <summary>The kernel's side k: a valid correlation shrinks each side by k − 1.</summary>
+        public long KernelSize => shape[2];
+
+        /// <summary>Output cells a tile side (N − k + 1): inputs whose output side is a multiple of it waste no transform.</summary>
+        public long OutputTile => n - shape[2] + 1;
+
+        /// <summary><see cref="Valid"/> without autograd, with the kernel's transform reused.</summary>
+        public Tensor Correlate(Tensor input)
+        {
+            if (is_grad_enabled() && input.requires_grad) throw new InvalidOperationException("Fourier convolution: a prepared kernel is for inference (no autograd).");
+            using var scope = NewDisposeScope();
+            return FourierConvolution.Correlate(input, spectra, bias, Tiling.Of(input, shape, n)).MoveToOuterDisposeScope();
+        }
+
+        public void Dispose() { spectra.Dispose(); bias?.Dispose(); }
+    }
+
+    /// <summary>The tile grid of one call: transform size N, tile T = N − k + 1 outputs a side, tiles per side.</summary>
+    private sealed record Tiling(long Batch, long InChannels, long OutChannels, long Height, long Width, long Kernel, long N)
+    {
+        public long T => N - Kernel + 1;
+        public long F => N / 2 + 1;
+        public long OutHeight => Height - Kernel + 1;
+        public long OutWidth => Width - Kernel + 1;
+        public long TilesHigh => (OutHeight + T - 1) / T;
+        public long TilesWide => (OutWidth + T - 1) / T;
+        public long Tiles => Batch * TilesHigh * TilesWide;
+
+        public static Tiling Of(Tensor input, long[] kernel, long n)
+        {
+            if (input.dim() != 4 || kernel.Length != 4 || kernel[1] != input.shape[1] || kernel[2] != kernel[3])
+                throw new ArgumentException($"Fourier convolution: input (B, C, H, W) and a square kernel (O, C, k, k) with matching C expected, got {Shape(input)} and ({string.Join(", ", kernel)}).");
+            var plan = new Tiling(input.shape[0], input.shape[1], kernel[0], input.shape[2], input.shape[3], kernel[2], n);
+            if (plan.OutHeight <= 0 || plan.OutWidth <= 0)
+                throw new ArgumentException($"Fourier convolution: a {plan.Kernel}×{plan.Kernel} kernel does not fit a {plan.Height}×{plan.Width} input.");
+            if (plan.T < 1) throw new ArgumentException($"Fourier convolution: transform size {n} is smaller than the kernel {plan.Kernel}.");
+            return plan;
+        }
+
+        /// <summary>Spectra of the input's overlapping N×N windows at stride T, one row per tile: (N·F, tiles, Cin).</summary>
+        public Tensor InputSpectra(Tensor input)
+        {
+            var padded = nn.functional.pad(input, new[] { 0, TilesWide * T + Kernel - 1 - Width, 0, TilesHigh * T + Kernel - 1 - Height });
+            var windows = padded.unfold(2, N, T).unfold(3, N, T);                      // (B, Cin, tH, tW, N, N)
+            return fft.rfft2(windows).permute(4, 5, 0, 2, 3, 1).reshape(N * F, Tiles, InChannels);
+        }
+
+        /// <summary>Spectra of the kernels zero-padded to N×N: (N·F, Cout, Cin).</summary>
+        public Tensor KernelSpectra(Tensor weight) => fft.rfft2(weight, s: new[] { N, N }).permute(2, 3, 0, 1).reshape(N * F, OutChannels, InChannels);
+
+        /// <summary>Back from per-frequency rows (N·F, tiles, C) to the T×T tile outputs laid out as a map (B, C, tH·T, tW·T).</summary>
+        public Tensor TilesToMap(Tensor rows, long channels)
+        {
+            var tiles = fft.irfft2(rows.view(N, F, Batch, TilesHigh, TilesWide, channels).permute(2, 5, 3, 4, 0, 1), s: new[] { N, N });
+            return tiles.narrow(4, 0, T).narrow(5, 0, T).permute(0, 1, 2, 4, 3, 5).reshape(Batch, channels, TilesHigh * T, TilesWide * T);
+        }
+    }
+
+    /// <summary>y = Σ_i x_i ⋆ w_{o,i} per tile, in the frequency domain (see the class comment); kernel spectra (N·F, Cout, Cin).</summary>
+    private static Tensor Correlate(Tensor input, Tensor kernelSpectra, Tensor? bias, Tiling p)
+    {
+        var products = bmm(p.InputSpectra(input), kernelSpectra.conj().transpose(1, 2));            // (N·F, tiles, Cout)
+        var y = p.TilesToMap(products, p.OutChannels).narrow(2, 0, p.OutHeight).narrow(3, 0, p.OutWidth);
+        return bias is null ? y.contiguous() : y + bias.view(1, p.OutChannels, 1, 1);
+    }
+
+    /// <summary>
+    /// The correlation as one autograd node. With g the output gradient cut into T×T tiles, G its spectra zero-padded to
+    /// N×N, X the input windows' spectra and W the kernels': ∂x = overlap-add of irfft2(G·W) over the windows (a full
+    /// convolution; no wrap-around, since a kernel offset u &lt; k and a tile offset y &lt; T keep u − y within (−T, k)),
+    /// ∂w = first k×k cells of irfft2(Σ_tiles conj(G)·X) (a correlation), ∂b = Σ g.
+    /// </summary>
+    private sealed class ValidFunction : autograd.SingleTensorFunction<ValidFunction>
+    {
+        public override string Name => "FourierValidConvolution";
+
+        public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
+        {
+            Tensor input = (Tensor)vars[0], weight = (Tensor)vars[1];
+            var bias = vars[2] as Tensor;
+            var plan = (Tiling)vars[3];
+            ctx.save_for_backward(new List<Tensor> { input, weight });
+            ctx.save_data("plan", plan);
+            ctx.save_data("bias", bias is not null);
+            GradientHandoff.ReleaseHandedOff();
+            using var noGrad = no_grad();
+            using var scope = NewDisposeScope();
+            return GradientHandoff.HandOff(Correlate(input, plan.KernelSpectra(weight), bias, plan));
+        }
+
+        public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor grad)
+        {
+            var saved = ctx.get_saved_variables();
+            Tensor input = saved[0], weight = saved[1];
+            var p = (Tiling)ctx.get_data("plan");
+            bool hasBias = (bool)ctx.get_data("bias");
+            GradientHandoff.ReleaseHandedOff();
+            using var scope = NewDisposeScope();
+            long t = p.T, n = p.N;
+            var g = nn.functional.pad(grad, new[] { 0, p.TilesWide * t - p.OutWidth, 0, p.TilesHigh * t - p.OutHeight })
+                .view(p.Batch, p.OutChannels, p.TilesHigh, t, p.TilesWide, t).permute(0, 1, 2, 4, 3, 5);
+            var gSpectra = fft.rfft2(g, s: new[] { n, n }).permute(4, 5, 0, 2, 3, 1).reshape(n * p.F, p.Tiles, p.OutChannels);
+            // ∂x: per frequency (tiles × Cout)·(Cout × Cin), then the windows' overlap-add (fold sums overlapping windows)
+            var windowGrads = fft.irfft2(bmm(gSpectra, p.KernelSpectra(weight)).view(n, p.F, p.Batch, p.TilesHigh, p.TilesWide, p.InChannels)
+                .permute(2, 5, 3, 4, 0, 1), s: new[] { n, n });                                       // (B, Cin, tH, tW, N, N)
+            var columns = windowGrads.permute(0, 1, 4, 5, 2, 3).reshape(p.Batch, p.InChannels * n * n, p.TilesHigh * p.TilesWide);
+            var gx = nn.functional.fold(columns, (p.TilesHigh * t + p.Kernel - 1, p.TilesWide * t + p.Kernel - 1), (n, n), stride: (t, t))
+                .narrow(2, 0, p.Height).narrow(3, 0, p.Width).contiguous();
+            // ∂w: per frequency (Cout × tiles)·(tiles × Cin) summed over tiles, back to N×N, the first k×k offsets
+            var wSpectra = bmm(gSpectra.conj().transpose(1, 2), p.InputSpectra(input));                  // (N·F, Cout, Cin)
+            var gw = fft.irfft2(wSpectra.view(n, p.F, p.OutChannels, p.InChannels).permute(2, 3, 0, 1), s: new[] { n, n })
+                .narrow(2, 0, p.Kernel).narrow(3, 0, p.Kernel).contiguous();
+            var gb = hasBias ? grad.sum(new long[] { 0, 2, 3 }) : null;
+            return new List<Tensor> { GradientHandoff.HandOff(gx), GradientHandoff.HandOff(gw),
+                                      gb is null ? null! : GradientHandoff.HandOff(gb), null! };
+        }
+    }
+
+    private static string Shape(Tensor t) => "(" + string.Join(", ", t.shape) + ")";
+}
