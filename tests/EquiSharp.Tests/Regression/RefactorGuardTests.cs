@@ -13,7 +13,9 @@ namespace EquiSharp.Tests.Regression;
 /// packed maps) and the demo's two models, at fixed seeds, must reproduce the losses and final logits recorded before
 /// the refactoring (refactor-guard.json, recorded from commit e2707fe with EQUISHARP_RECORD_GUARD=&lt;path&gt;).
 /// Compared bit for bit where the code path is unchanged; a tolerance of 1e-6 (relative) is allowed where an
-/// operation order changed, and the report says which variants were not bit-identical.
+/// operation order changed, and the report says which variants were not bit-identical. The recorded variants run their
+/// convolutions directly (as when they were recorded); "-fourier" variants (recorded when the FFT convolutions came)
+/// guard the FFT path the same way.
 /// </summary>
 [Collection("rna-serial")]
 public sealed class RefactorGuardTests
@@ -26,17 +28,18 @@ public sealed class RefactorGuardTests
     {
         new object[] { "small-scnn-dense" }, new object[] { "small-scnn-packed" }, new object[] { "small-cnn" },
         new object[] { "paper-scnn-dense" }, new object[] { "paper-scnn-packed" }, new object[] { "paper-cnn" },
-        new object[] { "demo" },
+        new object[] { "paper-scnn-packed-fourier" }, new object[] { "paper-cnn-fourier" }, new object[] { "demo" },
     };
 
     private static Fingerprint Run(string name)
     {
         if (name == "demo") return RunDemo();
-        bool paper = name.StartsWith("paper"), symmetric = name.Contains("scnn"), packed = name.EndsWith("packed");
+        bool paper = name.StartsWith("paper"), symmetric = name.Contains("scnn"), packed = name.Contains("packed");
         var records = SyntheticRna.Generate(24, 20, 36, seed: 5);
         manual_seed(11);
         using var model = new RnaPairModel(paper ? RnaModelConfig.Paper : RnaModelConfig.Small, symmetric);
         if (symmetric) model.PackedMaps = packed;
+        model.Convolution = name.EndsWith("fourier") ? EquiSharp.Layers.ConvolutionAlgorithm.Fourier : EquiSharp.Layers.ConvolutionAlgorithm.Direct;
         var options = new RnaTrainingOptions { Crop = 24, BatchSize = 2 };
         var task = new RnaTrainingTask(model, records, records.Take(2).ToList(), options, CPU);
         var optimizer = optim.Adam(model.parameters(), options.LearningRate, weight_decay: options.L2);
