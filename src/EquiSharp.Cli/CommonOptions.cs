@@ -52,6 +52,35 @@ public static class CommonOptions
         Validators = { r => { if (r.GetValueOrDefault<double?>() is double h && !(h > 0)) r.AddError($"--max-cpu-hours {h}: expected a positive number."); } },
     };
 
+    /// <summary>
+    /// --conv: how pair networks compute their convolutions (auto, direct, fourier), an option of every command that
+    /// builds or loads one; <see cref="Invoke"/> applies it (<see cref="EquiSharp.Layers.ConvolutionAlgorithms.Default"/>)
+    /// before the command runs. Every choice computes the same function; auto takes the faster per kernel size.
+    /// </summary>
+    public static Option<string> Convolution() => new ConvolutionOption();
+
+    private sealed class ConvolutionOption : Option<string>
+    {
+        public ConvolutionOption() : base("--conv")
+        {
+            Description = "Pair convolutions: auto (FFTs for kernels 9x9 and wider, where they measured faster), direct or fourier. Same results up to fp32 rounding.";
+            DefaultValueFactory = _ => "auto";
+            Validators.Add(r =>
+            {
+                try { EquiSharp.Layers.ConvolutionAlgorithms.Parse(r.GetValueOrDefault<string>()); }
+                catch (ArgumentException e) { r.AddError("--conv: " + e.Message); }
+            });
+        }
+
+        /// <summary>Sets the default algorithm if the parsed command has --conv (given or by default).</summary>
+        public static void ApplyTo(ParseResult parse)
+        {
+            if (parse.Errors.Count > 0 || parse.Action != parse.CommandResult.Command.Action) return;
+            if (parse.CommandResult.Command.Options.OfType<ConvolutionOption>().FirstOrDefault() is not ConvolutionOption option) return;
+            EquiSharp.Layers.ConvolutionAlgorithms.Default = EquiSharp.Layers.ConvolutionAlgorithms.Parse(parse.GetValue(option)!);
+        }
+    }
+
     private sealed class ThreadsOption : Option<int>
     {
         public ThreadsOption(int defaultThreads) : base("--threads")
@@ -126,6 +155,7 @@ public static class CommonOptions
         {
             var parse = root.Parse(args);
             ThreadsOption.ApplyTo(parse);
+            ConvolutionOption.ApplyTo(parse);
             return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
         catch (Exception e) when (IsUserError(e))

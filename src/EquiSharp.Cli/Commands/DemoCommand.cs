@@ -16,7 +16,7 @@ public sealed class DemoCommand : ICliCommand
         var seed = CommonOptions.Seed();
         var device = CommonOptions.Device();
         var command = new Command("demo", "Train a small symmetric CNN and a matched CNN on synthetic RNA-like pairing data; print a table and write a heatmap PNG.")
-            { outDir, epochs, maxSteps, seed, device, CommonOptions.Threads() };
+            { outDir, epochs, maxSteps, seed, device, CommonOptions.Threads(), CommonOptions.Convolution() };
         command.SetAction(parse =>
         {
             var options = new RnaDemoOptions

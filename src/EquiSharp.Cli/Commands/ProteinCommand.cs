@@ -167,7 +167,7 @@ public sealed partial class ProteinCommand : ICliCommand
         var device = CommonOptions.Device();
         var checkpoints = new CheckpointOptions();
         var command = new Command("train", "Train ContactScnn or ContactCnn on K-1 folds (dev: 3 training proteins by --seed) and score the held-out fold.")
-            { features, model, outDir, folds, fold, seed, epochs, maxSteps, maxCpuHours, crop, batches, resume, device, CommonOptions.Threads() };
+            { features, model, outDir, folds, fold, seed, epochs, maxSteps, maxCpuHours, crop, batches, resume, device, CommonOptions.Threads(), CommonOptions.Convolution() };
         checkpoints.AddTo(command);
         command.SetAction(parse =>
         {
@@ -198,7 +198,7 @@ public sealed partial class ProteinCommand : ICliCommand
         var fold = new Option<int?>("--fold") { Description = "For dca / mi: the fold to score (default: every protein)." };
         var device = CommonOptions.Device();
         var command = new Command("eval", "Score contact predictions per protein against Cβ and Cα contacts (default: the model's held-out fold); last line: Cβ means.")
-            { model, features, folds, fold, device, CommonOptions.Threads() };
+            { model, features, folds, fold, device, CommonOptions.Threads(), CommonOptions.Convolution() };
         command.SetAction(parse =>
         {
             string which = parse.GetValue(model)!;
@@ -231,7 +231,7 @@ public sealed partial class ProteinCommand : ICliCommand
         var outDir = new Option<string>("--out") { Description = "Directory for <name>.rr and <name>.png.", Required = true };
         var device = CommonOptions.Device();
         var command = new Command("predict", "Predict a contact map from an alignment with a trained model: CASP RR list and PNG (upper: predicted, lower: true).")
-            { model, aln, pdb, seq, outDir, device, CommonOptions.Threads() };
+            { model, aln, pdb, seq, outDir, device, CommonOptions.Threads(), CommonOptions.Convolution() };
         command.SetAction(parse =>
         {
             var r = ContactQuery.Predict(parse.GetValue(model)!, parse.GetValue(aln)!, parse.GetValue(pdb), parse.GetValue(seq), parse.GetValue(outDir)!,

@@ -19,7 +19,7 @@ internal static class ProteinMapsCommand
         var outPath = new Option<string>("--out") { Description = "PNG to write.", Required = true };
         var device = CommonOptions.Device();
         var command = new Command("maps", "Fig. 2 of the SCNN paper: each model's output map for one protein as computed (CNN: both triangles, only the upper one trained; SCNN: symmetric by construction) next to the true Cβ contacts; prints each map's max |P − Pᵀ|.")
-            { models, features, protein, outPath, device, CommonOptions.Threads() };
+            { models, features, protein, outPath, device, CommonOptions.Threads(), CommonOptions.Convolution() };
         command.SetAction(parse =>
         {
             var dev = CommonOptions.ParseDevice(parse.GetValue(device)!);

@@ -88,7 +88,7 @@ public sealed class RnaCommand : ICliCommand
         var command = new Command("train", "Train an RNA pair model (SCNN or CNN) with random crops, dev-set selection and checkpoints "
                 + "(atomic; at every epoch end, every --checkpoint-every steps and every --checkpoint-minutes). " + RunOptions.Describe<RnaTrainRunOptions>())
             { train, valid, model, outDir, size, activation, epochs, crop, batch, lr, l2, posWeight, patience, select, clipGrad, maxSteps, maxCpuHours, batching, resume, devFraction, devSplit, devMax, validMax, tile, maps, seed, device,
-              init, bnMomentum, bnEps, cnnNormStats, outputBias, cropSchedule, devWindow, CommonOptions.Threads() };
+              init, bnMomentum, bnEps, cnnNormStats, outputBias, cropSchedule, devWindow, CommonOptions.Threads(), CommonOptions.Convolution() };
         decoder.AddTo(command);
         checkpoints.AddTo(command);
         command.SetAction(parse =>
@@ -143,7 +143,7 @@ public sealed class RnaCommand : ICliCommand
         var decoder = new DecoderOptions();
         var command = new Command("eval", "Score a trained model (by default the bundled one) at full length, one sequence at a time: per-sequence PPV, sensitivity, accuracy, F1 and MCC, "
                 + "then the means overall and by length bin (< 100, 100-200, 200-500, >= 500 nt), on all and on nested pairs, next to the all-unpaired baseline.")
-            { modelDir, data, maxLength, limit, tile, device, CommonOptions.Threads() };
+            { modelDir, data, maxLength, limit, tile, device, CommonOptions.Threads(), CommonOptions.Convolution() };
         decoder.AddTo(command);
         command.SetAction(parse =>
         {
@@ -192,7 +192,7 @@ public sealed class RnaCommand : ICliCommand
         var threads = CommonOptions.Threads();
         threads.Description += $" Without it, queries all shorter than {SingleThreadBelowLength} nt run on one thread.";
         var command = new Command("predict", "Predict secondary structures: dot-bracket on stdout, a CT file and a heatmap PNG per sequence.")
-            { modelDir, engine, seq, fasta, outDir, tile, device, threads };
+            { modelDir, engine, seq, fasta, outDir, tile, device, threads, CommonOptions.Convolution() };
         decoder.AddTo(command);
         command.SetAction(parse =>
         {

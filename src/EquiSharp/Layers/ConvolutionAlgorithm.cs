@@ -23,6 +23,12 @@ public static class ConvolutionAlgorithms
     /// </summary>
     public const long FourierFromKernel = 9;
 
+    /// <summary>
+    /// The algorithm new pair-network stages start with, like torch's default dtype (the CLI's <c>--conv</c> sets it
+    /// before any model is built or loaded); a built network is switched with <c>PairNetwork.Convolution</c>.
+    /// </summary>
+    public static ConvolutionAlgorithm Default { get; set; } = ConvolutionAlgorithm.Auto;
+
     /// <summary>Whether convolutions whose widest kernel is <paramref name="widestKernel"/> run by FFTs under <paramref name="algorithm"/>.</summary>
     public static bool UsesFourier(this ConvolutionAlgorithm algorithm, long widestKernel, bool dilated = false) =>
         !dilated && (algorithm == ConvolutionAlgorithm.Fourier || algorithm == ConvolutionAlgorithm.Auto && widestKernel >= FourierFromKernel);

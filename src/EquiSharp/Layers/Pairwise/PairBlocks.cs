@@ -225,10 +225,10 @@ public sealed class PairConvStage : nn.Module<Tensor, Tensor>
     }
 
     /// <summary>
-    /// How the stage's convolutions are computed (default <see cref="ConvolutionAlgorithm.Auto"/>: by FFTs when the
-    /// widest kernel is 9×9 or wider). Every algorithm gives the same function; only speed and fp32 rounding differ.
+    /// How the stage's convolutions are computed (initially <see cref="ConvolutionAlgorithms.Default"/>, normally
+    /// <see cref="ConvolutionAlgorithm.Auto"/>: by FFTs when the widest kernel is 9×9 or wider). Every algorithm gives the same function; only speed and fp32 rounding differ.
     /// </summary>
-    public ConvolutionAlgorithm Algorithm { get; set; } = ConvolutionAlgorithm.Auto;
+    public ConvolutionAlgorithm Algorithm { get; set; } = ConvolutionAlgorithms.Default;
 
     private bool UsesFourier => Algorithm.UsesFourier(2 * Reach + 1, dilated: convs.Any(c => c is SymmetricConv2d s && s.Dilations.Any(d => d != 1)));
 
