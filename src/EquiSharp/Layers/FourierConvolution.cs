@@ -17,10 +17,15 @@ namespace EquiSharp.Layers;
 public static class FourierConvolution
 {
     /// <summary>
-    /// The transform size a tile side gets for a k×k kernel: 32 up to k = 9, 64 up to k = 25, then 128 (measured best
-    /// at the RNA network's 9×9 and 13×13; a larger N makes fewer, larger tiles but more frequencies per output cell).
+    /// The transform size N of a tile side for a k×k kernel whose output's shorter side is <paramref name="outputSide"/>:
+    /// 32 for kernels up to 9×9 and for short outputs (≤ 96 cells a side: N = 64 would compute up to twice the
+    /// outputs in partial tiles), else 64 (128 for kernels over 25). Measured, two threads, 4 maps of 40 → 50 channels,
+    /// forward + backward: 13×13 on a 64 × 128 output 84 ms at N = 32 against 178 at 64; on 134 × 256, 572 against 421;
+    /// 9×9 (50 → 40) 70 against 143 and 378 against ≈ 600 (one thread). A fixed rule, not a timed choice, so results
+    /// do not depend on the machine's load.
     /// </summary>
-    public static long TileTransformSize(long kernel) => kernel <= 9 ? 32 : kernel <= 25 ? 64 : 128;
+    public static long TileTransformSize(long kernel, long outputSide = long.MaxValue) =>
+        kernel > 25 ? 128 : kernel <= 9 || outputSide <= 96 ? 32 : 64;
 
     /// <summary>
     /// Valid cross-correlation of <paramref name="input"/> (B, Cin, H, W) with <paramref name="weight"/> (Cout, Cin, k, k)
@@ -31,11 +36,12 @@ public static class FourierConvolution
     public static Tensor Valid(Tensor input, Tensor weight, Tensor? bias = null, long? transformSize = null)
     {
         if (weight.dim() != 4) throw new ArgumentException($"Fourier convolution: a kernel (O, C, k, k) expected, got {Shape(weight)}.", nameof(weight));
-        var plan = Tiling.Of(input, weight.shape, transformSize ?? TileTransformSize(weight.shape[2]));
+        var plan = Tiling.Of(input, weight.shape, transformSize
+            ?? TileTransformSize(weight.shape[2], input.dim() == 4 ? Math.Min(input.shape[2], input.shape[3]) - weight.shape[2] + 1 : 0));
         bool tracked = is_grad_enabled() && (input.requires_grad || weight.requires_grad || bias?.requires_grad == true);
         if (tracked) return ValidFunction.apply(input, weight, bias, plan);
         using var scope = NewDisposeScope();
-        return Correlate(input, plan.KernelSpectra(weight), bias, plan).MoveToOuterDisposeScope();
+        return Correlate(input, plan.CorrelationKernel(weight), bias, plan).MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -67,7 +73,7 @@ public static class FourierConvolution
     /// </summary>
     public sealed class Prepared : IDisposable
     {
-        private readonly Tensor spectra;   // (N·F, Cout, Cin)
+        private readonly Tensor spectra;   // (N·F, Cin, Cout), conjugated
         private readonly Tensor? bias;
         private readonly long[] shape;
         private readonly long n;
@@ -82,7 +88,7 @@ public static class FourierConvolution
             n = transformSize ?? TileTransformSize(shape[2]);
             using (no_grad())
             {
-                spectra = new Tiling(1, shape[1], shape[0], shape[2], shape[2], shape[2], n).KernelSpectra(weight).DetachFromDisposeScope();
+                spectra = new Tiling(1, shape[1], shape[0], shape[2], shape[2], shape[2], n).CorrelationKernel(weight).DetachFromDisposeScope();
                 this.bias = bias?.detach().DetachFromDisposeScope();
             }
         }
@@ -129,28 +135,61 @@ public static class FourierConvolution
         /// <summary>Spectra of the input's overlapping N×N windows at stride T, one row per tile: (N·F, tiles, Cin).</summary>
         public Tensor InputSpectra(Tensor input)
         {
-            var padded = nn.functional.pad(input, new[] { 0, TilesWide * T + Kernel - 1 - Width, 0, TilesHigh * T + Kernel - 1 - Height });
-            var windows = padded.unfold(2, N, T).unfold(3, N, T);                      // (B, Cin, tH, tW, N, N)
-            return fft.rfft2(windows).permute(4, 5, 0, 2, 3, 1).reshape(N * F, Tiles, InChannels);
+            using var spectra = WindowSpectra(input, Kernel - 1, N, TilesHigh, TilesWide);   // (B, Cin, tH, tW, N, F)
+            return spectra.permute(4, 5, 0, 2, 3, 1).reshape(N * F, Tiles, InChannels);
+        }
+
+        /// <summary>Spectra of the output gradient's T×T tiles, zero-padded to N×N: (N·F, tiles, Cout).</summary>
+        public Tensor GradientSpectra(Tensor grad)
+        {
+            using var spectra = WindowSpectra(grad, 0, T, TilesHigh, TilesWide, N);               // (B, Cout, tH, tW, N, F)
+            return spectra.permute(4, 5, 0, 2, 3, 1).reshape(N * F, Tiles, OutChannels);
+        }
+
+        /// <summary>
+        /// rfft2 of the windows of side <paramref name="window"/> at stride T (overlapping by <paramref name="overlap"/>),
+        /// zero-padded at the bottom and right so the last tiles are whole, each transformed at size <paramref name="size"/>.
+        /// </summary>
+        private Tensor WindowSpectra(Tensor x, long overlap, long window, long tilesHigh, long tilesWide, long? size = null)
+        {
+            using var padded = nn.functional.pad(x, new[] { 0, tilesWide * T + overlap - x.shape[3], 0, tilesHigh * T + overlap - x.shape[2] });
+            using var windows = padded.unfold(2, window, T).unfold(3, window, T);
+            return size is long s ? fft.rfft2(windows, s: new[] { s, s }) : fft.rfft2(windows);
         }
 
         /// <summary>Spectra of the kernels zero-padded to N×N: (N·F, Cout, Cin).</summary>
         public Tensor KernelSpectra(Tensor weight) => fft.rfft2(weight, s: new[] { N, N }).permute(2, 3, 0, 1).reshape(N * F, OutChannels, InChannels);
 
+        /// <summary>
+        /// The conjugated kernel spectra, transposed for the forward product: (N·F, Cin, Cout), the conjugation
+        /// materialised — a lazily conjugated operand sends libtorch's batched complex product down a path 3× slower
+        /// that does not use the second thread (measured: 65 vs 22 ms one thread, 78 vs 11 ms two, crop 128, 13×13).
+        /// </summary>
+        public Tensor CorrelationKernel(Tensor weight) =>
+            fft.rfft2(weight, s: new[] { N, N }).permute(2, 3, 1, 0).reshape(N * F, InChannels, OutChannels).conj().resolve_conj().contiguous();
+
         /// <summary>Back from per-frequency rows (N·F, tiles, C) to the T×T tile outputs laid out as a map (B, C, tH·T, tW·T).</summary>
         public Tensor TilesToMap(Tensor rows, long channels)
         {
-            var tiles = fft.irfft2(rows.view(N, F, Batch, TilesHigh, TilesWide, channels).permute(2, 5, 3, 4, 0, 1), s: new[] { N, N });
+            using var tiles = InverseTiles(rows, channels);
             return tiles.narrow(4, 0, T).narrow(5, 0, T).permute(0, 1, 2, 4, 3, 5).reshape(Batch, channels, TilesHigh * T, TilesWide * T);
         }
+
+        /// <summary>irfft2 of per-frequency rows (N·F, tiles, C): every tile's N×N window, (B, C, tH, tW, N, N).</summary>
+        public Tensor InverseTiles(Tensor rows, long channels) =>
+            fft.irfft2(rows.view(N, F, Batch, TilesHigh, TilesWide, channels).permute(2, 5, 3, 4, 0, 1), s: new[] { N, N });
     }
 
-    /// <summary>y = Σ_i x_i ⋆ w_{o,i} per tile, in the frequency domain (see the class comment); kernel spectra (N·F, Cout, Cin).</summary>
-    private static Tensor Correlate(Tensor input, Tensor kernelSpectra, Tensor? bias, Tiling p)
+    /// <summary>y = Σ_i x_i ⋆ w_{o,i} per tile, in the frequency domain (see the class comment); <paramref name="kernel"/> from <see cref="Tiling.CorrelationKernel"/>.</summary>
+    private static Tensor Correlate(Tensor input, Tensor kernel, Tensor? bias, Tiling p)
     {
-        var products = bmm(p.InputSpectra(input), kernelSpectra.conj().transpose(1, 2));            // (N·F, tiles, Cout)
-        var y = p.TilesToMap(products, p.OutChannels).narrow(2, 0, p.OutHeight).narrow(3, 0, p.OutWidth);
-        return bias is null ? y.contiguous() : y + bias.view(1, p.OutChannels, 1, 1);
+        // every intermediate is freed as soon as the next exists: at full length each is tens of MB
+        Tensor products;
+        using (var spectra = p.InputSpectra(input)) products = bmm(spectra, kernel);                 // (N·F, tiles, Cout)
+        using var map = p.TilesToMap(products, p.OutChannels);
+        products.Dispose();
+        var y = map.narrow(2, 0, p.OutHeight).narrow(3, 0, p.OutWidth);
+        return bias is null ? y.contiguous() : y.add_(bias.view(1, p.OutChannels, 1, 1));
     }
 
     /// <summary>
@@ -174,7 +213,7 @@ public static class FourierConvolution
             GradientHandoff.ReleaseHandedOff();
             using var noGrad = no_grad();
             using var scope = NewDisposeScope();
-            return GradientHandoff.HandOff(Correlate(input, plan.KernelSpectra(weight), bias, plan));
+            return GradientHandoff.HandOff(Correlate(input, plan.CorrelationKernel(weight), bias, plan));
         }
 
         public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor grad)
@@ -186,19 +225,24 @@ public static class FourierConvolution
             GradientHandoff.ReleaseHandedOff();
             using var scope = NewDisposeScope();
             long t = p.T, n = p.N;
-            var g = nn.functional.pad(grad, new[] { 0, p.TilesWide * t - p.OutWidth, 0, p.TilesHigh * t - p.OutHeight })
-                .view(p.Batch, p.OutChannels, p.TilesHigh, t, p.TilesWide, t).permute(0, 1, 2, 4, 3, 5);
-            var gSpectra = fft.rfft2(g, s: new[] { n, n }).permute(4, 5, 0, 2, 3, 1).reshape(n * p.F, p.Tiles, p.OutChannels);
+            // intermediates are freed as soon as the next exists (each is about twice the layer's input)
+            using var gSpectra = p.GradientSpectra(grad);                                                // (N·F, tiles, Cout)
             // ∂x: per frequency (tiles × Cout)·(Cout × Cin), then the windows' overlap-add (fold sums overlapping windows)
-            var windowGrads = fft.irfft2(bmm(gSpectra, p.KernelSpectra(weight)).view(n, p.F, p.Batch, p.TilesHigh, p.TilesWide, p.InChannels)
-                .permute(2, 5, 3, 4, 0, 1), s: new[] { n, n });                                       // (B, Cin, tH, tW, N, N)
-            var columns = windowGrads.permute(0, 1, 4, 5, 2, 3).reshape(p.Batch, p.InChannels * n * n, p.TilesHigh * p.TilesWide);
-            var gx = nn.functional.fold(columns, (p.TilesHigh * t + p.Kernel - 1, p.TilesWide * t + p.Kernel - 1), (n, n), stride: (t, t))
-                .narrow(2, 0, p.Height).narrow(3, 0, p.Width).contiguous();
+            Tensor windowGrads;
+            using (var w = p.KernelSpectra(weight))
+            using (var rows = bmm(gSpectra, w)) windowGrads = p.InverseTiles(rows, p.InChannels);      // (B, Cin, tH, tW, N, N)
+            Tensor gx;
+            using (windowGrads)
+            using (var columns = windowGrads.permute(0, 1, 4, 5, 2, 3).reshape(p.Batch, p.InChannels * n * n, p.TilesHigh * p.TilesWide))
+            using (var sum = nn.functional.fold(columns, (p.TilesHigh * t + p.Kernel - 1, p.TilesWide * t + p.Kernel - 1), (n, n), stride: (t, t)))
+                gx = sum.narrow(2, 0, p.Height).narrow(3, 0, p.Width).contiguous();
             // ∂w: per frequency (Cout × tiles)·(tiles × Cin) summed over tiles, back to N×N, the first k×k offsets
-            var wSpectra = bmm(gSpectra.conj().transpose(1, 2), p.InputSpectra(input));                  // (N·F, Cout, Cin)
-            var gw = fft.irfft2(wSpectra.view(n, p.F, p.OutChannels, p.InChannels).permute(2, 3, 0, 1), s: new[] { n, n })
-                .narrow(2, 0, p.Kernel).narrow(3, 0, p.Kernel).contiguous();
+            Tensor gw;
+            using (var gConj = gSpectra.transpose(1, 2).conj().resolve_conj())
+            using (var x = p.InputSpectra(input))
+            using (var wSpectra = bmm(gConj, x))                                                          // (N·F, Cout, Cin)
+            using (var full = fft.irfft2(wSpectra.view(n, p.F, p.OutChannels, p.InChannels).permute(2, 3, 0, 1), s: new[] { n, n }))
+                gw = full.narrow(2, 0, p.Kernel).narrow(3, 0, p.Kernel).contiguous();
             var gb = hasBias ? grad.sum(new long[] { 0, 2, 3 }) : null;
             return new List<Tensor> { GradientHandoff.HandOff(gx), GradientHandoff.HandOff(gw),
                                       gb is null ? null! : GradientHandoff.HandOff(gb), null! };

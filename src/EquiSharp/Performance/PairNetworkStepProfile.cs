@@ -82,9 +82,9 @@ public static class PairNetworkStepProfile
                 var stage = stages[k];
                 var x = LeafMap(y);
                 var convs = stage.Branches.Cast<SymmetryPreservingConv2d>().ToList();
-                Time($"stage {k + 1} convolutions ({string.Join("/", convs.Select(c => c.KernelSize))})", () => PackedFunctions.MultiConv(x, convs).Data);
+                Time($"stage {k + 1} convolutions ({string.Join("/", convs.Select(c => c.KernelSize))}, {stage.AlgorithmInUse})", () => stage.ConvolvePacked(x).Data);
                 PackedSymmetricMap z;
-                using (no_grad()) z = PackedFunctions.MultiConv(x, convs);
+                using (no_grad()) z = stage.ConvolvePacked(x);
                 var zl = LeafMap(z);
                 Time($"stage {k + 1} packed BN + ReLU", () => PairConvStage.NormAndActivate(zl, stage.Norm, stage.Activation, mask).Materialized());
                 using (no_grad()) y = stage.ForwardPacked(y, mask);
@@ -109,9 +109,9 @@ public static class PairNetworkStepProfile
             {
                 var stage = stages[k];
                 var x = Leaf(y);
-                Time($"stage {k + 1} convolutions", () => cat(stage.Branches.Select(c => c.forward(x)).ToArray(), 1));
+                Time($"stage {k + 1} convolutions ({stage.AlgorithmInUse})", () => stage.Convolve(x));
                 Tensor z;
-                using (no_grad()) z = cat(stage.Branches.Select(c => c.forward(x)).ToArray(), 1);
+                using (no_grad()) z = stage.Convolve(x);
                 var zl = Leaf(z);
                 Time($"stage {k + 1} BN + ReLU", () => PairConvStage.NormAndActivate(zl, stage.Norm, stage.Activation, mask));
                 using (no_grad()) y = stage.forward(y, mask);

@@ -212,16 +212,18 @@ public sealed class PairConvStage : nn.Module<Tensor, Tensor>
     {
         // temporaries (branch outputs, the pre-activation map) freed here, not at the caller's scope end: autograd keeps what it needs
         using var scope = NewDisposeScope();
-        Tensor y;
-        if (UsesFourier)
-        {
-            // the branches as one kernel, by FFTs: one transform of the input for all of them (zero 'same' padding made explicit)
-            var (weight, bias) = FourierConvolution.MergeCentred(BranchKernels());
-            long h = Reach;
-            y = FourierConvolution.Valid(nn.functional.pad(x, new[] { h, h, h, h }), weight, bias);
-        }
-        else y = convs.Count == 1 ? convs[0].forward(x) : cat(convs.Select(c => c.forward(x)).ToArray(), 1);
-        return NormAndActivate(y, norm, Activation, mask).MoveToOuterDisposeScope();
+        return NormAndActivate(Convolve(x), norm, Activation, mask).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The stage's convolutions alone on dense maps (branches concatenated on channels), by its <see cref="Algorithm"/>.</summary>
+    internal Tensor Convolve(Tensor x)
+    {
+        if (!UsesFourier) return convs.Count == 1 ? convs[0].forward(x) : cat(convs.Select(c => c.forward(x)).ToArray(), 1);
+        // the branches as one kernel, by FFTs: one transform of the input for all of them (the 'same' zero padding made explicit)
+        using var scope = NewDisposeScope();
+        var (weight, bias) = FourierConvolution.MergeCentred(BranchKernels());
+        long h = Reach;
+        return FourierConvolution.Valid(nn.functional.pad(x, new[] { h, h, h, h }), weight, bias).MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -251,9 +253,16 @@ public sealed class PairConvStage : nn.Module<Tensor, Tensor>
         if (!Symmetric) throw new InvalidOperationException("Packed symmetric maps need symmetry-preserving convolutions; this stage uses plain ones (CNN baseline).");
         // temporaries freed here, as in the dense forward (autograd keeps what it needs through its own references)
         using var scope = NewDisposeScope();
-        var y = PackedFunctions.MultiConv(x, convs.Cast<SymmetryPreservingConv2d>().ToList(), UsesFourier);
+        var y = ConvolvePacked(x);
         return KeepData(NormAndActivate(y, norm, Activation, mask));
     }
+
+    /// <summary>The stage's convolutions alone on packed maps (no batch norm or activation), by its <see cref="Algorithm"/>.</summary>
+    internal PackedSymmetricMap ConvolvePacked(PackedSymmetricMap x) =>
+        PackedFunctions.MultiConv(x, convs.Cast<SymmetryPreservingConv2d>().ToList(), UsesFourier);
+
+    /// <summary>"fourier" or "direct": how the stage's convolutions run now.</summary>
+    internal string AlgorithmInUse => UsesFourier ? "fourier" : "direct";
 
     /// <summary>
     /// The stage on the channel concatenation of <paramref name="parts"/> (e.g. a head after a skip branch). In inference
