@@ -36,6 +36,27 @@ public sealed class FourierConvolutionTests
     }
 
     [Fact]
+    public void ChunksOfSamplesGiveTheSameValuesAndGradients()
+    {
+        // a one-byte budget makes every sample its own chunk: outputs concatenated, ∂x per chunk, ∂w summed over chunks
+        manual_seed(17);
+        var x = randn(3, 4, 30, 41, dtype: float64).requires_grad_(true);
+        var w = randn(5, 4, 9, 9, dtype: float64).requires_grad_(true);
+        var b = randn(5, dtype: float64).requires_grad_(true);
+        var up = randn(3, 5, 22, 33, dtype: float64);
+        var inputs = new[] { x, w, b };
+        var whole = FourierConvolution.Valid(x, w, b);
+        var chunked = FourierConvolution.Valid(x, w, b, chunkBytes: 1);
+        Assert.True(Deviation.Relative(chunked, whole) <= 1e-12, $"values: {Deviation.Relative(chunked, whole):E2}");
+        var expected = autograd.grad(new[] { whole }, inputs, new[] { up });
+        var actual = autograd.grad(new[] { chunked }, inputs, new[] { up });
+        for (int i = 0; i < 3; i++)
+            Assert.True(Deviation.Relative(actual[i], expected[i]) <= 1e-12, $"gradient {i}: {Deviation.Relative(actual[i], expected[i]):E2}");
+        using var _ = no_grad();
+        Assert.True(Deviation.Relative(FourierConvolution.Valid(x, w, b, chunkBytes: 1), nn.functional.conv2d(x, w, b)) <= 1e-11);
+    }
+
+    [Fact]
     public void Fp32ValuesAndGradientsAreWithinTheToleranceOfTheFloat64Sums()
     {
         // the paper network's first stage at crop 128: 40 → 50 channels, 13×13
