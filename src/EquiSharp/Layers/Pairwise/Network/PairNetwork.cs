@@ -142,18 +142,31 @@ public class PairNetwork : nn.Module<Tensor, Tensor>
     {
         long last = stages.Count == 0 ? encoder.OutChannels : stages[stages.Count - 1].OutChannels;
         long planes = Math.Max(Math.Max(encoder.OutChannels, stages.Count == 0 ? 0 : stages.Max(s => s.OutChannels)), last + (skip?.OutChannels ?? 0));
+        // EQUISHARP_PHASES=1 splits a full-length prediction into its layers (Runtime.PhaseLog; a no-op otherwise)
+        Runtime.PhaseLog.Mark("inference: up to the encoder (sequence features)");
         using var buffer = empty(new[] { 1, planes, layout.Cells }, dtype: input.dtype, device: input.device);
         var y = encoder.ForwardPacked(features, lengths, layout, mask, buffer);
-        foreach (var stage in stages) y = stage.ForwardPackedInPlace(y, buffer, mask);
-        if (skip is null) return head.ForwardPacked(y, mask).Unpack();
+        Runtime.PhaseLog.Mark("inference: encoder");
+        for (int k = 0; k < stages.Count; k++)
+        {
+            y = stages[k].ForwardPackedInPlace(y, buffer, mask);
+            Runtime.PhaseLog.Mark($"inference: stage {k + 1} ({stages[k].AlgorithmInUse})");
+        }
+        if (skip is null) return Head(y);
         using var rest = buffer.narrow(1, y.Channels, planes - y.Channels);
         var s = skip.ForwardPacked(input, lengths, layout, mask, rest);
-        if (s.PendingRelu != y.PendingRelu || !s.HaloFilled || !y.HaloFilled)
-            return head.ForwardPacked(new[] { y, s }, mask).Unpack();
+        Runtime.PhaseLog.Mark("inference: skip encoder");
+        if (s.PendingRelu != y.PendingRelu || !s.HaloFilled || !y.HaloFilled) return Head(new[] { y, s });
         // both maps lie side by side in the buffer with the same pending activation: one canvas for the head
-        var both = new PackedSymmetricMap(buffer.narrow(1, 0, y.Channels + s.Channels).view(1, 1, y.Channels + s.Channels, layout.BlockRows, layout.BlockCols),
-            layout, y.PendingRelu, haloFilled: true);
-        return head.ForwardPacked(both, mask).Unpack();
+        return Head(new PackedSymmetricMap(buffer.narrow(1, 0, y.Channels + s.Channels).view(1, 1, y.Channels + s.Channels, layout.BlockRows, layout.BlockCols),
+            layout, y.PendingRelu, haloFilled: true));
+
+        Tensor Head(params PackedSymmetricMap[] parts)
+        {
+            var logits = (parts.Length == 1 ? head.ForwardPacked(parts[0], mask) : head.ForwardPacked(parts, mask)).Unpack();
+            Runtime.PhaseLog.Mark("inference: head, unpack");
+            return logits;
+        }
     }
 
     private void CheckInputs(Tensor input, Tensor? pairFeatures)
