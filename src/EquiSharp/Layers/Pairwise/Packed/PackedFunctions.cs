@@ -228,14 +228,12 @@ public static class PackedFunctions
             // every view of a strip goes with the strip: a view kept to the stage's end would keep its strip's memory
             using var stripScope = NewDisposeScope();
             long n = Math.Min(strip, outRows - r);
-            var y = empty(new[] { 1, cout, n, outCols }, dtype: x.Data.dtype, device: x.Data.device);
+            // by FFTs the merged kernel's output is the strip itself; directly, the branches write their channels of one strip
+            var y = kernel is not null
+                ? kernel.Correlate(canvas.narrow(2, m + r - halo, n + 2 * halo).narrow(3, m - halo, outCols + 2 * halo))
+                : empty(new[] { 1, cout, n, outCols }, dtype: x.Data.dtype, device: x.Data.device);
             long f0 = 0;
-            if (kernel is not null)
-            {
-                using var yf = kernel.Correlate(canvas.narrow(2, m + r - halo, n + 2 * halo).narrow(3, m - halo, outCols + 2 * halo));
-                y.copy_(yf);
-            }
-            else for (int k = 0; k < branches.Count; k++)
+            if (kernel is null) for (int k = 0; k < branches.Count; k++)
             {
                 var b = branches[k];
                 long reach = b.Reach;
