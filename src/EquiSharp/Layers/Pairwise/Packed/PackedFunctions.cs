@@ -300,11 +300,21 @@ public static class PackedFunctions
         return canvas.narrow(2, inner - halo, rows + 2 * halo).narrow(3, inner - halo, cols + 2 * halo);
     }
 
+    /// <summary>Output cells per convolution call without autograd (inference): bounds the convolution's scratch memory.</summary>
+    public const long DefaultInferenceStripCells = 1L << 15;
+
+    [ThreadStatic] private static long? stripCellsOverride;
+
     /// <summary>
-    /// Output cells per convolution call without autograd (inference): bounds the convolution's scratch memory. The
-    /// results do not depend on it (tests set a few cells to exercise many strips).
+    /// The strip size inference uses on this thread (<see cref="DefaultInferenceStripCells"/> unless a test overrides it
+    /// to exercise many strips; results do not depend on it). Per thread and internal, so no caller and no concurrently
+    /// running test sees another's setting.
     /// </summary>
-    public static long InferenceStripCells { get; set; } = 1L << 15;
+    internal static long InferenceStripCells
+    {
+        get => stripCellsOverride ?? DefaultInferenceStripCells;
+        set => stripCellsOverride = value;
+    }
 
     /// <summary>
     /// A valid convolution, returned, or written into (or, with <paramref name="accumulate"/>, added to) <paramref name="into"/> (inference only). Without autograd large
