@@ -26,10 +26,21 @@ public interface IContractCaseSource
     IEnumerable<ContractCase> Cases();
 }
 
+/// <summary>Runs the contract cases alone, not beside other tests.</summary>
+/// <remarks>
+/// Measured alone, every case deviates by at most a few 1e-7; the deep p4m All-CNN-C stays at or below 3.1e-7 over 20
+/// initialisation seeds and 6 repeated runs. One CI run of the whole suite saw it at 2.1e-5 while other tests ran in
+/// parallel; that was not reproduced in 3 more full runs. The contract bounds the module, so it is measured alone. The
+/// bound stays 1e-5 rather than being widened.
+/// </remarks>
+[CollectionDefinition("equivariance-contracts", DisableParallelization = true)]
+public sealed class EquivarianceContractsCollection;
+
 /// <summary>
 /// The contract every <see cref="IEquivariantModule"/> keeps, checked for every case of every <see cref="IContractCaseSource"/>;
 /// and a guard that no type implementing the contract in the library lacks a case.
 /// </summary>
+[Collection("equivariance-contracts")]
 public class EquivariantModuleContractTests
 {
     private const double Tol = 1e-5;
