@@ -75,11 +75,14 @@ public static class CommonOptions
         /// <summary>Sets the default algorithm if the parsed command has --conv (given or by default).</summary>
         public static void ApplyTo(ParseResult parse)
         {
-            if (parse.Errors.Count > 0 || parse.Action != parse.CommandResult.Command.Action) return;
-            if (parse.CommandResult.Command.Options.OfType<ConvolutionOption>().FirstOrDefault() is not ConvolutionOption option) return;
+            if (OptionOfInvokedCommand<ConvolutionOption>(parse) is not ConvolutionOption option) return;
             EquiSharp.Layers.ConvolutionAlgorithms.Default = EquiSharp.Layers.ConvolutionAlgorithms.Parse(parse.GetValue(option)!);
         }
     }
+
+    /// <summary>The parsed command's option of type <typeparamref name="T"/> when the command itself is about to run (not for --help or a parse error), else null.</summary>
+    private static T? OptionOfInvokedCommand<T>(ParseResult parse) where T : Option =>
+        parse.Errors.Count > 0 || parse.Action != parse.CommandResult.Command.Action ? null : parse.CommandResult.Command.Options.OfType<T>().FirstOrDefault();
 
     private sealed class ThreadsOption : Option<int>
     {
@@ -92,8 +95,7 @@ public static class CommonOptions
         /// <summary>Sets torch's thread count if the parsed command has --threads (given or by default).</summary>
         public static void ApplyTo(ParseResult parse)
         {
-            if (parse.Errors.Count > 0 || parse.Action != parse.CommandResult.Command.Action) return; // not for --help or a parse error
-            if (parse.CommandResult.Command.Options.OfType<ThreadsOption>().FirstOrDefault() is not ThreadsOption option) return;
+            if (OptionOfInvokedCommand<ThreadsOption>(parse) is not ThreadsOption option) return;
             int n = parse.GetValue(option);
             if (n < 0) throw new ArgumentException($"--threads {n}: expected 0 (torch's default) or a positive number.");
             if (n > 0) torch.set_num_threads(n);

@@ -111,6 +111,12 @@ public static class FourierConvolution
         /// <summary>Output cells a tile side (N − k + 1): inputs whose output side is a multiple of it waste no transform.</summary>
         public long OutputTile => n - shape[2] + 1;
 
+        /// <summary>
+        /// Rows per inference strip for a direct strip of <paramref name="directRows"/>: rounded up to whole tiles, since
+        /// a partial tile costs a whole one.
+        /// </summary>
+        public long StripRows(long directRows) => OutputTile * Math.Max(1, (directRows + OutputTile - 1) / OutputTile);
+
         /// <summary><see cref="Valid"/> without autograd, with the kernel's transform reused.</summary>
         public Tensor Correlate(Tensor input)
         {
@@ -144,15 +150,16 @@ public static class FourierConvolution
             return plan;
         }
 
+        /// <summary>Bound on one chunk's spectra in bytes (<see cref="DefaultChunkBytes"/>).</summary>
+        public long ChunkBytes { get; init; } = DefaultChunkBytes;
+
         /// <summary>
         /// Samples per chunk so a chunk's spectra (tiles × max(Cin, Cout) × N·F complex) stay within
         /// <see cref="ChunkBytes"/>: the transient memory of a call is bounded by the chunk, not the batch.
         /// </summary>
-        public long ChunkBytes { get; init; } = DefaultChunkBytes;
-
         public long SamplesPerChunk => Math.Clamp(ChunkBytes / Math.Max(1, TilesHigh * TilesWide * Math.Max(InChannels, OutChannels) * N * F * 8), 1, Batch);
 
-        /// <summary>The same tiling for samples [start, start + count) of the batch.</summary>
+        /// <summary>The same tiling for a chunk of <paramref name="count"/> samples.</summary>
         public Tiling Chunk(long count) => this with { Batch = count };
 
         /// <summary>Spectra of the input's overlapping N×N windows at stride T, one row per tile: (N·F, tiles, Cin).</summary>
@@ -224,8 +231,9 @@ public static class FourierConvolution
         using (var spectra = p.InputSpectra(input)) products = bmm(spectra, kernel);                 // (N·F, tiles, Cout)
         using var map = p.TilesToMap(products, p.OutChannels);
         products.Dispose();
-        var y = map.narrow(2, 0, p.OutHeight).narrow(3, 0, p.OutWidth);
-        return bias is null ? y.contiguous() : y.add_(bias.view(1, p.OutChannels, 1, 1));
+        // a compact copy (the tiles' map is freed with it), with the bias added in place
+        var y = map.narrow(2, 0, p.OutHeight).narrow(3, 0, p.OutWidth).contiguous();
+        return bias is null ? y : y.add_(bias.view(1, p.OutChannels, 1, 1));
     }
 
     /// <summary>

@@ -14,7 +14,8 @@ namespace EquiSharp.Runtime;
 /// </summary>
 public static class PhaseLog
 {
-    private static readonly bool Enabled = Environment.GetEnvironmentVariable("EQUISHARP_PHASES") == "1";
+    /// <summary>Whether EQUISHARP_PHASES=1: callers building a phase name on a hot path check it first.</summary>
+    public static readonly bool Enabled = Environment.GetEnvironmentVariable("EQUISHARP_PHASES") == "1";
     private static TimeSpan lastCpu = TimeSpan.Zero;
     private static DateTime? lastWall;
 

@@ -150,7 +150,7 @@ public class PairNetwork : nn.Module<Tensor, Tensor>
         for (int k = 0; k < stages.Count; k++)
         {
             y = stages[k].ForwardPackedInPlace(y, buffer, mask);
-            Runtime.PhaseLog.Mark($"inference: stage {k + 1} ({stages[k].AlgorithmInUse})");
+            if (Runtime.PhaseLog.Enabled) Runtime.PhaseLog.Mark($"inference: stage {k + 1} ({stages[k].AlgorithmInUse})");
         }
         if (skip is null) return Head(y);
         using var rest = buffer.narrow(1, y.Channels, planes - y.Channels);

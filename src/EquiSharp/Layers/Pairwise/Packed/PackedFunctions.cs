@@ -162,16 +162,19 @@ public static class PackedFunctions
         long halo = branches.Max(b => b.Reach), rows = x.Layout.BlockRows, cols = x.Layout.BlockCols;
         var y = zeros(new[] { x.Layout.BlockCount * x.Batch, branches.Sum(b => b.OutChannels), rows, cols }, dtype: x.Data.dtype, device: x.Data.device);
         long c0 = 0;
-        using var merged = fourier ? new DisposablePair(MergedKernel(branches)) : null;
+        // by FFTs: every branch's kernel centred in one, each part convolved with its input-channel slice of it
+        (Tensor? Weight, Tensor? Bias) merged = fourier ? MergedKernel(branches) : (null, null);
+        using var mergedWeight = merged.Weight;
+        using var mergedBias = merged.Bias;
         for (int p = 0; p < parts.Count; p++)
         {
             var (canvas, gathered) = Canvas(parts[p], halo);
             long margin = gathered == 0 ? x.Layout.Margin : 0, f0 = 0;
-            if (merged is not null)
+            if (mergedWeight is not null)
             {
                 var interior = y.narrow(2, margin, rows - 2 * margin).narrow(3, margin, cols - 2 * margin);
-                using var w = parts.Count == 1 ? merged.Weight.alias() : merged.Weight.narrow(1, c0, parts[p].Channels);
-                using var kernel = new FourierConvolution.Prepared(w, p == 0 ? merged.Bias : null);
+                using var w = parts.Count == 1 ? mergedWeight.alias() : mergedWeight.narrow(1, c0, parts[p].Channels);
+                using var kernel = new FourierConvolution.Prepared(w, p == 0 ? mergedBias : null);
                 ValidConv(Region(parts[p], canvas, gathered, halo), kernel, interior, accumulate: p > 0);
             }
             else foreach (var b in branches)
@@ -212,14 +215,15 @@ public static class PackedFunctions
         var output = buffer.narrow(1, 0, cout).view(1, cout, rows, cols);
         long outRows = rows - 2 * m, outCols = cols - 2 * m;
         long strip = Math.Max(Math.Max(1, halo), InferenceStripCells / Math.Max(1, outCols));
-        var weights = branches.Select(b => b.Weight()).ToArray();               // tied kernels materialised once, not per strip
-        FourierConvolution.Prepared? kernel = null;                             // or the merged kernel transformed once
+        // tied kernels materialised once, not per strip; by FFTs, the merged kernel transformed once
+        var weights = fourier ? Array.Empty<Tensor>() : branches.Select(b => b.Weight()).ToArray();
+        FourierConvolution.Prepared? kernel = null;
         if (fourier)
         {
             var (w, bias) = MergedKernel(branches);
             kernel = new FourierConvolution.Prepared(w, bias);
             w.Dispose(); bias?.Dispose();
-            strip = kernel.OutputTile * Math.Max(1, strip / kernel.OutputTile); // whole tiles: a partial one costs a whole one
+            strip = kernel.StripRows(strip);
         }
         Tensor? pending = null;                                                  // the previous strip's last rows, not yet written
         long pendingRow = 0;
@@ -323,9 +327,8 @@ public static class PackedFunctions
     /// </summary>
     private static Tensor ValidConv(Tensor input, FourierConvolution.Prepared kernel, Tensor into, bool accumulate)
     {
-        // row strips of whole tiles (the transform works per tile)
         long k = kernel.KernelSize - 1, outRows = input.shape[2] - k, outCols = input.shape[3] - k;
-        long strip = kernel.OutputTile * Math.Max(1, InferenceStripCells * 4 / Math.Max(1, outCols * kernel.OutputTile));
+        long strip = kernel.StripRows(InferenceStripCells / Math.Max(1, outCols));
         for (long r = 0; r < outRows; r += strip)
         {
             long n = Math.Min(strip, outRows - r);
@@ -338,14 +341,6 @@ public static class PackedFunctions
     /// <summary>The branches as one kernel of the widest reach (<see cref="FourierConvolution.MergeCentred"/>).</summary>
     private static (Tensor Weight, Tensor? Bias) MergedKernel(IReadOnlyList<SymmetryPreservingConv2d> branches) =>
         FourierConvolution.MergeCentred(branches.Select(b => (b.Weight(), b.BiasVector())).ToList());
-
-    /// <summary>A merged kernel that is disposed at the end of a using block.</summary>
-    private sealed class DisposablePair((Tensor Weight, Tensor? Bias) pair) : IDisposable
-    {
-        public Tensor Weight { get; } = pair.Weight;
-        public Tensor? Bias { get; } = pair.Bias;
-        public void Dispose() { Weight.Dispose(); Bias?.Dispose(); }
-    }
 
     private static Tensor ValidConv(Tensor input, Tensor weight, Tensor? bias, long dilation, Tensor? into = null, bool accumulate = false)
     {
