@@ -166,15 +166,24 @@ public static class FourierConvolution
         public Tensor InputSpectra(Tensor input)
         {
             using var spectra = WindowSpectra(input, Kernel - 1, N, TilesHigh, TilesWide);   // (B, Cin, tH, tW, N, F)
-            return spectra.permute(4, 5, 0, 2, 3, 1).reshape(N * F, Tiles, InChannels);
+            return FrequencyRows(spectra, InChannels);
         }
 
         /// <summary>Spectra of the output gradient's T×T tiles, zero-padded to N×N: (N·F, tiles, Cout).</summary>
         public Tensor GradientSpectra(Tensor grad)
         {
             using var spectra = WindowSpectra(grad, 0, T, TilesHigh, TilesWide, N);               // (B, Cout, tH, tW, N, F)
-            return spectra.permute(4, 5, 0, 2, 3, 1).reshape(N * F, Tiles, OutChannels);
+            return FrequencyRows(spectra, OutChannels);
         }
+
+        /// <summary>
+        /// Window spectra (B, C, tH, tW, N, F) as per-frequency rows (N·F, tiles, C), always compact: for one sample the
+        /// permuted reshape is a strided view, and libtorch's batched complex product on a strided operand takes a slow
+        /// path on one thread (measured, 2 threads, one 1,526-nt inference strip, 2,112 products of (30 × 40)·(40 × 50):
+        /// 23.6 ms, against 2.7 ms for the copy and 8.5 ms for the product).
+        /// </summary>
+        private Tensor FrequencyRows(Tensor spectra, long channels) =>
+            spectra.permute(4, 5, 0, 2, 3, 1).reshape(N * F, Tiles, channels).contiguous();
 
         /// <summary>
         /// rfft2 of the windows of side <paramref name="window"/> at stride T (overlapping by <paramref name="overlap"/>),

@@ -67,10 +67,12 @@ public sealed class IndexAction
         var target = new int[size];
         var signs = new sbyte[size];
         var idx = new long[shape.Length];
+        var scratch = new long[shape.Length];   // the map may change its argument: a copy, reused (no allocation per entry)
         for (int flat = 0; flat < size; flat++)
         {
             TensorShape.Unflatten(flat, shape, idx);
-            long[] image = map((long[])idx.Clone());
+            idx.CopyTo(scratch, 0);
+            long[] image = map(scratch);
             for (int d = 0; d < shape.Length; d++)
                 if (image[d] < 0 || image[d] >= shape[d])
                     throw new ArgumentException($"Action '{name}' maps an index outside axis {d} of size {shape[d]}.");

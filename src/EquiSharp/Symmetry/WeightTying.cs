@@ -51,18 +51,23 @@ public sealed class OrbitTying : WeightTying
             throw new ArgumentOutOfRangeException(nameof(axis), $"Axis {axis} is outside a weight of rank {Shape.Length}.");
         long inner = 1;
         for (int a = axis + 1; a < Shape.Length; a++) inner *= Shape[a];
-        long extent = Shape[axis];
+        long extent = Shape[axis], outer = Partition.OrbitOf.Length / Math.Max(1, inner * extent);
         var best = new int[FreeParameterCount];
-        var countInSlice = new Dictionary<(int Orbit, long Slice), int>();
+        var count = new int[FreeParameterCount];   // per orbit, within the current slice; reset through `touched`
+        var touched = new List<int>();
         var orbitOf = Partition.OrbitOf;
-        for (int e = 0; e < orbitOf.Length; e++)
+        for (long slice = 0; slice < extent; slice++)
         {
-            int o = orbitOf[e];
-            if (o < 0) continue;
-            var key = (o, e / inner % extent);
-            int c = countInSlice.TryGetValue(key, out var n) ? n + 1 : 1;
-            countInSlice[key] = c;
-            if (c > best[o]) best[o] = c;
+            for (long before = 0; before < outer; before++)
+                for (long e = (before * extent + slice) * inner, end = e + inner; e < end; e++)
+                {
+                    int o = orbitOf[e];
+                    if (o < 0) continue;
+                    if (count[o]++ == 0) touched.Add(o);
+                    if (count[o] > best[o]) best[o] = count[o];
+                }
+            foreach (int o in touched) count[o] = 0;
+            touched.Clear();
         }
         return best;
     }
