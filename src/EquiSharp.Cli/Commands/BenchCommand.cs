@@ -166,19 +166,25 @@ public sealed partial class BenchCommand : ICliCommand
 
     // ------------------------------------------------------------------ rna-step (whole training steps, one child per variant)
 
-    /// <summary>The options that define an rna-step workload, shared by <c>bench rna-step</c> and its children.</summary>
-    private sealed class RnaStepOptions
+    /// <summary>
+    /// The options that define an rna-step workload, shared by <c>bench rna-step</c>, its children and <c>bench
+    /// rna-profile</c> (<paramref name="inProcess"/>: the work runs in this process, whose parts are timed, not in timed steps).
+    /// </summary>
+    private sealed class RnaStepOptions(bool inProcess = false)
     {
         private readonly Option<int> crop = Opt("--crop", "L: training crop (side of the maps).", 128);
         private readonly Option<int> batch = Opt("--batch", "B: sequences per step.", 4);
         private readonly Option<int> steps = Opt("--steps", "Timed training steps per child (after one warm-up step).", 5);
-        private readonly Option<int> threads = Opt("--threads", "Intra-op threads of the children (0 = TorchSharp's default; 1 measures the work itself on a loaded machine).", 0);
+        private readonly Option<int> threads = Opt("--threads", inProcess
+            ? "Intra-op threads (0 = TorchSharp's default; 1 makes CPU time the work's own on a shared machine)."
+            : "Intra-op threads of the children (0 = TorchSharp's default; 1 measures the work itself on a loaded machine).", 0);
         private readonly Option<string> device = CommonOptions.Device();
         private readonly Option<int> seed = CommonOptions.Seed();
 
         public void AddTo(Command command)
         {
-            foreach (var o in new Option[] { crop, batch, steps, threads, device, seed }) command.Options.Add(o);
+            foreach (var o in inProcess ? new Option[] { crop, batch, threads, device, seed } : new Option[] { crop, batch, steps, threads, device, seed })
+                command.Options.Add(o);
         }
 
         public PairNetworkStepRun Read(ParseResult parse) =>
@@ -223,16 +229,15 @@ public sealed partial class BenchCommand : ICliCommand
     {
         var variant = new Option<string>("--variant") { Description = "scnn_packed, scnn_dense or cnn.", DefaultValueFactory = _ => "scnn_packed" };
         var repeats = Opt("--repeats", "Timed repeats of each part (medians).", 3);
-        var threads = Opt("--threads", "Intra-op threads (0 = TorchSharp's default; 1 makes CPU time the work's own on a shared machine).", 0);
-        var shape = new RnaStepOptions();
+        var shape = new RnaStepOptions(inProcess: true);
         var cmd = new Command("rna-profile", "Where a training step of the paper's RNA network (bench rna-step's workload) spends its time: forward and backward of each part run alone on its real input, medians in ms.")
-            { variant, repeats, threads };
+            { variant, repeats };
         shape.AddTo(cmd);
         cmd.SetAction(parse =>
         {
             var run = shape.Read(parse);
             var dev = CommonOptions.ParseDevice(run.Device);
-            if (parse.GetValue(threads) > 0) torch.set_num_threads(parse.GetValue(threads));
+            if (run.Threads > 0) torch.set_num_threads(run.Threads);
             var work = new PairNetworkStepWorkload(parse.GetValue(variant)!, run.Crop, run.Batch, dev, run.Seed);
             Console.WriteLine(Inv($"bench rna-profile: variant={parse.GetValue(variant)} crop={run.Crop} batch={run.Batch} repeats={parse.GetValue(repeats)} threads={torch.get_num_threads()} load={ProcessMemory.LoadAverage()}"));
             work.Step();

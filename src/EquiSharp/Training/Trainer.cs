@@ -59,8 +59,8 @@ public sealed record TrainerOptions
     public double? ClipGradientNorm { get; init; }
     /// <summary>The dev metric that selects the best epoch and drives early stopping and the schedule (default: the task's score).</summary>
     public SelectionMetric Select { get; init; } = SelectionMetric.TaskScore;
-    /// <summary>Called after every epoch (e.g. for memory measurements or extra logging).</summary>
-    public Action<EpochRecord>? OnEpochEnd { get; init; }
+    /// <summary>Called after every epoch, once it is checkpointed, with the run's state (its history ends with the epoch's record): e.g. curves, memory measurements, extra logging.</summary>
+    public Action<TrainingState>? OnEpochEnd { get; init; }
 }
 
 /// <summary>How a run ended (<paramref name="ReachedMaxSteps"/>: a cap — steps or CPU budget, named by <see cref="Cap"/> — ended it before its epochs ran out).</summary>
@@ -213,7 +213,7 @@ public static class Trainer
                 state = state with { Finished = true, StopReason = early ? "early-stopping" : "epochs" };
             state = Snapshot(state);
             Save(state);
-            options.OnEpochEnd?.Invoke(record);
+            options.OnEpochEnd?.Invoke(state);
             if (early) return new TrainingResult(state, false, false, true);
             if (stop.Requested) return new TrainingResult(state, true, false, false);
             if (!state.Finished && CapReached(state) is string endCap) return new TrainingResult(state, false, true, false) { Cap = endCap };

@@ -206,6 +206,23 @@ public class TrainerTests
         Assert.Equal(3, result.State.History.Count); // best at epoch 1, then 2 epochs without improvement
     }
 
+    /// <summary>The curves are on disk after every epoch, not only when the run ends: a run killed between epochs still shows them.</summary>
+    [Fact]
+    public void RunDirectoryWritesTheCurvesAfterEveryEpoch()
+    {
+        using var dir = new TempDir();
+        var (_, task, opt) = Setup(1);
+        var run = RunDirectory.Open(dir.Path, resume: false);
+        var rowsOnDisk = new List<(int Epochs, int Rows)>();
+        run.Train(task, opt, new TrainerOptions
+        {
+            Epochs = 2, Patience = null, HandleInterrupt = false,
+            OnEpochEnd = s => rowsOnDisk.Add((s.History.Count, File.ReadAllLines(run.File(RunDirectory.HistoryName)).Length - 1)),
+        }, new PlainLineProgress(TextWriter.Null), "curves");
+        Assert.Equal(new[] { (1, 1), (2, 2) }, rowsOnDisk);
+        Assert.True(File.Exists(run.File(RunDirectory.CurvesName)));
+    }
+
     [Fact]
     public void MemoryStaysFlatAcrossEpochs()
     {
