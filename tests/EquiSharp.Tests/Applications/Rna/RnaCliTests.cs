@@ -169,6 +169,28 @@ public sealed class RnaCliTests
         Assert.Equal(DotBracket.Format(ct.Partners), lines[2]);
     }
 
+    /// <summary>
+    /// predict decodes with a minimum hairpin loop of 3 unless told otherwise. At a low threshold the bundled model's
+    /// pair probabilities of this palindrome-like sequence, decoded without the minimum, pair two neighbouring bases.
+    /// </summary>
+    [Fact]
+    public void PredictKeepsThreeUnpairedBasesInEveryHairpinLoopByDefault()
+    {
+        using var dir = new TempDir();
+        const string sequence = "GGGGAAACCCCAUAUGGGGAAACCCC";
+        int ShortestLoop(params string[] extra)
+        {
+            var r = Run(new[] { "rna", "predict", "--seq", sequence, "--threshold", "0.05", "--out", Path.Combine(dir.Path, "p") }.Concat(extra).ToArray());
+            Assert.True(r.Code == 0, r.Err + r.Out);
+            var partners = DotBracket.Parse(Lines(r.Out)[2]);
+            var loops = partners.Select((j, i) => j > i ? j - i - 1 : int.MaxValue).ToList();
+            Assert.Contains(loops, l => l < int.MaxValue); // it pairs something
+            return loops.Min();
+        }
+        Assert.True(ShortestLoop() >= 3);
+        Assert.True(ShortestLoop("--min-hairpin", "0") < 3, "without the minimum, the decoded structure has a loop under 3 (the test's premise)");
+    }
+
     /// <summary>Without --model, predict and eval use the bundled model and say so; eval prints the length bins before its mean line; --engine onnx still needs --model; predict leaves torch's thread count as it found it.</summary>
     [Fact]
     public void PredictAndEvalWithoutModelUseTheBundledModel()
