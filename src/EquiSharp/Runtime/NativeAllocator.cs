@@ -127,8 +127,9 @@ public static class NativeAllocator
     /// full-length report whose maps are of other sizes: the report's peak then starts from the live memory, not from the
     /// kept blocks on top of it, while the report's own strip transients (tens of MB each with FFT convolutions) are
     /// still reused from strip to strip instead of being mapped and page-faulted afresh. Measured at crop 128 with a
-    /// 1,526-nt report: the whole `rna train` process 7.50 s against 7.85 s when retention also stopped (three runs
-    /// each), the same peak. A no-op off glibc.
+    /// 1,526-nt report: the whole `rna train` process 7.50 s against 7.85 s when retention also stopped (medians of three
+    /// runs each); process peak 1,197 against 1,170 MB — the report's own peak rises but stays near the training's and
+    /// the dev evaluation's. A no-op off glibc.
     /// </summary>
     public static void ReturnFreedMemory()
     {
