@@ -30,7 +30,7 @@ public sealed class BundledRnaModelTests
             Assert.False(model.training);
             Assert.True(spec.Parameters > 0);
             Assert.Equal(spec.Parameters, model.ParameterCount);
-            Assert.Matches($@"^bundled model {BundledRnaModel.Name} \((epoch \d+, dev f1 \d\.\d{{4}}|step \d+, before any dev evaluation)\)$", weights);
+            Assert.Matches($@"^bundled model {BundledRnaModel.Name} \((epoch \d+, dev f1 \d\.\d{{4}} on \d+-nt windows|step \d+, before any dev evaluation)\)$", weights);
             // the weights are the trained ones, not a fresh initialisation of the same architecture
             using var fresh = spec.Build(CPU);
             var loaded = model.state_dict();

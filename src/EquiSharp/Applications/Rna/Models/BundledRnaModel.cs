@@ -32,7 +32,7 @@ public static class BundledRnaModel
 
     /// <summary>
     /// Loads the bundled model in eval mode. <c>Weights</c> is a one-line description of what was loaded
-    /// ("bundled model rna-default (epoch 7, dev f1 0.6123)").
+    /// ("bundled model rna-default (epoch 7, dev f1 0.6123 on 256-nt windows)").
     /// </summary>
     /// <exception cref="FileNotFoundException">This build carries no bundled model.</exception>
     public static (RnaPairModel Model, RnaModelSpec Spec, string Weights) Load(Device device)
@@ -42,7 +42,7 @@ public static class BundledRnaModel
         {
             WriteTo(dir.FullName);
             var (model, spec, _) = RnaModelSpec.LoadModel(dir.FullName, device);
-            return (model, spec, Describe(Checkpoint.ReadState(dir.FullName, Checkpoint.BestName)));
+            return (model, spec, Describe(Checkpoint.ReadState(dir.FullName, Checkpoint.BestName), spec));
         }
         finally { dir.Delete(recursive: true); }
     }
@@ -79,12 +79,17 @@ public static class BundledRnaModel
             .Where(r => r.Normalised.StartsWith(ResourcePrefix, StringComparison.Ordinal))
             .Select(r => (r.Resource, r.Normalised[ResourcePrefix.Length..].Replace('/', Path.DirectorySeparatorChar)));
 
-    /// <summary>"bundled model rna-default (epoch 7, dev f1 0.6123)", or "(step 65, before any dev evaluation)" for weights taken mid-epoch.</summary>
-    private static string Describe(TrainingState weights)
+    /// <summary>
+    /// "bundled model rna-default (epoch 7, dev f1 0.6123 on 256-nt windows)" — the selection score, on the dev windows
+    /// the run scored each epoch (the card's full-length figures differ) — or "(step 65, before any dev evaluation)" for
+    /// weights taken mid-epoch.
+    /// </summary>
+    private static string Describe(TrainingState weights, RnaModelSpec spec)
     {
         if (weights.History.FirstOrDefault(h => h.Epoch == weights.BestEpoch) is not { } epoch)
             return $"bundled model {Name} (step {weights.Step}, before any dev evaluation)";
         string f1 = epoch.Dev.TryGetValue("f1", out double v) ? v.ToString("0.0000", CultureInfo.InvariantCulture) : "?";
-        return $"bundled model {Name} (epoch {epoch.Epoch}, dev f1 {f1})";
+        string windows = spec.Training.TryGetValue("dev-max-length", out var length) ? $" on {length}-nt windows" : "";
+        return $"bundled model {Name} (epoch {epoch.Epoch}, dev f1 {f1}{windows})";
     }
 }
