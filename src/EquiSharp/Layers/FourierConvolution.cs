@@ -159,8 +159,12 @@ public static class FourierConvolution
         /// </summary>
         public long SamplesPerChunk => Math.Clamp(ChunkBytes / Math.Max(1, TilesHigh * TilesWide * Math.Max(InChannels, OutChannels) * N * F * 8), 1, Batch);
 
-        /// <summary>The same tiling for a chunk of <paramref name="count"/> samples.</summary>
-        public Tiling Chunk(long count) => this with { Batch = count };
+        /// <summary>The batch in chunks of <see cref="SamplesPerChunk"/> samples: each chunk's first sample and its tiling.</summary>
+        public IEnumerable<(long Start, Tiling Plan)> Chunks()
+        {
+            for (long b0 = 0, chunk = SamplesPerChunk; b0 < Batch; b0 += chunk)
+                yield return (b0, this with { Batch = Math.Min(chunk, Batch - b0) });
+        }
 
         /// <summary>Spectra of the input's overlapping N×N windows at stride T, one row per tile: (N·F, tiles, Cin).</summary>
         public Tensor InputSpectra(Tensor input)
@@ -222,15 +226,9 @@ public static class FourierConvolution
     /// <summary>y = Σ_i x_i ⋆ w_{o,i} per tile, in the frequency domain (see the class comment); <paramref name="kernel"/> from <see cref="Tiling.CorrelationKernel"/>.</summary>
     private static Tensor Correlate(Tensor input, Tensor kernel, Tensor? bias, Tiling p)
     {
-        long chunk = p.SamplesPerChunk;
-        if (chunk < p.Batch)
+        if (p.SamplesPerChunk < p.Batch)
         {
-            var outputs = new List<Tensor>();
-            for (long b0 = 0; b0 < p.Batch; b0 += chunk)
-            {
-                long nb = Math.Min(chunk, p.Batch - b0);
-                outputs.Add(Correlate(input.narrow(0, b0, nb), kernel, bias, p.Chunk(nb)));
-            }
+            var outputs = p.Chunks().Select(c => Correlate(input.narrow(0, c.Start, c.Plan.Batch), kernel, bias, c.Plan)).ToList();
             var whole = cat(outputs, 0);
             foreach (var o in outputs) o.Dispose();
             return whole;
@@ -277,15 +275,14 @@ public static class FourierConvolution
             bool hasBias = (bool)ctx.get_data("bias");
             GradientHandoff.ReleaseHandedOff();
             using var scope = NewDisposeScope();
-            long t = p.T, n = p.N, chunk = p.SamplesPerChunk;
+            long t = p.T, n = p.N;
             var gx = empty_like(input);
             using var w = p.KernelSpectra(weight);                                                      // (N·F, Cout, Cin)
             Tensor? wSpectra = null;                                                                     // Σ over chunks, (N·F, Cout, Cin)
             // chunks of samples bound the transient spectra; within one, intermediates are freed as soon as the next exists
-            for (long b0 = 0; b0 < p.Batch; b0 += chunk)
+            foreach (var (b0, q) in p.Chunks())
             {
-                long nb = Math.Min(chunk, p.Batch - b0);
-                var q = p.Chunk(nb);
+                long nb = q.Batch;
                 using var gSpectra = q.GradientSpectra(grad.narrow(0, b0, nb));                        // (N·F, tiles, Cout)
                 // ∂x: per frequency (tiles × Cout)·(Cout × Cin), then the windows' overlap-add (fold sums overlapping windows)
                 Tensor windowGrads;

@@ -101,19 +101,21 @@ public sealed class RunDirectory
     /// <summary>
     /// Trains with the shared <see cref="Trainer"/> in this directory (checkpoints, best weights; continuing and, with
     /// more epochs, extending a resumed run from its checkpoint), writing the curves (<see cref="WriteCurves"/>) after
-    /// every epoch — a run killed between epochs still shows all it has done — and once more at the end.
+    /// every epoch — a run killed between epochs still shows all it has done — and at the end if no epoch of this
+    /// process wrote them (a resumed run that had nothing left to do).
     /// <paramref name="options"/>' <see cref="TrainerOptions.OutDir"/> and <see cref="TrainerOptions.Resume"/> are set here.
     /// </summary>
     public TrainingResult Train<TBatch>(ITrainingTask<TBatch> task, OptimizerHelper optimizer, TrainerOptions options, ITrainingProgress progress, string curvesTitle)
     {
         Directory.CreateDirectory(Path);
         var onEpochEnd = options.OnEpochEnd;
+        bool written = false;
         var fit = Trainer.Fit(task, optimizer, options with
         {
             OutDir = Path, Resume = Resuming && Checkpoint.Locate(Path) is not null,
-            OnEpochEnd = state => { WriteCurves(state.History, curvesTitle); onEpochEnd?.Invoke(state); },
+            OnEpochEnd = state => { WriteCurves(state.History, curvesTitle); written = true; onEpochEnd?.Invoke(state); },
         }, progress);
-        WriteCurves(fit.State.History, curvesTitle);
+        if (!written) WriteCurves(fit.State.History, curvesTitle);   // every epoch's end wrote them otherwise: the last one included
         return fit;
     }
 
