@@ -134,6 +134,7 @@ public static class NativeAllocator
     public static void ReturnFreedMemory()
     {
         if (!OperatingSystem.IsLinux()) return;
+        TorchCpuAllocator.ReleaseFreeMemory();
         try { MallocTrim(0); }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException) { }
     }
