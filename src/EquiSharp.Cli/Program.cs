@@ -10,7 +10,8 @@ CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 // Reuse freed native memory instead of page-faulting fresh mmaps for every large tensor (see NativeAllocator), and
 // serve tensors from an arena that keeps little more than the live ones resident (see TorchCpuAllocator).
 EquiSharp.Runtime.NativeAllocator.RetainFreedMemory();
-EquiSharp.Runtime.TorchCpuAllocator.InstallFromEnvironment();
+if (args.Length > 0 && !args.Any(a => a is "-h" or "--help" or "-?" or "--version"))   // installing loads libtorch (0.25 s); help needs none
+    EquiSharp.Runtime.TorchCpuAllocator.InstallFromEnvironment();
 
 var root = new RootCommand("EquiSharp: symmetry-structured and equivariant neural networks on TorchSharp.");
 foreach (var command in CommandCatalog.All()) root.Subcommands.Add(command);
