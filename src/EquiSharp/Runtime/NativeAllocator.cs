@@ -8,7 +8,9 @@ namespace EquiSharp.Runtime;
 /// so a training step spends much of its time in page faults (measured: `equisharp demo` 15.8 s of 46 s in the kernel).
 /// Raising glibc's mmap and trim thresholds keeps freed memory in the heap for reuse, and a free heap top reserved at
 /// start-up lets blocks above glibc's 32 MiB mmap cap be served from the heap too. Peak memory is unchanged (the
-/// same blocks are reused); resident memory after a peak is not returned to the OS until exit.
+/// same blocks are reused); resident memory after a peak is not returned to the OS until exit. Since
+/// <see cref="TorchCpuAllocator"/> serves tensors of 64 KiB and more from its own arena, these settings govern what
+/// is left: small tensors and libtorch's own mallocs.
 /// </summary>
 public static class NativeAllocator
 {
