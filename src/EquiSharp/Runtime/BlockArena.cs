@@ -17,6 +17,13 @@ namespace EquiSharp.Runtime;
 /// resident and released parts, split again, may hold fewer than counted), so the bound holds for the true residency.
 /// </para>
 /// Offsets and sizes are bytes from the range's start; callers round sizes to their page granularity. Not thread-safe.
+/// <para>
+/// Allocates no managed memory once its dictionaries have grown (free blocks are found by a scan, not in sorted
+/// sets, whose nodes are objects): <see cref="TorchCpuAllocator"/> calls it from inside libtorch's operations, and a
+/// garbage collection started there finalizes TorchSharp temporaries (e.g. the Scalar of an <c>add_(…, alpha)</c>)
+/// that the running operation still reads — seen as a corrupted Scalar in one CI run. The free blocks are few (tens),
+/// so the scan costs less than the call into managed code.
+/// </para>
 /// </summary>
 public sealed class BlockArena
 {
@@ -31,12 +38,10 @@ public sealed class BlockArena
     private long top;     // [top, capacity) has never been touched, or was released when it rejoined the top
     private long clock;   // orders frees: the oldest free memory is released first
 
-    private readonly Dictionary<long, FreeBlock> freeByStart = new();
-    private readonly Dictionary<long, long> freeStartByEnd = new();
-    private readonly SortedSet<(long Size, long Start)> residentBySize = new();   // blocks with resident bytes
-    private readonly SortedSet<(long Size, long Start)> releasedBySize = new();   // blocks without
-    private readonly SortedSet<(long Stamp, long Start)> residentByAge = new();
-    private readonly Dictionary<long, long> allocated = new();
+    private readonly Dictionary<long, FreeBlock> freeByStart = new(1024);
+    private readonly Dictionary<long, long> freeStartByEnd = new(1024);
+    private readonly Dictionary<long, long> allocated = new(4096);
+    private long residentFreeBlocks;   // free blocks with resident bytes
 
     /// <param name="capacity">Bytes of the reserved range.</param>
     /// <param name="budget">Freed bytes that may stay resident.</param>
@@ -80,8 +85,8 @@ public sealed class BlockArena
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(size);
         long start, fresh;
-        if (SmallestHolding(residentBySize, size) is { } warm) (start, fresh) = TakeFrom(warm, size);
-        else if (SmallestHolding(releasedBySize, size) is { } cold) (start, fresh) = TakeFrom(cold, size);
+        if (SmallestHolding(size, resident: true) is { } warm) (start, fresh) = TakeFrom(warm, size);
+        else if (SmallestHolding(size, resident: false) is { } cold) (start, fresh) = TakeFrom(cold, size);
         else
         {
             // grow at the top, starting inside a free block that ends there (it is smaller than size, or it would have held it)
@@ -128,7 +133,7 @@ public sealed class BlockArena
     /// <summary>Returns every resident free block to the OS (for the end of a phase whose blocks will not be reused).</summary>
     public void ReleaseAllFree()
     {
-        while (residentByAge.Count > 0) ReleaseOldest();
+        while (residentFreeBlocks > 0) ReleaseOldest();
     }
 
     private (long Start, long Fresh) TakeFrom(FreeBlock b, long size)
@@ -143,13 +148,15 @@ public sealed class BlockArena
 
     private void KeepResidentFreeWithinBudget()
     {
-        while (LiveBytes + ResidentFreeBytes > PeakLiveBytes + budget && residentByAge.Count > 0) ReleaseOldest();
+        while (LiveBytes + ResidentFreeBytes > PeakLiveBytes + budget && residentFreeBlocks > 0) ReleaseOldest();
     }
 
     private void ReleaseOldest()
     {
-        var (_, start) = residentByAge.Min;
-        var b = freeByStart[start];
+        FreeBlock b = default;
+        long oldest = long.MaxValue;
+        foreach (var f in freeByStart.Values)
+            if (f.Resident > 0 && f.Stamp < oldest) (b, oldest) = (f, f.Stamp);
         release(b.Start, b.Size);
         ReleasedBytes += b.Size;
         ResidentFreeBytes -= b.Resident;
@@ -158,34 +165,26 @@ public sealed class BlockArena
         else Insert(b with { Resident = 0 });
     }
 
-    private FreeBlock? SmallestHolding(SortedSet<(long Size, long Start)> set, long size)
+    private FreeBlock? SmallestHolding(long size, bool resident)
     {
-        if (set.Count == 0 || set.Max.Size < size) return null;
-        var (_, start) = set.GetViewBetween((size, long.MinValue), set.Max).Min;
-        return freeByStart[start];
+        FreeBlock? best = null;
+        foreach (var f in freeByStart.Values)
+            if (f.Size >= size && f.Resident > 0 == resident && (best is null || f.Size < best.Value.Size || f.Size == best.Value.Size && f.Start < best.Value.Start))
+                best = f;
+        return best;
     }
 
     private void Insert(FreeBlock b)
     {
         freeByStart[b.Start] = b;
         freeStartByEnd[b.End] = b.Start;
-        if (b.Resident > 0)
-        {
-            residentBySize.Add((b.Size, b.Start));
-            residentByAge.Add((b.Stamp, b.Start));
-        }
-        else releasedBySize.Add((b.Size, b.Start));
+        if (b.Resident > 0) residentFreeBlocks++;
     }
 
     private void Remove(FreeBlock b)
     {
         freeByStart.Remove(b.Start);
         freeStartByEnd.Remove(b.End);
-        if (b.Resident > 0)
-        {
-            residentBySize.Remove((b.Size, b.Start));
-            residentByAge.Remove((b.Stamp, b.Start));
-        }
-        else releasedBySize.Remove((b.Size, b.Start));
+        if (b.Resident > 0) residentFreeBlocks--;
     }
 }
