@@ -167,8 +167,13 @@ public sealed class FourierConvolutionTests
         for (int k = 0; k < direct.Length; k++)
         {
             string name = k == 0 ? "output" : net.named_parameters().ElementAt(k - 1).name;
-            if (k > 0 && direct[k].abs().max().item<float>() < 1e-4 * largest) continue; // vanishes in exact arithmetic (BN removes it)
-            Assert.True(Deviation.Relative(fourier[k], direct[k]) <= 1e-4, $"{name}: {Deviation.Relative(fourier[k], direct[k]):E2}");
+            double relative = Deviation.Relative(fourier[k], direct[k]);
+            // a gradient far below the others (some vanish in exact arithmetic: BN removes them) carries float noise at the
+            // scale of the whole computation, so it is held to that scale instead: with the global generator shared by
+            // tests running in parallel this test sometimes drew a net whose head.norm.weight gradient was 2.9e-4 of the
+            // largest and agreed to 9.4e-7 of it (3.2e-3 relative to itself)
+            double againstLargest = k == 0 ? double.PositiveInfinity : (fourier[k] - direct[k]).abs().max().item<float>() / largest;
+            Assert.True(relative <= 1e-4 || againstLargest <= 1e-5, $"{name}: {relative:E2} relative, {againstLargest:E2} of the largest gradient");
         }
         if (symmetric) Assert.True(Deviation.Asymmetry(fourier[0]) <= 1e-5, $"asymmetry {Deviation.Asymmetry(fourier[0]):E2}");
     }
