@@ -64,6 +64,31 @@ public class BlockArenaTests
     }
 
     /// <summary>
+    /// The allocator calls the arena from inside libtorch's operations, where a garbage collection would finalize
+    /// TorchSharp temporaries the operation still reads; so once its tables have grown, allocating and freeing allocate
+    /// no managed memory at all.
+    /// </summary>
+    [Fact]
+    public void SteadyAllocationAndFreeingAllocateNoManagedMemory()
+    {
+        var arena = new BlockArena(1L << 40, 64, (_, _) => { });
+        var rng = new Random(3);
+        var sizes = Enumerable.Range(0, 300).Select(_ => (long)rng.Next(1, 5000)).ToArray();
+        var offsets = new long[sizes.Length];
+        void Round()
+        {
+            for (int k = 0; k < sizes.Length; k++) offsets[k] = arena.Allocate(sizes[k]);
+            for (int k = 0; k < sizes.Length; k += 2) arena.Free(offsets[k]);   // holes first, then the rest
+            for (int k = 1; k < sizes.Length; k += 2) arena.Free(offsets[k]);
+        }
+        Round();
+        Round();   // tables at their steady size
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int r = 0; r < 20; r++) Round();
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    /// <summary>
     /// The arena's promise, checked against a page-exact model of residency: blocks never overlap, released ranges
     /// are free, and after every allocation the resident bytes (pages touched by allocations since their last release)
     /// are at most the peak of live bytes plus the budget.
