@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using TorchSharp;
 
@@ -6,8 +5,9 @@ namespace EquiSharp.Runtime;
 
 /// <summary>
 /// Replaces libtorch's CPU allocator (<c>c10::SetCPUAllocator</c>) with one whose large blocks come from a
-/// <see cref="BlockArena"/>: freed memory is reused like a caching allocator's, but at most a budget of it stays
-/// resident, so a process holds about its live tensors, not the high-water mark of a fragmented heap.
+/// <see cref="BlockArena"/>: freed memory is reused like a caching allocator's, but the arena's resident memory stays
+/// within its live peak plus a budget, so a process holds about its live tensors, not the high-water mark of a
+/// fragmented heap (at crop 128 the training steps' process peak fell from 929 to 614 MB, docs/performance.md §6).
 /// <para>
 /// libtorch's own CPU allocator is plain <c>posix_memalign</c>/<c>free</c>, and its caching allocators are C++-only, so
 /// this builds the C++ object itself: a vtable laid out as <c>c10::Allocator</c>'s in the libtorch that TorchSharp
