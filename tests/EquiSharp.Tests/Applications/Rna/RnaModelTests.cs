@@ -38,6 +38,34 @@ public sealed class RnaModelTests
         return (a - b).abs().max().item<float>() / Math.Max(1e-12, b.abs().max().item<float>());
     }
 
+    /// <summary>
+    /// Dev scores must not depend on how windows are batched (the evaluation batch is its own option, two by default):
+    /// padded batches of any size, and single windows, which take the in-place inference path, give the same
+    /// probabilities — SCNN on packed and dense maps, and the CNN.
+    /// </summary>
+    [Theory]
+    [InlineData(true, true)]
+    [InlineData(true, false)]
+    [InlineData(false, false)]
+    public void DevProbabilitiesDoNotDependOnTheEvaluationBatch(bool symmetric, bool packed)
+    {
+        using var model = TrainedLike(symmetric);
+        model.PackedMaps = packed;
+        var records = SyntheticRna.Generate(5, 18, 41, seed: 8);
+        var windows = records.Select((r, k) => new EquiSharp.Applications.Rna.RnaWindow(k, 0, r.Length)).ToList();
+        var single = EquiSharp.Applications.Rna.Training.RnaEvaluation.PredictProbabilities(model, records, windows, 1, CPU);
+        foreach (int batch in new[] { 2, 5 })
+        {
+            var batched = EquiSharp.Applications.Rna.Training.RnaEvaluation.PredictProbabilities(model, records, windows, batch, CPU);
+            for (int w = 0; w < windows.Count; w++)
+            {
+                Assert.Equal(single[w].Length, batched[w].Length);
+                double worst = single[w].Zip(batched[w], (a, b) => Math.Abs(a - b)).Max();
+                Assert.True(worst <= 1e-5, $"window {w} (length {windows[w].Length}), batch {batch}: probabilities differ by {worst:E2}");
+            }
+        }
+    }
+
     [Fact]
     public void PaperConfigParameterCountsArePinned()
     {
