@@ -178,14 +178,16 @@ public static unsafe class TorchCpuAllocator
     [UnmanagedCallersOnly]
     private static void Free(IntPtr data)
     {
-        long offset = (long)(data - rangeStart);
-        if ((ulong)offset < (ulong)rangeBytes)
-            lock (Gate) arena!.Free(offset);
+        if (Holds(data))
+            lock (Gate) arena!.Free((long)(data - rangeStart));
         else if (data != IntPtr.Zero) LibcFree(data);
     }
 
     [DllImport("libc", EntryPoint = "free")]
     private static extern void LibcFree(IntPtr data);
+
+    /// <summary>Whether <paramref name="data"/> points into the arena (a tensor's storage served by it).</summary>
+    public static bool Holds(IntPtr data) => (ulong)(long)(data - rangeStart) < (ulong)rangeBytes;
 
     /// <summary>Returns every resident free large block to the OS (no-op when not installed).</summary>
     public static void ReleaseFreeMemory()
