@@ -18,7 +18,7 @@ public sealed class RetainingAllocatorFactAttribute : FactAttribute
     public RetainingAllocatorFactAttribute()
     {
         if (!OperatingSystem.IsLinux()) Skip = "needs Linux (glibc's mallopt)";
-        else if (Environment.GetEnvironmentVariable("EQUISHARP_NATIVE_ALLOCATOR") == "default")
+        else if (EquiSharp.Runtime.NativeAllocator.DefaultsRequested)
             Skip = "EQUISHARP_NATIVE_ALLOCATOR=default turns the retaining allocator off for this run";
     }
 }

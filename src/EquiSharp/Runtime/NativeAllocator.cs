@@ -36,6 +36,12 @@ public static class NativeAllocator
     /// </summary>
     public static long? HeapRoomBeforeReserve { get; private set; }
 
+    /// <summary>
+    /// <c>EQUISHARP_NATIVE_ALLOCATOR=default</c>: keep glibc's defaults and libtorch's own allocator (no retention, no
+    /// tensor arena) — the one switch for both, e.g. to measure a workload's own peak.
+    /// </summary>
+    public static bool DefaultsRequested => Environment.GetEnvironmentVariable("EQUISHARP_NATIVE_ALLOCATOR") == "default";
+
     /// <summary>True once <see cref="RetainFreedMemory"/> has applied its settings in this process.</summary>
     public static bool Retaining { get; private set; }
 
@@ -45,7 +51,7 @@ public static class NativeAllocator
     /// </summary>
     public static bool RetainFreedMemory()
     {
-        if (!OperatingSystem.IsLinux() || Environment.GetEnvironmentVariable("EQUISHARP_NATIVE_ALLOCATOR") == "default") return false;
+        if (!OperatingSystem.IsLinux() || DefaultsRequested) return false;
         try
         {
             // glibc caps the mmap threshold at 32 MiB on 64-bit; larger blocks still map, smaller ones are reused

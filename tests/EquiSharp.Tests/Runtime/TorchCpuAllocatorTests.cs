@@ -4,7 +4,7 @@ using TorchSharp;
 
 namespace EquiSharp.Tests.Runtime;
 
-/// <summary>The whole suite runs on the tensor allocator the CLI installs, so every exactness test also checks it.</summary>
+/// <summary>With EQUISHARP_TENSOR_ARENA=1 the whole suite runs on the tensor arena, so every exactness test also checks it.</summary>
 internal static class TensorAllocatorForTheSuite
 {
     [ModuleInitializer]
@@ -13,13 +13,13 @@ internal static class TensorAllocatorForTheSuite
 
 public class TorchCpuAllocatorTests
 {
-    [RetainingAllocatorFact]
+    [TensorArenaFact]
     public void IsInstalledInThisProcess()
     {
         Assert.True(TorchCpuAllocator.Installed, TorchCpuAllocator.NotInstalledReason);
     }
 
-    [RetainingAllocatorFact]
+    [TensorArenaFact]
     public void LargeTensorsLiveInTheArenaAndReturnToItWhenDisposed()
     {
         Assert.True(TorchCpuAllocator.Installed, TorchCpuAllocator.NotInstalledReason);
@@ -37,7 +37,7 @@ public class TorchCpuAllocatorTests
         Assert.True(TorchCpuAllocator.Statistics!.Value.Live - before < 1L << 30);
     }
 
-    [RetainingAllocatorFact]
+    [TensorArenaFact]
     public void SmallEmptyAndLargeTensorsComputeAsUsual()
     {
         using var empty = torch.zeros(0);
@@ -48,5 +48,14 @@ public class TorchCpuAllocatorTests
         Assert.Equal((double)(1L << 20) * ((1 << 20) - 1) / 2, large.sum().item<double>());
         using var moved = large.to(torch.float32).clone();   // large copy through the arena
         Assert.Equal(large[12345].item<double>(), moved[12345].item<float>());
+    }
+}
+
+/// <summary>A fact about the tensor arena: skipped unless EQUISHARP_TENSOR_ARENA=1 installed it (it is opt-in).</summary>
+public sealed class TensorArenaFactAttribute : FactAttribute
+{
+    public TensorArenaFactAttribute()
+    {
+        if (!TorchCpuAllocator.Installed) Skip = "the tensor arena is opt-in: run with EQUISHARP_TENSOR_ARENA=1";
     }
 }
