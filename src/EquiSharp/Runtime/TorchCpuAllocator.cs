@@ -75,15 +75,15 @@ public static unsafe class TorchCpuAllocator
     public const long DefaultLargeBlockBytes = 64L << 10;
 
     /// <summary>
-    /// What the CLI calls at start-up: installs with the defaults when <c>EQUISHARP_TENSOR_ARENA=1</c> (opt-in), the
-    /// budget from <c>EQUISHARP_TENSOR_CACHE_MB</c> if set; <c>EQUISHARP_NATIVE_ALLOCATOR=default</c> overrides it.
-    /// Opt-in because two runs of the test suite with the arena installed failed on a corrupted TorchSharp Scalar
-    /// inside a libtorch op (Adam's add_, a toLong check) — a TorchSharp temporary finalized while the op read it, which
-    /// calls into managed code from inside ops make likelier; not explained yet. Returns whether installed.
+    /// What the CLI calls at start-up: installs with the defaults, the budget from <c>EQUISHARP_TENSOR_CACHE_MB</c> if
+    /// set; <c>EQUISHARP_TENSOR_ARENA=0</c> or <c>EQUISHARP_NATIVE_ALLOCATOR=default</c> keeps libtorch's allocator.
+    /// (It was opt-in for one stop after two suite failures on a corrupted Scalar; those are TorchSharp's finalizer race
+    /// on implicitly converted Scalars, reproduced at the same rate without the arena: docs/performance.md §6.)
+    /// Returns whether installed.
     /// </summary>
     public static bool InstallFromEnvironment()
     {
-        if (NativeAllocator.DefaultsRequested || Environment.GetEnvironmentVariable("EQUISHARP_TENSOR_ARENA") != "1") return false;
+        if (NativeAllocator.DefaultsRequested || Environment.GetEnvironmentVariable("EQUISHARP_TENSOR_ARENA") == "0") return false;
         long budget = long.TryParse(Environment.GetEnvironmentVariable("EQUISHARP_TENSOR_CACHE_MB"), out var mb) && mb >= 0 ? mb << 20 : DefaultResidentBudgetBytes;
         return Install(budget);
     }

@@ -4,7 +4,7 @@ using TorchSharp;
 
 namespace EquiSharp.Tests.Runtime;
 
-/// <summary>With EQUISHARP_TENSOR_ARENA=1 the whole suite runs on the tensor arena, so every exactness test also checks it.</summary>
+/// <summary>The whole suite runs on the tensor arena the CLI installs, so every exactness test also checks it.</summary>
 internal static class TensorAllocatorForTheSuite
 {
     [ModuleInitializer]
@@ -51,11 +51,12 @@ public class TorchCpuAllocatorTests
     }
 }
 
-/// <summary>A fact about the tensor arena: skipped unless EQUISHARP_TENSOR_ARENA=1 installed it (it is opt-in).</summary>
+/// <summary>A fact about the tensor arena: skipped only when EQUISHARP_TENSOR_ARENA=0 or EQUISHARP_NATIVE_ALLOCATOR=default turned it off.</summary>
 public sealed class TensorArenaFactAttribute : FactAttribute
 {
     public TensorArenaFactAttribute()
     {
-        if (!TorchCpuAllocator.Installed) Skip = "the tensor arena is opt-in: run with EQUISHARP_TENSOR_ARENA=1";
+        if (NativeAllocator.DefaultsRequested || Environment.GetEnvironmentVariable("EQUISHARP_TENSOR_ARENA") == "0")
+            Skip = "EQUISHARP_TENSOR_ARENA=0 or EQUISHARP_NATIVE_ALLOCATOR=default turns the tensor arena off for this run";
     }
 }
