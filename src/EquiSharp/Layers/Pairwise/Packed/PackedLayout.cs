@@ -86,14 +86,15 @@ public abstract class PackedLayout
     public static PackedLayout Default(long length, long maxHalo) => Folded(length, maxHalo);
 
     /// <summary>
-    /// Everything the layout's two functions say about its stored cells, computed in one pass: the entry (i, j) of every
-    /// cell (clamped to 0 outside the map) and whether it is inside, its dense index i·L + j and the flat index of its
-    /// canonical cell (−1 outside), and the batch-norm weight exceptions (weight 2 for a canonical off-diagonal cell, 1
-    /// for a canonical diagonal cell, 0 for every other cell; stored as the cells whose weight is not 2).
+    /// What every packed forward needs about the stored cells, computed in one pass: the entry (i, j) of every cell
+    /// (clamped to 0 outside the map) and whether it is inside, and the batch-norm weight exceptions (weight 2 for a
+    /// canonical off-diagonal cell, 1 for a canonical diagonal cell, 0 for every other cell; stored as the cells whose
+    /// weight is not 2). The dense and canonical index of every cell are <see cref="CellIndex"/>, built only where
+    /// used (packing a dense map, drawing a random one): inference never needs them, and at 3,000 nt they are 74 MB.
     /// </summary>
     private sealed class CellTables
     {
-        public readonly long[] I, J, PackIndex, CanonicalOf;
+        public readonly long[] I, J;
         public readonly float[] Inside;
         public readonly long[] ExceptionBlock, ExceptionOffset;
         public readonly float[] ExceptionWeight;
@@ -101,7 +102,7 @@ public abstract class PackedLayout
         public CellTables(PackedLayout layout)
         {
             long cells = layout.Cells, blockCells = layout.BlockCells, cols = layout.BlockCols, l = layout.Length;
-            I = new long[cells]; J = new long[cells]; PackIndex = new long[cells]; CanonicalOf = new long[cells]; Inside = new float[cells];
+            I = new long[cells]; J = new long[cells]; Inside = new float[cells];
             var eb = new List<long>(); var eo = new List<long>(); var ew = new List<float>();
             for (long cell = 0; cell < cells; cell++)
             {
@@ -109,22 +110,43 @@ public abstract class PackedLayout
                 var (i, j) = layout.MapCoordinate(q, rc / cols, rc % cols);
                 bool inside = i >= 0 && j >= 0 && i < l && j < l;
                 I[cell] = inside ? i : 0; J[cell] = inside ? j : 0; Inside[cell] = inside ? 1f : 0f;
-                PackIndex[cell] = inside ? i * l + j : -1;
-                CanonicalOf[cell] = inside ? layout.CanonicalCell(i, j) : -1;
-                float weight = CanonicalOf[cell] != cell ? 0f : i == j ? 1f : 2f;
+                float weight = !inside || layout.CanonicalCell(i, j) != cell ? 0f : i == j ? 1f : 2f;
                 if (weight != 2f) { eb.Add(q); eo.Add(rc); ew.Add(weight); }
             }
             ExceptionBlock = eb.ToArray(); ExceptionOffset = eo.ToArray(); ExceptionWeight = ew.ToArray();
         }
     }
 
-    /// <summary>Canonical storage cell of every dense entry, row-major.</summary>
-    internal long[] UnpackIndex()
+    /// <summary>
+    /// Per stored cell, clamped to 0 outside the map: its dense index i·L + j (<paramref name="canonical"/> false) or the
+    /// flat index of its canonical cell (true).
+    /// </summary>
+    private long[] CellIndex(bool canonical)
     {
-        var idx = new long[Length * Length];
+        var t = tables.Value;
+        var index = new long[Cells];
+        for (long cell = 0; cell < index.Length; cell++)
+            if (t.Inside[cell] != 0f) index[cell] = canonical ? CanonicalCell(t.I[cell], t.J[cell]) : t.I[cell] * Length + t.J[cell];
+        return index;
+    }
+
+    /// <summary>
+    /// Canonical storage cell of every dense entry, row-major, as int32 while the cells fit (index_select takes either):
+    /// the L² table is the largest index a full-length prediction builds (36 instead of 72 MB at 3,000 nt).
+    /// </summary>
+    internal Tensor UnpackIndex()
+    {
+        if (Cells > int.MaxValue)
+        {
+            var wide = new long[Length * Length];
+            for (long i = 0; i < Length; i++)
+                for (long j = 0; j < Length; j++) wide[i * Length + j] = CanonicalCell(i, j);
+            return tensor(wide, dtype: ScalarType.Int64);
+        }
+        var idx = new int[Length * Length];
         for (long i = 0; i < Length; i++)
-            for (long j = 0; j < Length; j++) idx[i * Length + j] = CanonicalCell(i, j);
-        return idx;
+            for (long j = 0; j < Length; j++) idx[i * Length + j] = (int)CanonicalCell(i, j);
+        return tensor(idx, dtype: ScalarType.Int32);
     }
 
     /// <summary>The halo plan for a convolution reach of <paramref name="halo"/> on each side.</summary>
@@ -135,19 +157,19 @@ public abstract class PackedLayout
         return halos.GetOrAdd(halo, h => new HaloPlan(this, h));
     }
 
-    internal Tensor UnpackIndexOn(Device device) => cache.Get("unpack", device, () => tensor(UnpackIndex(), dtype: ScalarType.Int64));
+    internal Tensor UnpackIndexOn(Device device) => cache.Get("unpack", device, UnpackIndex);
 
     /// <summary>Dense index of every stored cell, clamped to 0 outside the map, with the matching 0/1 mask (P, 1, 1, R, C).</summary>
     internal (Tensor Index, Tensor Mask) PackIndexOn(Device device, ScalarType dtype)
     {
-        var idx = cache.Get("pack", device, () => tensor(tables.Value.PackIndex.Select(v => Math.Max(v, 0)).ToArray(), dtype: ScalarType.Int64));
+        var idx = cache.Get("pack", device, () => tensor(CellIndex(canonical: false), dtype: ScalarType.Int64));
         return (idx, InsideOn(device, dtype));
     }
 
     /// <summary>Canonical source of every stored cell (clamped) and the mask of cells inside the map, as for <see cref="PackIndexOn"/>.</summary>
     internal (Tensor Index, Tensor Mask) CanonicalOfOn(Device device, ScalarType dtype)
     {
-        var idx = cache.Get("canon", device, () => tensor(tables.Value.CanonicalOf.Select(v => Math.Max(v, 0)).ToArray(), dtype: ScalarType.Int64));
+        var idx = cache.Get("canon", device, () => tensor(CellIndex(canonical: true), dtype: ScalarType.Int64));
         return (idx, InsideOn(device, dtype));
     }
 
