@@ -331,7 +331,7 @@ public sealed partial class BenchCommand : ICliCommand
     private static Command RnaInfer()
     {
         var lengths = new Option<string>("--lengths") { Description = "Comma-separated sequence lengths.", DefaultValueFactory = _ => "500,1000,2000,3000" };
-        var variants = new Option<string>("--variants") { Description = "Comma-separated: packed (what rna eval runs), tiled (dense tiles).", DefaultValueFactory = _ => "packed,tiled" };
+        var variants = new Option<string>("--variants") { Description = "Comma-separated: streamed (what rna eval runs: row bands through the layers), packed (one whole folded map per layer), tiled (dense tiles).", DefaultValueFactory = _ => "streamed,packed,tiled" };
         var cmd = new Command("rna-infer", "Full-length inference of the paper's RNA SCNN (random weights) on one sequence per length, each in its own child process: seconds per sequence and peak resident memory.")
             { lengths, variants };
         cmd.SetAction(parse =>

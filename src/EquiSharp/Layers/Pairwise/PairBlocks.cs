@@ -232,7 +232,7 @@ public sealed class PairConvStage : nn.Module<Tensor, Tensor>
     /// </summary>
     public ConvolutionAlgorithm Algorithm { get; set; } = ConvolutionAlgorithms.Default;
 
-    private bool UsesFourier => Algorithm.UsesFourier(2 * Reach + 1, dilated: convs.Any(c => c is SymmetricConv2d s && s.Dilations.Any(d => d != 1)));
+    internal bool UsesFourier => Algorithm.UsesFourier(2 * Reach + 1, dilated: convs.Any(c => c is SymmetricConv2d s && s.Dilations.Any(d => d != 1)));
 
     /// <summary>Each branch's kernel and bias as its convolution applies them.</summary>
     private List<(Tensor Weight, Tensor? Bias)> BranchKernels() => convs.Select(c => c is SymmetricConv2d s

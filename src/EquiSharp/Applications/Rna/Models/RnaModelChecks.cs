@@ -18,7 +18,27 @@ public static class RnaModelChecks
 
     public static IEnumerable<EquivarianceCheck> All() =>
         EquivarianceCheck.PerBlock("rna.scnn paper size, reach 6 (13×13, L=20, padded batch): packed training step equals dense",
-            Blocks, () => PackedVersusDense(RnaModelConfig.Paper, maxLength: 20, seed: 7), tolerance: 1e-4);
+            Blocks, () => PackedVersusDense(RnaModelConfig.Paper, maxLength: 20, seed: 7), tolerance: 1e-4)
+        .Append(new EquivarianceCheck("rna.scnn paper size: streamed full-length inference (L=150, bands of 48 rows) equals the dense forward",
+            () => StreamedVersusDense(length: 150, seed: 7), Tolerance: 1e-4));
+
+    /// <summary>
+    /// Relative deviation of <see cref="Layers.Pairwise.Network.StreamedPairInference"/> (what rna predict and rna eval run
+    /// at full length) from the dense forward of the paper-size SCNN in eval mode, with batch-norm statistics from one
+    /// training-mode forward, on one random sequence.
+    /// </summary>
+    public static double StreamedVersusDense(int length, int seed)
+    {
+        using var scope = NewDisposeScope();
+        var g = new Generator((ulong)seed);
+        using var model = new RnaPairModel(RnaModelConfig.Paper, symmetric: true);
+        var x = nn.functional.one_hot(randint(0, 4, new long[] { 1, length }, generator: g), 5).to(ScalarType.Float32);
+        using (no_grad()) model.forward(x).Dispose();   // running statistics, so eval batch norm is not the identity
+        model.eval();
+        using var _ = no_grad();
+        var dense = model.forward(x, null)[0];
+        return Deviation.Relative(Layers.Pairwise.Network.StreamedPairInference.Logits(model, x)[0], dense);
+    }
 
     /// <summary>
     /// One training-mode forward and backward (batch statistics, length masks) of one SCNN on a padded batch of two

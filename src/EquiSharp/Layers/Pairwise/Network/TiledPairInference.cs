@@ -17,6 +17,12 @@ public sealed record TiledInferenceOptions
     /// dense tiles; <see cref="TileSize"/> then does not apply.
     /// </summary>
     public bool PackedMaps { get; init; } = true;
+    /// <summary>
+    /// With <see cref="PackedMaps"/> and no pair features, run the layers as a pipeline over row bands of the upper
+    /// triangle (<see cref="StreamedPairInference"/>): no layer's map is ever held whole, only the rows the next layer
+    /// still reads. False: the whole folded map of one layer at a time.
+    /// </summary>
+    public bool Streamed { get; init; } = true;
 }
 
 /// <summary>
@@ -47,6 +53,8 @@ public static class TiledPairInference
         {
             using var grad = no_grad();
             bool mirror = options.UseSymmetry && network.Symmetric;
+            if (mirror && options.PackedMaps && options.Streamed && pairFeatures is null)
+                return StreamedPairInference.Logits(network, input);
             if (mirror && options.PackedMaps)
             {
                 using var scope = NewDisposeScope();
@@ -125,7 +133,7 @@ public static class TiledPairInference
     }
 
     /// <summary>A convolution branch reduced to its dense kernel (out, in, k, k), bias and dilation.</summary>
-    private sealed record Branch(Tensor Weight, Tensor? Bias, int Kernel, int Dilation)
+    internal sealed record Branch(Tensor Weight, Tensor? Bias, int Kernel, int Dilation)
     {
         public int Halo => Dilation * (Kernel - 1) / 2;
 
@@ -148,7 +156,7 @@ public static class TiledPairInference
         }
     }
 
-    private static Tensor Activate(Tensor y, PairActivation? activation) => activation switch
+    internal static Tensor Activate(Tensor y, PairActivation? activation) => activation switch
     {
         PairActivation.ReLU => nn.functional.relu(y),
         PairActivation.Sigmoid => nn.functional.sigmoid(y),
@@ -159,9 +167,7 @@ public static class TiledPairInference
     private static Tensor Stage(PairConvStage stage, IReadOnlyList<Tensor> inputs, int l, (int Start, int End)[] tiles, bool mirror)
     {
         using var outer = NewDisposeScope();
-        var convList = stage.named_children().Select(c => c.module).OfType<ModuleList<nn.Module<Tensor, Tensor>>>().Single();
-        var branches = convList.Select(Branch.Of).ToArray();
-        var norm = stage.named_children().Select(c => c.module).OfType<PairBatchNorm2d>().SingleOrDefault();
+        var (branches, norm) = Parts(stage);
         int halo = branches.Max(b => b.Halo);
         var output = empty(new long[] { 1, stage.OutChannels, l, l }, dtype: inputs[0].dtype, device: inputs[0].device);
         foreach (var (ri, ci) in TilePairs(tiles.Length, mirror))
@@ -176,32 +182,49 @@ public static class TiledPairInference
         return output.MoveToOuterDisposeScope();
     }
 
+    /// <summary>A stage's branches (dense kernels) and its batch norm.</summary>
+    internal static (Branch[] Branches, PairBatchNorm2d? Norm) Parts(PairConvStage stage) =>
+        (stage.Branches.Select(Branch.Of).ToArray(), stage.Norm);
+
     /// <summary>A pair encoder: self-Cartesian product of the sequence features built tile by tile → conv → norm → activation.</summary>
     private static Tensor Encoder(PairEncoder encoder, Tensor features, int l, (int Start, int End)[] tiles, bool mirror)
     {
         using var outer = NewDisposeScope();
-        var children = encoder.named_children().Select(c => c.module).ToList();
-        var branch = Branch.Of(children.Single(m => m is SymmetricConv2d or Conv2d));
-        var norm = children.OfType<PairBatchNorm2d>().SingleOrDefault();
-        int halo = branch.Halo;
-        long n = features.shape[2];
+        var (branch, norm) = Parts(encoder);
         var xt = features.transpose(1, 2); // (1, n, L)
         var output = empty(new long[] { 1, encoder.OutChannels, l, l }, dtype: features.dtype, device: features.device);
         foreach (var (ri, ci) in TilePairs(tiles.Length, mirror))
         {
             using var scope = NewDisposeScope();
-            var (rs, re) = tiles[ri];
-            var (cs, ce) = tiles[ci];
-            int r0 = Math.Max(0, rs - halo), r1 = Math.Min(l, re + halo), c0 = Math.Max(0, cs - halo), c1 = Math.Min(l, ce + halo);
-            var rowsPart = xt.narrow(2, r0, r1 - r0).unsqueeze(3).expand(1, n, r1 - r0, c1 - c0);
-            var colsPart = xt.narrow(2, c0, c1 - c0).unsqueeze(2).expand(1, n, r1 - r0, c1 - c0);
-            var x = cat(new[] { rowsPart, colsPart }, 1);
-            long left = c0 - (cs - halo), right = (ce + halo) - c1, top = r0 - (rs - halo), bottom = (re + halo) - r1;
-            if (left + right + top + bottom > 0) x = nn.functional.pad(x, new long[] { left, right, top, bottom });
-            var y = branch.Apply(x, 0);
-            if (norm is not null) y = norm.forward(y, null);
-            Place(output, Activate(y, encoder.Activation), tiles[ri], tiles[ci], mirror);
+            Place(output, EncoderTile(encoder, branch, norm, xt, l, tiles[ri], tiles[ci]), tiles[ri], tiles[ci], mirror);
         }
         return output.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>An encoder's convolution (dense kernel) and its batch norm.</summary>
+    internal static (Branch Branch, PairBatchNorm2d? Norm) Parts(PairEncoder encoder)
+    {
+        var children = encoder.named_children().Select(c => c.module).ToList();
+        return (Branch.Of(children.Single(m => m is SymmetricConv2d or Conv2d)), children.OfType<PairBatchNorm2d>().SingleOrDefault());
+    }
+
+    /// <summary>
+    /// The encoder's output (1, C, rows, cols) on one rectangle of the map: the self-Cartesian product of the sequence
+    /// features <paramref name="xt"/> (1, n, L) over the rectangle and its halo (zero outside the map) → conv → norm → activation.
+    /// </summary>
+    internal static Tensor EncoderTile(PairEncoder encoder, Branch branch, PairBatchNorm2d? norm, Tensor xt, long l, (long Start, long End) rows, (long Start, long End) cols)
+    {
+        long halo = branch.Halo, n = xt.shape[1];
+        var (rs, re) = rows;
+        var (cs, ce) = cols;
+        long r0 = Math.Max(0, rs - halo), r1 = Math.Min(l, re + halo), c0 = Math.Max(0, cs - halo), c1 = Math.Min(l, ce + halo);
+        var rowsPart = xt.narrow(2, r0, r1 - r0).unsqueeze(3).expand(1, n, r1 - r0, c1 - c0);
+        var colsPart = xt.narrow(2, c0, c1 - c0).unsqueeze(2).expand(1, n, r1 - r0, c1 - c0);
+        var x = cat(new[] { rowsPart, colsPart }, 1);
+        long left = c0 - (cs - halo), right = (ce + halo) - c1, top = r0 - (rs - halo), bottom = (re + halo) - r1;
+        if (left + right + top + bottom > 0) x = nn.functional.pad(x, new long[] { left, right, top, bottom });
+        var y = branch.Apply(x, 0);
+        if (norm is not null) y = norm.forward(y, null);
+        return Activate(y, encoder.Activation);
     }
 }
