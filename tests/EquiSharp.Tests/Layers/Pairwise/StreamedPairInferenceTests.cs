@@ -68,6 +68,9 @@ public sealed class StreamedPairInferenceTests
     {
         using var model = new RnaPairModel(RnaModelConfig.Paper, symmetric: true);
         Assert.Equal(48, StreamedPairInference.BandRows(model));
+        Assert.Equal(60, StreamedPairInference.TransformSize(48, 13));
+        Assert.Equal(56, StreamedPairInference.TransformSize(48, 9));
+        Assert.Equal(63, StreamedPairInference.TransformSize(52, 11));   // 62 = 2·31 is not 7-smooth, 63 = 3²·7 is
     }
 
     [Fact]
