@@ -10,8 +10,9 @@ namespace EquiSharp.Layers.Pairwise.Network;
 /// <see cref="PairNetworkSpec"/>: (B, L, n) per-position features [+ (B, P, L, L) symmetric pair features] →
 /// (B, out, L, L) logits. With <c>Symmetric</c> every convolution is symmetry-generating or -preserving, so the logits
 /// are symmetric by construction (Theorems 1–2); otherwise the same architecture uses plain convolutions (the CNN
-/// baseline). Three forwards compute the same function: dense maps, packed symmetric maps (<see cref="PackedMaps"/>,
-/// about half the memory and convolution work) and tiled full-length inference (<see cref="TiledPairInference"/>).
+/// baseline). Four forwards compute the same function: dense maps, packed symmetric maps (<see cref="PackedMaps"/>,
+/// about half the memory and convolution work), tiled full-length inference (<see cref="TiledPairInference"/>) and,
+/// for the SCNN at full length, row bands streamed through the layers (<see cref="StreamedPairInference"/>).
 /// </summary>
 public class PairNetwork : nn.Module<Tensor, Tensor>
 {

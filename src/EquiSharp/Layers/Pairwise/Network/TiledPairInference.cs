@@ -37,7 +37,8 @@ public static class TiledPairInference
 {
     /// <summary>
     /// Logits (out, L, L) of one sequence given as features (1, L, n), with its pair features (1, P, L, L) when the
-    /// network takes some. The network is switched to eval mode and restored.
+    /// network takes some. The network is switched to eval mode and restored. A symmetric network without pair features
+    /// runs streamed by default (<see cref="TiledInferenceOptions.Streamed"/>).
     /// </summary>
     public static Tensor Logits(PairNetwork network, Tensor input, Tensor? pairFeatures = null, TiledInferenceOptions? options = null)
     {
