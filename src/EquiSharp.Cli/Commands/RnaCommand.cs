@@ -31,8 +31,8 @@ public sealed class RnaCommand : ICliCommand
     /// <summary>
     /// Decoder flags shared by all three subcommands. The minimum hairpin loop defaults to 0 (the paper's decoding) where
     /// structures are scored (train, eval), and to 3 in predict, whose structures people read: no base pairs with its
-    /// neighbour. On the rna-default dev clusters the bundled model scores F1 0.628 either way (epoch 7; epoch 4: 0.618
-    /// with 3 against 0.617 without).
+    /// neighbour. On the rna-default dev clusters the interim bundled models scored the same either way (epoch 7: F1
+    /// 0.628 both; epoch 4: 0.618 with 3 against 0.617 without).
     /// </summary>
     private sealed class DecoderOptions(int minHairpinDefault = 0)
     {
