@@ -262,7 +262,7 @@ public class TrainerTests
         child.WaitForExit(); // the timed overload returns before the asynchronous output handlers have drained
         lock (output) text = output.ToString();
         Assert.True(child.ExitCode == 0, $"exit code {child.ExitCode}:\n{text}");
-        Assert.Contains("interrupted: checkpoint saved", text);
+        Assert.True(text.Contains("interrupted: checkpoint saved"), "no 'interrupted: checkpoint saved' line in the child's output:\n" + text);
 
         string scnnDir = Path.Combine(dir.Path, "scnn");
         manual_seed(1);
