@@ -2,6 +2,7 @@ using EquiSharp.Layers.Pairwise;
 using EquiSharp.Verification;
 using TorchSharp;
 using static TorchSharp.torch;
+using EquiSharp.Runtime;
 
 namespace EquiSharp.Layers;
 
@@ -19,7 +20,7 @@ public static class FourierChecks
         {
             var g = new Generator(71);
             var x = randn(new long[] { 2, 40, 30, 70 }, generator: g);
-            var w = randn(new long[] { 8, 40, 13, 13 }, generator: g) * 0.05;
+            var w = randn(new long[] { 8, 40, 13, 13 }, generator: g).mul(KeptScalar.Of(0.05));
             using var _ = no_grad();
             return Deviation.Relative(FourierConvolution.Valid(x, w), nn.functional.conv2d(x, w));
         });
@@ -57,7 +58,7 @@ public static class FourierChecks
         using var stage = new PairConvStage(3, new (long, long)[] { (13, 3), (9, 3), (5, 2) }, symmetric: true, PairActivation.ReLU) { Algorithm = algorithm };
         foreach (var conv in stage.Branches.Cast<SymmetryPreservingConv2d>()) conv.ResetParameters(g);
         var a = randn(new long[] { 2, 3, 29, 29 }, generator: g);
-        var x = a + a.transpose(2, 3);
+        var x = a.add(a.transpose(2, 3), KeptScalar.One);
         using var _ = no_grad();
         output = packed
             ? PairConvStage.ForwardPacked(new[] { stage }, Pairwise.Packed.PackedSymmetricMap.Pack(x, Pairwise.Packed.PackedLayout.Default(29, stage.Reach)), null).Unpack()

@@ -1,5 +1,6 @@
 using TorchSharp;
 using static TorchSharp.torch;
+using EquiSharp.Runtime;
 
 namespace EquiSharp.Layers;
 
@@ -231,7 +232,7 @@ public static class FourierConvolution
         products.Dispose();
         // a compact copy (the tiles' map is freed with it), with the bias added in place
         var y = Scoped(() => map.narrow(2, 0, p.OutHeight).narrow(3, 0, p.OutWidth).contiguous());
-        return bias is null ? y : y.add_(bias.view(1, p.OutChannels, 1, 1));
+        return bias is null ? y : y.add_(bias.view(1, p.OutChannels, 1, 1), KeptScalar.One);
     }
 
     /// <summary>
@@ -280,7 +281,7 @@ public static class FourierConvolution
                 using (var x = q.InputSpectra(input.narrow(0, b0, nb)))
                 {
                     if (wSpectra is null) wSpectra = bmm(gConj, x);
-                    else { using var part = bmm(gConj, x); wSpectra.add_(part); }
+                    else { using var part = bmm(gConj, x); wSpectra.add_(part, KeptScalar.One); }
                 }
                 // ∂x: per frequency (tiles × Cout)·(Cout × Cin), then the windows' overlap-add (fold sums overlapping windows)
                 Tensor windowGrads;

@@ -3,6 +3,7 @@ using EquiSharp.Layers.Pairwise.Packed;
 using EquiSharp.Layers.Pairwise.Separable;
 using TorchSharp;
 using static TorchSharp.torch;
+using EquiSharp.Runtime;
 
 namespace EquiSharp.Performance;
 
@@ -50,7 +51,7 @@ public sealed class GeneratingWorkload
         {
             using var _ = no_grad();
             layout = PackedLayout.Default(x.shape[1], 0);
-            using var up = upstream.add(upstream.transpose(2, 3)).mul(0.5);
+            using var up = upstream.add(upstream.transpose(2, 3), KeptScalar.One).mul(KeptScalar.Of(0.5));
             // weighted by what each stored cell stands for, so the packed loss equals the dense one
             packedUpstream = PackedSymmetricMap.Pack(up, layout).Data.mul(layout.CellWeightsOn(up.device, up.dtype));
         }

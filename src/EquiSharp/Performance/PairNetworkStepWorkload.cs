@@ -3,6 +3,7 @@ using EquiSharp.Layers.Pairwise.Network;
 using EquiSharp.Training;
 using TorchSharp;
 using static TorchSharp.torch;
+using EquiSharp.Runtime;
 
 namespace EquiSharp.Performance;
 
@@ -50,7 +51,7 @@ public sealed class PairNetworkStepWorkload
         }
         onehot = tensor(x, new long[] { batch, crop, 5 }, device: device);
         labels = tensor(y, new long[] { batch, crop, crop }, device: device);
-        lengths = full(batch, crop, dtype: int64, device: device);
+        lengths = full(batch, KeptScalar.Of(crop), dtype: int64, device: device);
         optimizer = Optimizers.Adam(Network.parameters(), 2e-3, weightDecay: 1e-5); // the optimizer rna train builds
         Network.train();
     }

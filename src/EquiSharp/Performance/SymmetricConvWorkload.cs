@@ -2,6 +2,7 @@ using EquiSharp.Layers.Pairwise;
 using EquiSharp.Layers.Pairwise.Packed;
 using TorchSharp;
 using static TorchSharp.torch;
+using EquiSharp.Runtime;
 
 namespace EquiSharp.Performance;
 
@@ -82,7 +83,7 @@ public sealed class SymmetricConvWorkload
     private static Tensor SymmetricRandom(long[] shape, Device? device)
     {
         using var a = randn(shape, device: device);
-        return a.add(a.transpose(2, 3));
+        return a.add(a.transpose(2, 3), KeptScalar.One);
     }
 
     /// <summary>Forward and backward of the dense stack; everything it allocates is disposed.</summary>

@@ -1,6 +1,7 @@
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using EquiSharp.Runtime;
 
 namespace EquiSharp.Symmetry;
 
@@ -23,6 +24,9 @@ public sealed class TiedWeight : nn.Module, IMaterializedWeightCache
     // entries point at an appended zero slot), "sign" = ±1/0 per entry when signed, "basis" = N × k for linear tying.
     // They are derived from the tying, so they are not persistent (not in the state dict).
     private readonly Tensor?[] cacheSlot = new Tensor?[1]; // an array so RegisterComponents does not treat it as a buffer
+
+    // every equivariant layer is built on this class: the first one built checks libtorch's convolution kernels
+    static TiedWeight() => Runtime.ConvolutionKernelGuard.Ensure();
 
     /// <summary>The tying this weight was built from.</summary>
     public WeightTying Tying { get; }
@@ -105,7 +109,7 @@ public sealed class TiedWeight : nn.Module, IMaterializedWeightCache
         {
             var orbits = (OrbitTying)Tying;
             var signed = Sign is Tensor s ? w.mul(s) : w;
-            var sums = zeros(orbits.FreeParameterCount + 1, dtype: theta.dtype, device: theta.device).index_add(0, Index!, signed, 1.0);
+            var sums = zeros(orbits.FreeParameterCount + 1, dtype: theta.dtype, device: theta.device).index_add(0, Index!, signed, KeptScalar.Of(1.0));
             var counts = tensor(orbits.Multiplicities.Select(m => (float)m).ToArray(), dtype: theta.dtype, device: theta.device);
             t = sums[TensorIndex.Slice(0, orbits.FreeParameterCount)].div(counts);
         }
@@ -121,7 +125,7 @@ public sealed class TiedWeight : nn.Module, IMaterializedWeightCache
         var theta = Theta;
         var bounds = tensor(Enumerable.Range(0, FreeParameterCount).Select(o => (float)Math.Sqrt(3 * variancePerParameter(o))).ToArray(),
             dtype: theta.dtype, device: theta.device);
-        var u = rand(FreeParameterCount, dtype: theta.dtype, device: theta.device, generator: generator).mul(2).sub(1);
+        var u = rand(FreeParameterCount, dtype: theta.dtype, device: theta.device, generator: generator).mul(KeptScalar.Of(2)).sub(KeptScalar.Of(1));
         theta.copy_(u.mul(bounds));
         InvalidateCache();
     }

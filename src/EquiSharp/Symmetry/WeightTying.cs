@@ -1,5 +1,6 @@
 using TorchSharp;
 using static TorchSharp.torch;
+using EquiSharp.Runtime;
 
 namespace EquiSharp.Symmetry;
 
@@ -114,7 +115,7 @@ public sealed class LinearConstraintTying : WeightTying
         // full SVD: the right singular vectors beyond the rank span the null space
         var (_, s, vh) = linalg.svd(a, fullMatrices: true);
         double smax = s.numel() > 0 ? s.max().item<double>() : 0;
-        long rank = s.numel() == 0 ? 0 : (s > tolerance * Math.Max(smax, 1e-300)).sum().item<long>();
+        long rank = s.numel() == 0 ? 0 : (s > KeptScalar.Of(tolerance * Math.Max(smax, 1e-300))).sum().item<long>();
         var basis = vh[TensorIndex.Slice(rank, null)].t().contiguous();
         int k = (int)basis.shape[1];
         var data = basis.data<double>().ToArray();

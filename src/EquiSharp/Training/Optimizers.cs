@@ -1,6 +1,7 @@
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using EquiSharp.Runtime;
 
 namespace EquiSharp.Training;
 
@@ -56,7 +57,7 @@ public static class Optimizers
                     state.exp_avg.mul_(beta1Scalar).add_(grad, alpha: oneMinusBeta1);
                     state.exp_avg_sq.mul_(beta2Scalar).addcmul_(grad, grad.conj(), value: oneMinusBeta2);
                     using var sqrtCorrection2 = Math.Sqrt(biasCorrection2).ToScalar();
-                    var denom = (state.exp_avg_sq.sqrt() / sqrtCorrection2).add_(epsScalar);
+                    var denom = (state.exp_avg_sq.sqrt() / sqrtCorrection2).add_(epsScalar, KeptScalar.One);
                     using var negativeStepSize = (-(lr / biasCorrection1)).ToScalar();
                     param.addcdiv_(state.exp_avg, denom, value: negativeStepSize);
                 }

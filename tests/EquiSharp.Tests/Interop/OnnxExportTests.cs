@@ -11,6 +11,7 @@ using Google.Protobuf;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using EquiSharp.Runtime;
 
 namespace EquiSharp.Tests.Interop;
 
@@ -31,12 +32,12 @@ public sealed class OnnxExportTests
             switch (m)
             {
                 case PairBatchNorm2d bn:
-                    bn.Weight.copy_(rand(bn.Weight.shape, generator: g) + 0.5); bn.Bias.copy_(randn(bn.Bias.shape, generator: g) * 0.2);
-                    bn.RunningMean.copy_(randn(bn.RunningMean.shape, generator: g) * 0.2); bn.RunningVar.copy_(rand(bn.RunningVar.shape, generator: g) + 0.5);
+                    bn.Weight.copy_(rand(bn.Weight.shape, generator: g).add(KeptScalar.Of(0.5), KeptScalar.One)); bn.Bias.copy_(randn(bn.Bias.shape, generator: g).mul(KeptScalar.Of(0.2)));
+                    bn.RunningMean.copy_(randn(bn.RunningMean.shape, generator: g).mul(KeptScalar.Of(0.2))); bn.RunningVar.copy_(rand(bn.RunningVar.shape, generator: g).add(KeptScalar.Of(0.5), KeptScalar.One));
                     break;
                 case BatchNorm bn:
-                    bn.weight!.copy_(rand(bn.weight.shape, generator: g) + 0.5); bn.bias!.copy_(randn(bn.bias.shape, generator: g) * 0.2);
-                    bn.running_mean!.copy_(randn(bn.running_mean.shape, generator: g) * 0.2); bn.running_var!.copy_(rand(bn.running_var.shape, generator: g) + 0.5);
+                    bn.weight!.copy_(rand(bn.weight.shape, generator: g).add(KeptScalar.Of(0.5), KeptScalar.One)); bn.bias!.copy_(randn(bn.bias.shape, generator: g).mul(KeptScalar.Of(0.2)));
+                    bn.running_mean!.copy_(randn(bn.running_mean.shape, generator: g).mul(KeptScalar.Of(0.2))); bn.running_var!.copy_(rand(bn.running_var.shape, generator: g).add(KeptScalar.Of(0.5), KeptScalar.One));
                     break;
             }
         model.eval();
@@ -132,7 +133,7 @@ public sealed class OnnxExportTests
             using var scope = NewDisposeScope();
             var features = randn(new[] { 2, length, ContactModel.InputFeatures }, generator: g);
             var pairs = randn(new[] { 2, ContactModel.PairFeatureNames.Length, length, length }, generator: g);
-            pairs = (pairs + pairs.transpose(2, 3)) / 2;
+            pairs = (pairs.add(pairs.transpose(2, 3), KeptScalar.One)).div(KeptScalar.Of(2));
             var (f, fs) = Input(features);
             var (p, ps) = Input(pairs);
             var (logits, _) = runner.Run(PairNetworkOnnx.Logits, ("features", f, fs), ("pair_features", p, ps));

@@ -103,7 +103,7 @@ public class EquivariantModuleContractTests
         var x = c.Input(c.Size, gen);
         using var _ = no_grad();
         var expected = module.forward(x);
-        Assert.True(expected.abs().max().ToDouble() > 1e-3, $"{name}: the output is (near) zero, the comparison would be vacuous");
+        Assert.True(expected.abs().max().to(ScalarType.Float64).item<double>() > 1e-3, $"{name}: the output is (near) zero, the comparison would be vacuous");
         double dev = Deviation.Relative(dense.forward(x).to(ScalarType.Float32), expected.to(ScalarType.Float32));
         Assert.True(dev <= Tol, $"{name}: dense module deviates by {dev}");
     }

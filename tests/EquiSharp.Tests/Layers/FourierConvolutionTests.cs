@@ -3,6 +3,7 @@ using EquiSharp.Layers.Pairwise;
 using EquiSharp.Layers.Pairwise.Network;
 using EquiSharp.Verification;
 using static TorchSharp.torch;
+using EquiSharp.Runtime;
 
 namespace EquiSharp.Tests.Layers;
 
@@ -62,7 +63,7 @@ public sealed class FourierConvolutionTests
         // the paper network's first stage at crop 128: 40 → 50 channels, 13×13
         manual_seed(12);
         var x64 = randn(2, 40, 76, 140, dtype: float64);
-        var w64 = randn(50, 40, 13, 13, dtype: float64) * 0.02;
+        var w64 = randn(50, 40, 13, 13, dtype: float64).mul(KeptScalar.Of(0.02));
         var up64 = randn(2, 50, 64, 128, dtype: float64);
         var x = x64.to(float32).requires_grad_(true);
         var w = w64.to(float32).requires_grad_(true);

@@ -2,6 +2,8 @@ using EquiSharp.Layers.Pairwise;
 using EquiSharp.Symmetry;
 using TorchSharp;
 using static TorchSharp.torch;
+using EquiSharp.Runtime;
+using EquiSharp.Training;
 
 namespace EquiSharp.Tests.Symmetry;
 
@@ -44,7 +46,7 @@ public class EngineTests
         using var w = new TiedWeight(tying);
         w.InitUniform(_ => 1.0);
         var m = w.Materialize();
-        Assert.Equal(0f, (m + m.t()).abs().max().item<float>());
+        Assert.Equal(0f, (m.add(m.t(), KeptScalar.One)).abs().max().item<float>());
         Assert.Equal(0f, m.diagonal().abs().max().item<float>());
         Assert.True(m.abs().max().item<float>() > 0);
     }
@@ -118,7 +120,7 @@ public class EngineTests
         var g = new Generator((ulong)seed);
         var r = randn(w.Shape, generator: g);
         var q = randn(w.Shape, generator: g);
-        Tensor Loss(Tensor weight) => (weight.sin() * r + weight.pow(2) * q).sum();
+        Tensor Loss(Tensor weight) => ((weight.sin() * r).add(weight.pow(KeptScalar.Of(2)) * q, KeptScalar.One)).sum();
 
         var dense = w.Materialize().detach().clone().requires_grad_(true);
         Loss(dense).backward();
@@ -178,7 +180,7 @@ public class LinearConstraintTests
         using var w = new TiedWeight(new LinearConstraintTying(new long[] { 4 }, XPlusYEqualsUPlusV), dtype: ScalarType.Float64);
         w.InitUniform(_ => 1.0);
         var target = tensor(new double[] { 3, -1, 0.5, 2 });
-        Tensor Loss(Tensor weight) => (weight - target).pow(3).abs().sum();
+        Tensor Loss(Tensor weight) => (weight - target).pow(KeptScalar.Of(3)).abs().sum();
 
         var before = w.Materialize().detach().clone();
         var dense = before.clone().requires_grad_(true);
@@ -190,12 +192,12 @@ public class LinearConstraintTests
         Assert.True((w.Theta.grad! - basis.t().matmul(gW)).abs().max().item<double>() < 1e-12);
 
         const double lr = 0.1;
-        var sgd = optim.SGD(w.parameters(), lr);
+        var sgd = Optimizers.Sgd(w.parameters(), lr);
         sgd.step();
         var moved = w.Materialize().detach() - before;
         var a = tensor(new double[] { 1, 1, -1, -1 });
         var projection = eye(4, dtype: ScalarType.Float64) - a.outer(a) / a.dot(a);
-        var expected = projection.matmul(-lr * gW);
+        var expected = projection.matmul(gW.mul(KeptScalar.Of(-lr)));
         Assert.True((moved - expected).abs().max().item<double>() < 1e-12);
     }
 

@@ -1,6 +1,7 @@
 using EquiSharp.Training;
 using TorchSharp;
 using static TorchSharp.torch;
+using EquiSharp.Runtime;
 
 namespace EquiSharp.Tests.Training;
 
@@ -38,7 +39,7 @@ public sealed class OptimizerTests
             var x = randn(new long[] { 16, 5 }, generator: g);
             var y = randn(new long[] { 16, 3 }, generator: g);
             optimizer.zero_grad();
-            (net.forward(x) - y).square().mean().backward();
+            (net.forward(x) - y).pow(KeptScalar.Of(2)).mean().backward();
             optimizer.step();
         }
         return cat(net.parameters().Select(p => p.detach().flatten()).ToArray()).data<float>().ToArray();

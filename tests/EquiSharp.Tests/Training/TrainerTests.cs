@@ -20,7 +20,7 @@ public class TrainerTests
         var model = new RnaPairModel(Tiny, symmetric: true);
         var task = new RnaTrainingTask(model, data.Take(20).ToList(), data.Skip(20).ToList(),
             new RnaTrainingOptions { Crop = 24, BatchSize = 4, DevMaxLength = 28 }, CPU);
-        return (model, task, optim.Adam(model.parameters(), 5e-3));
+        return (model, task, Optimizers.Adam(model.parameters(), 5e-3));
     }
 
     /// <summary>

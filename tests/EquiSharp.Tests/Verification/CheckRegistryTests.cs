@@ -1,5 +1,6 @@
 using EquiSharp.Verification;
 using static TorchSharp.torch;
+using EquiSharp.Runtime;
 
 namespace EquiSharp.Tests.Verification;
 
@@ -43,8 +44,8 @@ public class CheckRegistryTests
     {
         var checks = EquivarianceCheck.PerBlock("pair", new[] { "large", "small" }, () => new[]
         {
-            (full(3, 1000f), full(3, 1000f)),
-            (full(3, 1.001f), ones(3)),
+            (full(3, KeptScalar.Of(1000f)), full(3, KeptScalar.Of(1000f))),
+            (full(3, KeptScalar.Of(1.001f)), ones(3)),
         }).ToList();
         var results = checks.Select(c => c.Run()).ToList();
         Assert.Equal(new[] { "pair [large]", "pair [small]" }, results.Select(r => r.Name));

@@ -2,6 +2,7 @@ using EquiSharp.Applications.Images.Models;
 using EquiSharp.Verification;
 using TorchSharp;
 using static TorchSharp.torch;
+using EquiSharp.Runtime;
 
 namespace EquiSharp.Applications.Images;
 
@@ -29,7 +30,7 @@ public static class ImageChecks
     {
         using var _ = no_grad();
         net.train();
-        net.forward(rand(8, net.Spec.InputChannels, net.Spec.ImageSide, net.Spec.ImageSide) * 2);
+        net.forward(rand(8, net.Spec.InputChannels, net.Spec.ImageSide, net.Spec.ImageSide).mul(KeptScalar.Of(2)));
         net.eval();
     }
 }

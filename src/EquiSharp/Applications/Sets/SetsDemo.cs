@@ -4,6 +4,7 @@ using System.Globalization;
 using EquiSharp.Layers.Permutation;
 using TorchSharp;
 using static TorchSharp.torch;
+using EquiSharp.Runtime;
 
 namespace EquiSharp.Applications.Sets;
 
@@ -47,9 +48,9 @@ public static class SetsDemo
         torch.random.manual_seed(options.Seed);
         var gen = new Generator((ulong)options.Seed);
         using var data = NewDisposeScope();
-        var trainX = rand(new long[] { options.TrainSamples, options.TrainSetSize }, generator: gen).mul(2).sub(1);
-        var testX = rand(new long[] { options.TestSamples, options.TrainSetSize }, generator: gen).mul(2).sub(1);
-        var evalX = rand(new long[] { options.TestSamples, options.EvalSetSize }, generator: gen).mul(2).sub(1);
+        var trainX = rand(new long[] { options.TrainSamples, options.TrainSetSize }, generator: gen).mul(KeptScalar.Of(2)).sub(KeptScalar.Of(1));
+        var testX = rand(new long[] { options.TestSamples, options.TrainSetSize }, generator: gen).mul(KeptScalar.Of(2)).sub(KeptScalar.Of(1));
+        var evalX = rand(new long[] { options.TestSamples, options.EvalSetSize }, generator: gen).mul(KeptScalar.Of(2)).sub(KeptScalar.Of(1));
 
         var models = new List<(string Name, ISetModel Model)>
         {
@@ -100,7 +101,7 @@ public static class SetsDemo
             using var scope = NewDisposeScope();
             var idx = randint(0, trainX.shape[0], new long[] { options.BatchSize }, generator: gen);
             var x = trainX.index_select(0, idx);
-            var loss = (model.Forward(x) - Target(x)).pow(2).mean();
+            var loss = (model.Forward(x) - Target(x)).pow(KeptScalar.Of(2)).mean();
             optimizer.zero_grad();
             loss.backward();
             optimizer.step();
@@ -112,7 +113,7 @@ public static class SetsDemo
     {
         using var scope = NewDisposeScope();
         var y = Target(x);
-        return (model.Forward(x) - y).pow(2).mean().item<float>() / y.pow(2).mean().item<float>();
+        return (model.Forward(x) - y).pow(KeptScalar.Of(2)).mean().item<float>() / y.pow(KeptScalar.Of(2)).mean().item<float>();
     }
 
     private static double PermutationDeviation(ISetModel model, Tensor x, Generator gen)
@@ -163,7 +164,7 @@ internal sealed class EquivariantSetModel : nn.Module<Tensor, Tensor>, ISetModel
     public bool Accepts(int setSize) => setSize >= 1;
     public Tensor Forward(Tensor x) => forward(x.unsqueeze(-1)).squeeze(-1);
 
-    public override Tensor forward(Tensor x) => readout.forward(quadratic.forward(x) + linear.forward(x));
+    public override Tensor forward(Tensor x) => readout.forward(quadratic.forward(x).add(linear.forward(x), KeptScalar.One));
 }
 
 /// <summary>An unconstrained MLP on the N numbers of a set (fixed N): Linear(N, H) → ReLU → Linear(H, N).</summary>

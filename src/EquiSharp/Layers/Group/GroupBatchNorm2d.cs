@@ -1,6 +1,7 @@
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using EquiSharp.Runtime;
 
 namespace EquiSharp.Layers.Group;
 
@@ -69,7 +70,7 @@ public sealed class GroupBatchNorm2d : nn.Module<Tensor, Tensor>, IEquivariantMo
     /// <summary>Equivariance in training mode (batch statistics), the harder case; running statistics are restored afterwards.</summary>
     public double MeasureEquivariance(long size, Generator? generator = null)
     {
-        var x = randn(new[] { 4, FeatureMaps * Group.Order, size, size }, generator: generator) * 3 + 1;
+        var x = randn(new[] { 4, FeatureMaps * Group.Order, size, size }, generator: generator).mul(KeptScalar.Of(3)).add(KeptScalar.Of(1), KeptScalar.One);
         var saved = norm.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.clone());
         bool wasTraining = training;
         train();

@@ -1,6 +1,7 @@
 using EquiSharp.Verification;
 using TorchSharp;
 using static TorchSharp.torch;
+using EquiSharp.Runtime;
 
 namespace EquiSharp.Layers.Group;
 
@@ -20,11 +21,11 @@ public static class GroupChecks
         var dense = conv.ToDense();
         var x = randn(new[] { 2, conv.InChannels, 9, 9 }, generator: g);
         var target = randn(new[] { 2, conv.OutChannels, 7, 7 }, generator: g);
-        conv.forward(x).tanh().sub(target).pow(2).sum().backward();
-        dense.forward(x).tanh().sub(target).pow(2).sum().backward();
+        conv.forward(x).tanh().sub(target).pow(KeptScalar.Of(2)).sum().backward();
+        dense.forward(x).tanh().sub(target).pow(KeptScalar.Of(2)).sum().backward();
         var partition = ((Symmetry.OrbitTying)conv.TiedKernel.Tying).Partition;
         var orbitOf = tensor(partition.OrbitOf.Select(o => (long)o).ToArray());
-        var orbitSums = zeros(partition.Count).index_add(0, orbitOf, dense.weight!.grad!.reshape(-1), 1.0);
+        var orbitSums = zeros(partition.Count).index_add(0, orbitOf, dense.weight!.grad!.reshape(-1), KeptScalar.Of(1.0));
         return Deviation.Relative(conv.TiedKernel.Theta.grad!, orbitSums);
     }
 

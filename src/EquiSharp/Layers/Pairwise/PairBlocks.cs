@@ -4,6 +4,7 @@ using EquiSharp.Layers.Pairwise.Separable;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using EquiSharp.Runtime;
 
 namespace EquiSharp.Layers.Pairwise;
 
@@ -59,16 +60,16 @@ public sealed class PairBatchNorm2d : nn.Module<Tensor, Tensor>, IEquivariantMod
             }
             else
             {
-                var count = weights.sum().clamp_min(1);
+                var count = weights.sum().clamp_min(KeptScalar.Of(1));
                 mean = (x * weights).sum(new long[] { 0, 2, 3 }) / count;
-                variance = ((x - mean.view(1, -1, 1, 1)).square() * weights).sum(new long[] { 0, 2, 3 }) / count;
+                variance = ((x - mean.view(1, -1, 1, 1)).pow(KeptScalar.Of(2)) * weights).sum(new long[] { 0, 2, 3 }) / count;
             }
             using (no_grad())
             {
                 double n = weights is null ? x.numel() / Channels : weights.sum().item<float>();
-                var unbiased = variance * (n / Math.Max(n - 1, 1));
-                runningMean.mul_(1 - momentum).add_(mean.detach() * momentum);
-                runningVar.mul_(1 - momentum).add_(unbiased.detach() * momentum);
+                var unbiased = variance.mul(KeptScalar.Of((n / Math.Max(n - 1, 1))));
+                runningMean.mul_(KeptScalar.Of(1 - momentum)).add_(mean.detach().mul(KeptScalar.Of(momentum)), KeptScalar.One);
+                runningVar.mul_(KeptScalar.Of(1 - momentum)).add_(unbiased.detach().mul(KeptScalar.Of(momentum)), KeptScalar.One);
             }
         }
         else
@@ -76,8 +77,8 @@ public sealed class PairBatchNorm2d : nn.Module<Tensor, Tensor>, IEquivariantMod
             mean = runningMean;
             variance = runningVar;
         }
-        var scale = weight / (variance + eps).sqrt();
-        var y = x * scale.view(1, -1, 1, 1) + (bias - mean * scale).view(1, -1, 1, 1);
+        var scale = weight / (variance.add(KeptScalar.Of(eps), KeptScalar.One)).sqrt();
+        var y = (x * scale.view(1, -1, 1, 1)).add((bias - mean * scale).view(1, -1, 1, 1), KeptScalar.One);
         return mask is null ? y : y * mask;
     }
 
@@ -89,7 +90,7 @@ public sealed class PairBatchNorm2d : nn.Module<Tensor, Tensor>, IEquivariantMod
     {
         if (Statistics == PairNormStatistics.WholeBlock) return mask;
         long l = x.shape[^1];
-        var mirrored = ones(l, l, dtype: x.dtype, device: x.device).triu(1) * 2 + eye(l, dtype: x.dtype, device: x.device);
+        var mirrored = ones(l, l, dtype: x.dtype, device: x.device).triu(1).mul(KeptScalar.Of(2)).add(eye(l, dtype: x.dtype, device: x.device), KeptScalar.One);
         return mask is null ? mirrored.view(1, 1, l, l) : mask * mirrored;
     }
 

@@ -1,4 +1,5 @@
 using static TorchSharp.torch;
+using EquiSharp.Runtime;
 
 namespace EquiSharp.Layers.Pairwise;
 
@@ -46,6 +47,6 @@ public static class PairLoss
     {
         var posWeight = tensor((float)positiveWeight, device: logits.device);
         var perEntry = nn.functional.binary_cross_entropy_with_logits(logits, labels, reduction: nn.Reduction.None, pos_weights: posWeight);
-        return (perEntry * pairMask).sum() / pairMask.sum().clamp_min(1);
+        return (perEntry * pairMask).sum() / pairMask.sum().clamp_min(KeptScalar.Of(1));
     }
 }

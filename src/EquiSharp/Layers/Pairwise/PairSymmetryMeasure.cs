@@ -1,5 +1,6 @@
 using EquiSharp.Verification;
 using static TorchSharp.torch;
+using EquiSharp.Runtime;
 
 namespace EquiSharp.Layers.Pairwise;
 
@@ -25,6 +26,6 @@ internal static class PairSymmetryMeasure
         using var scope = NewDisposeScope();
         var a = randn(new[] { 2, channels, size, size }, dtype: dtype, device: device, generator: generator);
         using var _ = no_grad();
-        return Deviation.Asymmetry(mapToMap(a + a.transpose(2, 3)));
+        return Deviation.Asymmetry(mapToMap(a.add(a.transpose(2, 3), KeptScalar.One)));
     }
 }

@@ -1,6 +1,7 @@
 using EquiSharp.Verification;
 using TorchSharp;
 using static TorchSharp.torch;
+using EquiSharp.Runtime;
 
 namespace EquiSharp.Layers.Pairwise;
 
@@ -26,7 +27,7 @@ public static class PairwiseChecks
                 var conv = PairLayers.SymmetryPreservingConv2d(5, 7, k, dilation: 2);
                 conv.ResetParameters(g);
                 var a = randn(2, 5, 16, 16, generator: g);
-                return Deviation.Asymmetry(conv.forward(a + a.transpose(2, 3)));
+                return Deviation.Asymmetry(conv.forward(a.add(a.transpose(2, 3), KeptScalar.One)));
             });
         yield return new("pairwise.multikernel 13/9/5: symmetric input -> symmetric output", () =>
         {
@@ -34,7 +35,7 @@ public static class PairwiseChecks
             var block = PairLayers.MultiKernelSymmetricConv2d(4, new (long, long)[] { (13, 3), (9, 3), (5, 2) });
             foreach (var b in block.Branches) b.ResetParameters(g);
             var a = randn(1, 4, 20, 20, generator: g);
-            return Deviation.Asymmetry(block.forward(a + a.transpose(2, 3)));
+            return Deviation.Asymmetry(block.forward(a.add(a.transpose(2, 3), KeptScalar.One)));
         });
         foreach (int dilation in new[] { 2, 3 })
             yield return new($"pairwise.preserving k=5 dilation {dilation}: ToDense() conv equals conv2d with an eq. (4) kernel built independently", () =>

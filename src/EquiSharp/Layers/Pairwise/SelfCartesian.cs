@@ -1,5 +1,6 @@
 using TorchSharp;
 using static TorchSharp.torch;
+using EquiSharp.Runtime;
 
 namespace EquiSharp.Layers.Pairwise;
 
@@ -34,7 +35,7 @@ public static class PairMask
     public static Tensor FromLengths(Tensor lengths, long maxLength, ScalarType dtype = ScalarType.Float32)
     {
         using var scope = NewDisposeScope();
-        var pos = arange(maxLength, device: lengths.device);
+        var pos = KeptScalar.Range(maxLength, device: lengths.device);
         var valid = pos.unsqueeze(0).lt(lengths.to(int64).unsqueeze(1));                 // (B, L)
         var mask = valid.unsqueeze(2).logical_and(valid.unsqueeze(1)).unsqueeze(1);     // (B, 1, L, L)
         return mask.to(dtype).MoveToOuterDisposeScope();
@@ -44,7 +45,7 @@ public static class PairMask
     public static Tensor SequenceMask(Tensor lengths, long maxLength, ScalarType dtype = ScalarType.Float32)
     {
         using var scope = NewDisposeScope();
-        var pos = arange(maxLength, device: lengths.device);
+        var pos = KeptScalar.Range(maxLength, device: lengths.device);
         return pos.unsqueeze(0).lt(lengths.to(int64).unsqueeze(1)).to(dtype).MoveToOuterDisposeScope();
     }
 }

@@ -2,6 +2,7 @@ using EquiSharp.Layers;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using EquiSharp.Runtime;
 
 namespace EquiSharp.Layers.Permutation;
 
@@ -54,8 +55,8 @@ public sealed class PermutationEquivariantLinear : nn.Module<Tensor, Tensor>, IE
     {
         using var _ = no_grad();
         double bound = 1.0 / Math.Sqrt(InChannels);
-        lambda.copy_(rand(lambda.shape, dtype: lambda.dtype, device: lambda.device, generator: generator).mul(2).sub(1).mul(bound));
-        gamma.copy_(rand(gamma.shape, dtype: gamma.dtype, device: gamma.device, generator: generator).mul(2).sub(1).mul(bound / 4));
+        lambda.copy_(rand(lambda.shape, dtype: lambda.dtype, device: lambda.device, generator: generator).mul(KeptScalar.Of(2)).sub(KeptScalar.Of(1)).mul(KeptScalar.Of(bound)));
+        gamma.copy_(rand(gamma.shape, dtype: gamma.dtype, device: gamma.device, generator: generator).mul(KeptScalar.Of(2)).sub(KeptScalar.Of(1)).mul(KeptScalar.Of(bound / 4)));
         bias?.zero_();
     }
 
@@ -63,8 +64,8 @@ public sealed class PermutationEquivariantLinear : nn.Module<Tensor, Tensor>, IE
     {
         PermutationShapes.CheckSetInput(GetName(), input, InChannels);
         var pooled = Mean ? input.mean(new long[] { -2 }, keepdim: true) : input.sum(-2, keepdim: true);
-        var y = input.matmul(lambda.t()) + pooled.matmul(gamma.t());
-        return bias is null ? y : y + bias;
+        var y = input.matmul(lambda.t()).add(pooled.matmul(gamma.t()), KeptScalar.One);
+        return bias is null ? y : y.add(bias, KeptScalar.One);
     }
 
     /// <summary>
@@ -76,8 +77,8 @@ public sealed class PermutationEquivariantLinear : nn.Module<Tensor, Tensor>, IE
         if (n < 1) throw new ArgumentException($"Set size must be ≥ 1, got {n}.", nameof(n));
         var eye = torch.eye(n, dtype: lambda.dtype, device: lambda.device);
         var ones = torch.ones(n, n, dtype: lambda.dtype, device: lambda.device);
-        var g = Mean ? gamma / n : (Tensor)gamma;
-        return einsum("ki,oc->koic", eye, lambda) + einsum("ki,oc->koic", ones, g);
+        var g = Mean ? gamma.div(KeptScalar.Of(n)) : (Tensor)gamma;
+        return einsum("ki,oc->koic", eye, lambda).add(einsum("ki,oc->koic", ones, g), KeptScalar.One);
     }
 
     /// <summary>

@@ -2,6 +2,7 @@ using EquiSharp.Layers;
 using EquiSharp.Symmetry;
 using TorchSharp;
 using static TorchSharp.torch;
+using EquiSharp.Runtime;
 
 namespace EquiSharp.Layers.Permutation;
 
@@ -76,7 +77,7 @@ public sealed class PermutationEquivariantQuadratic : nn.Module<Tensor, Tensor>,
         var distinct = sp.unsqueeze(-1) * sp.unsqueeze(-2) - qp;
         var kOther = x.unsqueeze(-1) * sp.unsqueeze(-2);      // x_k ⊗ s'
         Tensor[] features = SymmetricPairs
-            ? new[] { xx, kOther * 2, qp, distinct }
+            ? new[] { xx, kOther.mul(KeptScalar.Of(2)), qp, distinct }
             : new[] { xx, kOther, sp.unsqueeze(-1) * x.unsqueeze(-2), qp, distinct };
         long c2 = InChannels * InChannels;
         var f = cat(features.Select(t => t.flatten(-2)).ToArray(), -1);                               // (…, N, K·C²)
@@ -93,7 +94,7 @@ public sealed class PermutationEquivariantQuadratic : nn.Module<Tensor, Tensor>,
         if (n < 1) throw new ArgumentException($"Set size must be ≥ 1, got {n}.", nameof(n));
         var p = classes.Select(c => c.Materialize()).ToArray();
         var dev = p[0].device;
-        var r = arange(n, device: dev);
+        var r = KeptScalar.Range(n, device: dev);
         var k = r.view(n, 1, 1); var i = r.view(1, n, 1); var j = r.view(1, 1, n);
         Tensor M(Tensor b) => b.to(p[0].dtype);
         var kkk = M(k.eq(i) & i.eq(j));
@@ -103,8 +104,8 @@ public sealed class PermutationEquivariantQuadratic : nn.Module<Tensor, Tensor>,
         var dist = M(k.ne(i) & k.ne(j) & i.ne(j));
         Tensor Term(Tensor mask, Tensor coef) => einsum("kij,ocd->koicjd", mask, coef);
         if (SymmetricPairs)
-            return Term(kkk, p[0]) + Term(kiNotJ, p[1]) + Term(kjNotI, p[1].transpose(1, 2)) + Term(ijNotK, p[2]) + Term(dist, p[3]);
-        return Term(kkk, p[0]) + Term(kiNotJ, p[1]) + Term(kjNotI, p[2]) + Term(ijNotK, p[3]) + Term(dist, p[4]);
+            return Term(kkk, p[0]).add(Term(kiNotJ, p[1]), KeptScalar.One).add(Term(kjNotI, p[1].transpose(1, 2)), KeptScalar.One).add(Term(ijNotK, p[2]), KeptScalar.One).add(Term(dist, p[3]), KeptScalar.One);
+        return Term(kkk, p[0]).add(Term(kiNotJ, p[1]), KeptScalar.One).add(Term(kjNotI, p[2]), KeptScalar.One).add(Term(ijNotK, p[3]), KeptScalar.One).add(Term(dist, p[4]), KeptScalar.One);
     }
 
     /// <summary>The layer's output computed from the explicit N³ tensor (reference implementation for tests; O(N³C²)).</summary>

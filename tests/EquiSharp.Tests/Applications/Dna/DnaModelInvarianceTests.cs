@@ -3,6 +3,7 @@ using EquiSharp.Layers.ReverseComplement;
 using EquiSharp.Tests.Layers.ReverseComplement;
 using TorchSharp;
 using static TorchSharp.torch;
+using EquiSharp.Training;
 
 namespace EquiSharp.Tests.Applications.Dna;
 
@@ -48,7 +49,7 @@ public sealed class DnaModelInvarianceTests
         foreach (var kind in new[] { "rc", "standard" })
         {
             using var model = new DnaConvNet(DnaModelSpec.Simulated(kind, 8, tasks));
-            var adam = optim.Adam(model.parameters(), 1e-2);
+            var adam = Optimizers.Adam(model.parameters(), 1e-2);
             for (int step = 0; step < 5; step++)
             {
                 model.train();

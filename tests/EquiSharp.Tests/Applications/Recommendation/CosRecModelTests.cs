@@ -1,6 +1,7 @@
 using EquiSharp.Applications.Recommendation.Models;
 using EquiSharp.Applications.Recommendation.Training;
 using static TorchSharp.torch;
+using EquiSharp.Runtime;
 
 namespace EquiSharp.Tests.Applications.Recommendation;
 
@@ -75,7 +76,7 @@ public class CosRecModelTests
         {
             model.SeparableGenerating = separable;
             model.zero_grad();
-            model.PairMaps(seq).square().mean().backward();
+            model.PairMaps(seq).pow(KeptScalar.Of(2)).mean().backward();
             grads.Add(model.named_parameters().Where(p => p.parameter.grad is not null).ToDictionary(p => p.name, p => p.parameter.grad!.clone()));
         }
         Assert.Contains("encoder.conv.weight.theta", grads[0].Keys);
@@ -120,7 +121,7 @@ public class CosRecModelTests
         {
             var before = model.PairMaps(padded);
             foreach (var (name, p) in model.named_parameters())
-                if (name.StartsWith("itemEmbeddings")) p.index_fill_(0, tensor(new long[] { 0, 1, 2, 6 }), 100f); // rows the input does not use
+                if (name.StartsWith("itemEmbeddings")) p.index_fill_(0, tensor(new long[] { 0, 1, 2, 6 }), KeptScalar.Of(100f)); // rows the input does not use
             Assert.True(before.sub(model.PairMaps(padded)).abs().max().item<float>() == 0);
         }
     }
@@ -130,7 +131,7 @@ public class CosRecModelTests
     {
         var pos = tensor(new float[] { 2f, -1f, 0.5f, 3f }).view(2, 2);
         var neg = tensor(new float[] { -2f, 1f, 0f, 0.25f, -0.5f, 4f }).view(2, 3);
-        double expected = -pos.sigmoid().log().mean().item<float>() - (1 - neg.sigmoid()).log().mean().item<float>();
+        double expected = -pos.sigmoid().log().mean().item<float>() - (neg.sigmoid().neg().add(KeptScalar.Of(1), KeptScalar.One)).log().mean().item<float>();
         Assert.Equal(expected, NegativeSamplingLoss.BinaryCrossEntropy(pos, neg).item<float>(), 5);
     }
 }

@@ -2,6 +2,7 @@ using EquiSharp.Applications.Recommendation.Data;
 using EquiSharp.Applications.Recommendation.Evaluation;
 using EquiSharp.Applications.Recommendation.Models;
 using static TorchSharp.torch;
+using EquiSharp.Runtime;
 
 namespace EquiSharp.Tests.Applications.Recommendation;
 
@@ -19,7 +20,7 @@ public class RecommendationEvaluationTests
             foreach (var (name, p) in model.named_parameters())
             {
                 if (name == "outputWeights.weight") p.zero_();
-                if (name == "outputBias.weight") p.copy_(arange(13, dtype: float32).neg().view(13, 1));
+                if (name == "outputBias.weight") p.copy_(KeptScalar.Range(13, dtype: float32).neg().view(13, 1));
             }
         return model;
     }

@@ -1,6 +1,7 @@
 using EquiSharp.Applications.Recommendation.Training;
 using EquiSharp.Training;
 using static TorchSharp.torch;
+using EquiSharp.Runtime;
 
 namespace EquiSharp.Tests.Applications.Recommendation;
 
@@ -18,7 +19,7 @@ public sealed class RecommendationScheduleTests
         private int evaluations;
         public nn.Module Model => model;
         public IReadOnlyList<int> EpochBatches(int epoch, Random rng) => new[] { 0 };
-        public Tensor Loss(int batch) => model.forward(ones(2, 1)).square().mean();
+        public Tensor Loss(int batch) => model.forward(ones(2, 1)).pow(KeptScalar.Of(2)).mean();
         public EvalResult Evaluate()
         {
             int e = evaluations++;
@@ -29,7 +30,7 @@ public sealed class RecommendationScheduleTests
     private static (double Rate, TrainingState State) Fit(double[] map, int epochs)
     {
         var task = new ScriptedMapTask(map);
-        var optimizer = optim.SGD(task.Model.parameters(), 1e-3);
+        var optimizer = Optimizers.Sgd(task.Model.parameters(), 1e-3);
         var options = RecommendationTrainRun.TrainerOptionsFor(new RecommendationTrainRunOptions { OutDir = "" }, epochs, resume: false)
             with { OutDir = null, HandleInterrupt = false };
         var result = Trainer.Fit(task, optimizer, options, new PlainLineProgress(TextWriter.Null));

@@ -10,6 +10,7 @@ using EquiSharp.Layers.Pairwise;
 using EquiSharp.Tests.Cli;
 using EquiSharp.Training;
 using static TorchSharp.torch;
+using EquiSharp.Runtime;
 
 namespace EquiSharp.Tests.Applications.Rna;
 
@@ -45,13 +46,13 @@ public sealed class RnaFidelityTests
         // forward) read the map mirrored from it: neither moves when only the lower triangle of the head's input map moves
         manual_seed(5);
         var logits = randn(2, 9, 9);
-        var labels = (rand(2, 9, 9) < 0.1).to(ScalarType.Float32);
+        var labels = (rand(2, 9, 9) < KeptScalar.Of(0.1)).to(ScalarType.Float32);
         var lengths = tensor(new long[] { 9, 7 });
         var lower = ones(9, 9).tril(-1);
-        var moved = logits + lower * 4;
+        var moved = logits.add(lower.mul(KeptScalar.Of(4)), KeptScalar.One);
         double a = PairLoss.UpperTriangleWeightedBce(logits, labels, lengths, 5).item<float>();
         Assert.Equal(a, PairLoss.UpperTriangleWeightedBce(moved, labels, lengths, 5).item<float>(), 6);
-        Assert.NotEqual(a, PairLoss.UpperTriangleWeightedBce(logits + (1 - lower) * 4, labels, lengths, 5).item<float>(), 3);
+        Assert.NotEqual(a, PairLoss.UpperTriangleWeightedBce(logits.add((lower.neg().add(KeptScalar.Of(1), KeptScalar.One)).mul(KeptScalar.Of(4)), KeptScalar.One), labels, lengths, 5).item<float>(), 3);
 
         using var cnn = new RnaPairModel(Config(), symmetric: false);
         var head = cnn.modules().OfType<PairBatchNorm2d>().Single(n => n.Channels == 1);
@@ -59,13 +60,13 @@ public sealed class RnaFidelityTests
         var x = randn(2, 1, 9, 9);
         Tensor RunningMeanAfter(Tensor input)
         {
-            using (no_grad()) { head.RunningMean.zero_(); head.RunningVar.fill_(1); }
+            using (no_grad()) { head.RunningMean.zero_(); head.RunningVar.fill_(KeptScalar.Of(1)); }
             head.train();
             head.forward(input, mask);
             return head.RunningMean.clone();
         }
-        Assert.Equal(RunningMeanAfter(x).item<float>(), RunningMeanAfter(x + lower * 3).item<float>(), 5);
-        Assert.NotEqual(RunningMeanAfter(x).item<float>(), RunningMeanAfter(x + (1 - lower) * 3).item<float>(), 3);
+        Assert.Equal(RunningMeanAfter(x).item<float>(), RunningMeanAfter(x.add(lower.mul(KeptScalar.Of(3)), KeptScalar.One)).item<float>(), 5);
+        Assert.NotEqual(RunningMeanAfter(x).item<float>(), RunningMeanAfter(x.add((lower.neg().add(KeptScalar.Of(1), KeptScalar.One)).mul(KeptScalar.Of(3)), KeptScalar.One)).item<float>(), 3);
     }
 
     /// <summary>Largest relative deviation of a sample std from σ allowed for n uniform draws: 5 standard errors (≈ 0.45/√n each) plus 1%.</summary>
@@ -116,7 +117,7 @@ public sealed class RnaFidelityTests
         var t = RnaFeatures.Batch(records, records.Select((r, k) => new RnaWindow(k, 0, r.Length)).ToList());
         long l = t.OneHot.shape[1];
         var mask = PairMask.FromLengths(t.Lengths, l).squeeze(1);
-        var weights = symmetric ? mask : mask * (ones(l, l).triu(1) * 2 + eye(l));
+        var weights = symmetric ? mask : mask * (ones(l, l).triu(1).mul(KeptScalar.Of(2)).add(eye(l), KeptScalar.One));
         double MeanLogit(RnaPairModel model)
         {
             model.train();

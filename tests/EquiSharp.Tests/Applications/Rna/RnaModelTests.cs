@@ -5,6 +5,8 @@ using EquiSharp.Applications.Rna.Inference;
 using EquiSharp.Applications.Rna.Models;
 using EquiSharp.Applications.Rna.Synthetic;
 using static TorchSharp.torch;
+using EquiSharp.Runtime;
+using EquiSharp.Training;
 
 namespace EquiSharp.Tests.Applications.Rna;
 
@@ -20,12 +22,12 @@ public sealed class RnaModelTests
         {
             foreach (var (name, buffer) in model.named_buffers())
             {
-                if (name.EndsWith("running_mean")) buffer.copy_(randn(buffer.shape) * 0.2);
-                if (name.EndsWith("running_var")) buffer.copy_(rand(buffer.shape) + 0.5);
+                if (name.EndsWith("running_mean")) buffer.copy_(randn(buffer.shape).mul(KeptScalar.Of(0.2)));
+                if (name.EndsWith("running_var")) buffer.copy_(rand(buffer.shape).add(KeptScalar.Of(0.5), KeptScalar.One));
             }
             foreach (var (name, p) in model.named_parameters())
-                if (name.Contains("norm")) p.add_(randn(p.shape) * 0.3);
-                else if (name.EndsWith("bias")) p.add_(randn(p.shape) * 0.1);
+                if (name.Contains("norm")) p.add_(randn(p.shape).mul(KeptScalar.Of(0.3)), KeptScalar.One);
+                else if (name.EndsWith("bias")) p.add_(randn(p.shape).mul(KeptScalar.Of(0.1)), KeptScalar.One);
         }
         foreach (var m in model.modules()) (m as EquiSharp.Symmetry.IMaterializedWeightCache)?.InvalidateCache();
         model.eval();
@@ -134,8 +136,8 @@ public sealed class RnaModelTests
         var t = RnaFeatures.Batch(records, records.Select((r, k) => new RnaWindow(k, 0, r.Length)).ToList());
         var target = t.Labels;
         // SGD, not Adam: Adam would turn the rounding noise of the BN-cancelled conv biases into full-size, path-dependent steps
-        var optD = optim.SGD(dense.parameters(), 0.05);
-        var optP = optim.SGD(packed.parameters(), 0.05);
+        var optD = Optimizers.Sgd(dense.parameters(), 0.05);
+        var optP = Optimizers.Sgd(packed.parameters(), 0.05);
         for (int step = 0; step < 3; step++)
         {
             using var scope = NewDisposeScope();

@@ -2,6 +2,7 @@ using EquiSharp.Layers;
 using EquiSharp.Layers.Group;
 using EquiSharp.Tests.Layers;
 using static TorchSharp.torch;
+using EquiSharp.Runtime;
 
 namespace EquiSharp.Tests.Layers.Group;
 
@@ -18,7 +19,7 @@ public sealed class GroupContractCases : IContractCaseSource
         yield return new("group.batchnorm p4", typeof(GroupBatchNorm2d), () =>
         {
             var bn = new GroupBatchNorm2d(PlanarGroup.P4, 2);
-            using (no_grad()) bn.forward(randn(4, 8, 6, 6) * 2 + 1);   // non-trivial running statistics
+            using (no_grad()) bn.forward(randn(4, 8, 6, 6).mul(KeptScalar.Of(2)).add(KeptScalar.Of(1), KeptScalar.One));   // non-trivial running statistics
             return bn;
         }, 8, Maps(8));
     }

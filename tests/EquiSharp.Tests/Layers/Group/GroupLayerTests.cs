@@ -3,6 +3,7 @@ using EquiSharp.Layers.Group;
 using EquiSharp.Verification;
 using TorchSharp;
 using static TorchSharp.torch;
+using EquiSharp.Runtime;
 
 namespace EquiSharp.Tests.Layers.Group;
 
@@ -187,7 +188,7 @@ public sealed class GroupLayerTests
         using var dense = conv.ToDense();
         var x = randn(2, conv.InChannels, 9, 9);
         var target = randn(conv.forward(x).shape);
-        Tensor Loss(Tensor y) => (y.tanh() - target).pow(2).sum();
+        Tensor Loss(Tensor y) => (y.tanh() - target).pow(KeptScalar.Of(2)).sum();
         Loss(conv.forward(x)).backward();
         Loss(dense.forward(x)).backward();
         int gin = lifting ? 1 : order;
@@ -249,7 +250,7 @@ public sealed class GroupLayerTests
         manual_seed(7);
         var group = GroupOf(order);
         var G = new MatrixGroup(order);
-        var x = randn(3, 2 * order, 10, 10) * 2 + 0.5;
+        var x = randn(3, 2 * order, 10, 10).mul(KeptScalar.Of(2)).add(KeptScalar.Of(0.5), KeptScalar.One);
         var xa = MatrixGroup.ToArray(x);
         foreach (var reduction in new[] { "max", "mean" })
         {

@@ -3,6 +3,7 @@ using EquiSharp.Layers.Pairwise;
 using EquiSharp.Verification;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using EquiSharp.Runtime;
 
 namespace EquiSharp.Tests.Layers.Pairwise;
 
@@ -40,7 +41,7 @@ public class MultiKernelSymmetricConv2dTests
         using (no_grad()) ((Conv2d)dense.Branches[1]).weight![0, 0, 0, 2] += 1f;
         var a = randn(2, 3, 12, 12);
         using (no_grad())
-            Assert.True(Deviation.Asymmetry(dense.forward(a + a.transpose(2, 3))) > 1e-3);
+            Assert.True(Deviation.Asymmetry(dense.forward(a.add(a.transpose(2, 3), KeptScalar.One))) > 1e-3);
     }
 
     [Fact]

@@ -5,6 +5,8 @@ using EquiSharp.Verification;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using EquiSharp.Runtime;
+using EquiSharp.Training;
 
 namespace EquiSharp.Tests.Layers.Pairwise;
 
@@ -15,7 +17,7 @@ public class PackedMapTests
     internal static Tensor Sym(Generator g, params long[] shape)
     {
         var a = randn(shape, generator: g);
-        return a + a.transpose(2, 3);
+        return a.add(a.transpose(2, 3), KeptScalar.One);
     }
 
     /// <summary>"folded:h" (reach h) or "tiled:T" (tile side T) for maps of side l.</summary>
@@ -109,7 +111,7 @@ public class PackedMapTests
         {
             var av = a.detach().requires_grad_(true);
             conv.zero_grad();
-            var y = f(av + av.transpose(2, 3));
+            var y = f(av.add(av.transpose(2, 3), KeptScalar.One));
             y.mul(upstream).sum().backward();
             return (y.detach(), av.grad!.clone(), conv.TiedKernel.Theta.grad!.clone(), conv.Bias!.grad!.clone());
         }
@@ -134,11 +136,11 @@ public class PackedMapTests
         var blocks = PackedSymmetricMap.Pack(Sym(g, 2, 3, 9, 9), layout).Data.detach().requires_grad_(true);
         var shape = new[] { layout.BlockCount, 2, 3, layout.BlockRows + 2 * halo, layout.BlockCols + 2 * halo };
         var leaf = randn(shape, generator: g).requires_grad_(true);
-        var other = leaf.mul(3);                                      // created first, so its backward runs after ours
+        var other = leaf.mul(KeptScalar.Of(3));                                      // created first, so its backward runs after ours
         var canvas = PackedFunctions.GatherHalo(blocks, layout, halo);
         var w = randn(shape, generator: g);
-        canvas.add(other).mul(w).sum().backward();
-        Assert.Equal(0.0, (leaf.grad! - w.mul(3)).abs().max().item<float>());
+        canvas.add(other, KeptScalar.One).mul(w).sum().backward();
+        Assert.Equal(0.0, (leaf.grad! - w.mul(KeptScalar.Of(3))).abs().max().item<float>());
         Assert.NotNull(blocks.grad);
     }
 
@@ -157,7 +159,7 @@ public class PackedMapTests
     public void BatchNormStatisticsEqualDenseBatchNorm(string spec)
     {
         var g = new Generator(5);
-        var d = Sym(g, 3, 4, 11, 11).add(0.7);
+        var d = Sym(g, 3, 4, 11, 11).add(KeptScalar.Of(0.7), KeptScalar.One);
         var bnDense = nn.BatchNorm2d(4);
         var bnPackedInner = nn.BatchNorm2d(4);
         var packed = new PackedBatchNorm2d(bnPackedInner);
@@ -196,13 +198,13 @@ public class PackedMapTests
         for (int step = 0; step < 2; step++)
         {
             // std ≈ 0.7 (eps = 1e-3 moves the output by ≈ 1e-3, ten times the tolerance) around 1e3 (float32 still resolves 1e-4 of it)
-            var a = randn(new long[] { 3, 4, l, l }, generator: g).add(1e3);
+            var a = randn(new long[] { 3, 4, l, l }, generator: g).add(KeptScalar.Of(1e3), KeptScalar.One);
             var up = Sym(g, 3, 4, l, l);
             (Tensor y, Tensor gx, Tensor gw, Tensor gb) Run(Func<Tensor, Tensor> f, BatchNorm2d owner)
             {
                 var av = a.detach().requires_grad_(true);
                 owner.zero_grad();
-                var y = f(av.add(av.transpose(2, 3)).div(2));
+                var y = f(av.add(av.transpose(2, 3), KeptScalar.One).div(KeptScalar.Of(2)));
                 y.mul(up).sum().backward();
                 return (y.detach(), av.grad!.clone(), owner.weight!.grad!.clone(), owner.bias!.grad!.clone());
             }
@@ -217,8 +219,8 @@ public class PackedMapTests
                 $"step {step}: running var {bnInner.running_var!.data<float>()[0]} vs {bnDense.running_var!.data<float>()[0]}");
         }
         bnDense.eval(); packed.eval();
-        var e = randn(new long[] { 2, 4, l, l }, generator: g).add(1e3);
-        e = e.add(e.transpose(2, 3)).div(2);
+        var e = randn(new long[] { 2, 4, l, l }, generator: g).add(KeptScalar.Of(1e3), KeptScalar.One);
+        e = e.add(e.transpose(2, 3), KeptScalar.One).div(KeptScalar.Of(2));
         using (no_grad())
             Assert.True(Deviation.Relative(packed.forward(PackedSymmetricMap.Pack(e, layout)).Unpack(), bnDense.forward(e)) <= Tol);
     }
@@ -232,7 +234,7 @@ public class PackedMapTests
         const int l = 11;
         var layout = Layout(spec, l);
         var lengths = tensor(new long[] { 11, 6, 3 });
-        var d = randn(new long[] { 3, 4, l, l }, generator: g).add(0.25);
+        var d = randn(new long[] { 3, 4, l, l }, generator: g).add(KeptScalar.Of(0.25), KeptScalar.One);
         var up = Sym(g, 3, 4, l, l);
         var mask = PairMask.FromLengths(lengths, l);
         var bnDense = new PairBatchNorm2d(4);
@@ -244,7 +246,7 @@ public class PackedMapTests
         {
             var xv = d.detach().requires_grad_(true);
             owner.zero_grad();
-            var y = f(xv + xv.transpose(2, 3)); // symmetric input: the packed map reads each entry once, the dense map both halves
+            var y = f(xv.add(xv.transpose(2, 3), KeptScalar.One)); // symmetric input: the packed map reads each entry once, the dense map both halves
             y.mul(up).sum().backward();
             return (y.detach(), xv.grad!.clone(), owner.Weight.grad!.clone());
         }
@@ -284,8 +286,8 @@ public class PackedMapTests
         var g = new Generator(10);
         var a = randn(new long[] { 2, 3, l, l }, generator: g);
         var target = Sym(g, 2, 2, l, l).sigmoid();
-        var optD = optim.SGD(dense.parameters(), 0.5);
-        var optP = optim.SGD(packed.parameters(), 0.5);
+        var optD = Optimizers.Sgd(dense.parameters(), 0.5);
+        var optP = Optimizers.Sgd(packed.parameters(), 0.5);
         Assert.Equal(dense.parameters().Count(), packed.parameters().Count());
         for (int step = 0; step < 4; step++)
         {
@@ -293,8 +295,8 @@ public class PackedMapTests
             var ad = a.detach().requires_grad_(true);
             var ap = a.detach().requires_grad_(true);
             optD.zero_grad(); optP.zero_grad();
-            var lossD = nn.functional.mse_loss(dense.forward(ad + ad.transpose(2, 3)), target);
-            var lossP = nn.functional.mse_loss(packed.forward(PackedSymmetricMap.Pack(ap + ap.transpose(2, 3), Layout(spec, l))).Unpack(), target);
+            var lossD = nn.functional.mse_loss(dense.forward(ad.add(ad.transpose(2, 3), KeptScalar.One)), target);
+            var lossP = nn.functional.mse_loss(packed.forward(PackedSymmetricMap.Pack(ap.add(ap.transpose(2, 3), KeptScalar.One), Layout(spec, l))).Unpack(), target);
             lossD.backward(); lossP.backward();
             Assert.True(Math.Abs(lossD.item<float>() - lossP.item<float>()) <= Tol * Math.Abs(lossD.item<float>()), $"step {step}: loss {lossD.item<float>()} vs {lossP.item<float>()}");
             Assert.True(Deviation.Relative(ap.grad!, ad.grad!) <= Tol, $"step {step}: input grad {Deviation.Relative(ap.grad!, ad.grad!)}");
@@ -337,7 +339,7 @@ public class PackedMapTests
     [InlineData("tiled:4")] [InlineData("folded:2")]
     public void DropoutMasksAreSymmetricAndScaled(string spec)
     {
-        var d = Sym(new Generator(4), 2, 3, 13, 13).abs().add(1);
+        var d = Sym(new Generator(4), 2, 3, 13, 13).abs().add(KeptScalar.Of(1), KeptScalar.One);
         var drop = new PackedDropout(0.3);
         // the input comes from a packed batch norm, which (folded layout) hands over a filled halo: the dropped map must
         // not keep claiming it, or the next convolution would read cells that were not dropped with their entries
@@ -346,8 +348,8 @@ public class PackedMapTests
         Assert.True(PackedConvDeviation(dropped, 5) <= Tol, $"packed conv after dropout {PackedConvDeviation(dropped, 5)}");
         var y = drop.forward(PackedSymmetricMap.Pack(d, Layout(spec, 13))).Unpack();
         var ratio = y / d;
-        var kept = ratio.gt(0);
-        Assert.True(Deviation.Relative(ratio.masked_select(kept), full(1, 1 / 0.7f)) <= 1e-6);
+        var kept = ratio.gt(KeptScalar.Of(0));
+        Assert.True(Deviation.Relative(ratio.masked_select(kept), full(1, KeptScalar.Of(1 / 0.7f))) <= 1e-6);
         double frac = kept.to(ScalarType.Float32).mean().item<float>();
         Assert.InRange(frac, 0.55, 0.85);
         drop.eval();
@@ -375,7 +377,7 @@ public class PackedPipelineTests
         var x = randn(new long[] { 3, 14, 3 }, generator: g);
         var lengths = tensor(new long[] { 14, 9, 5 });
         var up = randn(new long[] { 3, 3, 14, 14 }, generator: g);
-        up = up + up.transpose(2, 3);
+        up = up.add(up.transpose(2, 3), KeptScalar.One);
         (Tensor loss, Tensor gx, Tensor gtheta) Run(Func<Tensor, Tensor> f)
         {
             var xv = x.detach().requires_grad_(true);

@@ -1,6 +1,7 @@
 using EquiSharp.Layers.Pairwise;
 using EquiSharp.Verification;
 using static TorchSharp.torch;
+using EquiSharp.Runtime;
 
 namespace EquiSharp.Tests.Layers.Pairwise;
 
@@ -11,7 +12,7 @@ public class PairBatchNormTests
     {
         var ours = new PairBatchNorm2d(3);
         var theirs = nn.BatchNorm2d(3);
-        var x = randn(4, 3, 9, 9) * 3 + 1;
+        var x = randn(4, 3, 9, 9).mul(KeptScalar.Of(3)).add(KeptScalar.Of(1), KeptScalar.One);
         Assert.True(Deviation.Relative(ours.forward(x), theirs.forward(x)) < 1e-5);
         ours.eval(); theirs.eval();
         Assert.True(Deviation.Relative(ours.forward(x), theirs.forward(x)) < 1e-5);
@@ -23,13 +24,13 @@ public class PairBatchNormTests
         var lengths = tensor(new long[] { 6, 4 });
         var mask = PairMask.FromLengths(lengths, 6);
         var x = randn(2, 3, 6, 6);
-        var garbage = x * mask + (1 - mask) * 1e4f;
+        var garbage = (x * mask).add((mask.neg().add(KeptScalar.Of(1), KeptScalar.One)).mul(KeptScalar.Of(1e4f)), KeptScalar.One);
         var bn = new PairBatchNorm2d(3);
         var y = bn.forward(garbage, mask);
-        Assert.Equal(0f, (y * (1 - mask)).abs().max().item<float>());
+        Assert.Equal(0f, (y * (mask.neg().add(KeptScalar.Of(1), KeptScalar.One))).abs().max().item<float>());
         // statistics over valid entries only: the same as normalising the concatenated valid entries
         var valid = cat(new[] { x[0].reshape(3, -1), x[1, .., ..4, ..4].reshape(3, -1) }, 1);
-        var expected = (valid - valid.mean(new long[] { 1 }, keepdim: true)) / (valid.var(new long[] { 1 }, unbiased: false, keepdim: true) + 1e-5).sqrt();
+        var expected = (valid - valid.mean(new long[] { 1 }, keepdim: true)) / (valid.var(new long[] { 1 }, unbiased: false, keepdim: true).add(KeptScalar.Of(1e-5), KeptScalar.One)).sqrt();
         var got = cat(new[] { y[0].reshape(3, -1), y[1, .., ..4, ..4].reshape(3, -1) }, 1);
         Assert.True(Deviation.Relative(got, expected) < 1e-5);
     }
@@ -40,7 +41,7 @@ public class PairBatchNormStatisticsTests
     private static (Tensor Y, Tensor RunningMean, Tensor RunningVar) TrainStep(PairNormStatistics statistics, Tensor x, Tensor? mask)
     {
         var bn = new PairBatchNorm2d(3) { Statistics = statistics };
-        using (no_grad()) bn.Bias.fill_(0.25f);
+        using (no_grad()) bn.Bias.fill_(KeptScalar.Of(0.25f));
         var y = bn.forward(x, mask);
         return (y, bn.RunningMean.clone(), bn.RunningVar.clone());
     }
@@ -53,9 +54,9 @@ public class PairBatchNormStatisticsTests
         manual_seed(41);
         var lengths = tensor(new long[] { 7, 5 });
         var mask = PairMask.FromLengths(lengths, 7);
-        var x = randn(2, 3, 7, 7) * 2 + 1;
+        var x = randn(2, 3, 7, 7).mul(KeptScalar.Of(2)).add(KeptScalar.Of(1), KeptScalar.One);
         var lower = ones(7, 7).tril(-1);
-        var moved = x + lower * (randn(2, 3, 7, 7) * 5 + 3);
+        var moved = x.add(lower * (randn(2, 3, 7, 7).mul(KeptScalar.Of(5)).add(KeptScalar.Of(3), KeptScalar.One)), KeptScalar.One);
         var upperAndDiagonal = mask * ones(7, 7).triu();
         foreach (var m in new[] { mask, null })
         {
@@ -68,7 +69,7 @@ public class PairBatchNormStatisticsTests
             var wholeB = TrainStep(PairNormStatistics.WholeBlock, moved, m);
             Assert.True(Deviation.Relative(wholeA.RunningMean, wholeB.RunningMean) > 1e-2);
         }
-        Assert.Equal(0f, (TrainStep(PairNormStatistics.MirroredUpper, x, mask).Y * (1 - mask)).abs().max().item<float>()); // still zero outside the blocks
+        Assert.Equal(0f, (TrainStep(PairNormStatistics.MirroredUpper, x, mask).Y * (mask.neg().add(KeptScalar.Of(1), KeptScalar.One))).abs().max().item<float>()); // still zero outside the blocks
     }
 
     [Fact]
@@ -78,8 +79,8 @@ public class PairBatchNormStatisticsTests
         manual_seed(42);
         var lengths = tensor(new long[] { 6, 4 });
         var mask = PairMask.FromLengths(lengths, 6);
-        var x = randn(2, 3, 6, 6) * 2 + 1;
-        var symmetric = (x + x.transpose(2, 3)) * mask;
+        var x = randn(2, 3, 6, 6).mul(KeptScalar.Of(2)).add(KeptScalar.Of(1), KeptScalar.One);
+        var symmetric = (x.add(x.transpose(2, 3), KeptScalar.One)) * mask;
         var mirrored = TrainStep(PairNormStatistics.MirroredUpper, symmetric, mask);
         var whole = TrainStep(PairNormStatistics.WholeBlock, symmetric, mask);
         Assert.True(Deviation.Relative(mirrored.Y, whole.Y) < 1e-5);
@@ -87,7 +88,7 @@ public class PairBatchNormStatisticsTests
         Assert.True(Deviation.Relative(mirrored.RunningVar, whole.RunningVar) < 1e-5);
         // a map mirrored from an asymmetric one's upper triangle gives that one's mirrored-upper statistics
         var upper = x.triu(1);
-        var fromUpper = (upper + upper.transpose(2, 3) + x.diagonal(0, 2, 3).diag_embed(0, 2, 3)) * mask;
+        var fromUpper = (upper.add(upper.transpose(2, 3), KeptScalar.One).add(x.diagonal(0, 2, 3).diag_embed(0, 2, 3), KeptScalar.One)) * mask;
         Assert.True(Deviation.Relative(TrainStep(PairNormStatistics.MirroredUpper, x * mask, mask).RunningMean,
             TrainStep(PairNormStatistics.WholeBlock, fromUpper, mask).RunningMean) < 1e-5);
     }
@@ -106,7 +107,7 @@ public class PairBatchNormContractTests
             bn.Bias.normal_();
         }
         var lengths = tensor(new long[] { 7, 5 });
-        for (int step = 0; step < 3; step++) bn.forward(randn(2, 3, 7, 7) * 2 + 1, PairMask.FromLengths(lengths, 7));
+        for (int step = 0; step < 3; step++) bn.forward(randn(2, 3, 7, 7).mul(KeptScalar.Of(2)).add(KeptScalar.Of(1), KeptScalar.One), PairMask.FromLengths(lengths, 7));
         var dense = Assert.IsType<TorchSharp.Modules.BatchNorm2d>(bn.ToDenseModule());
         Assert.False(dense.training);
         Assert.Equal(1e-3, dense.eps, 12);
@@ -115,7 +116,7 @@ public class PairBatchNormContractTests
         Assert.Equal(0f, (dense.running_var! - bn.RunningVar).abs().max().item<float>());
         Assert.True(bn.RunningMean.abs().max().item<float>() > 0.1);   // non-trivial statistics were exported
         bn.eval();
-        var x = randn(4, 3, 9, 9) * 3 + 1;
+        var x = randn(4, 3, 9, 9).mul(KeptScalar.Of(3)).add(KeptScalar.Of(1), KeptScalar.One);
         using (no_grad())
             Assert.True(Deviation.Relative(dense.forward(x), bn.forward(x)) < 1e-5);
         // a fresh BatchNorm2d (default statistics) would differ: the export carries state

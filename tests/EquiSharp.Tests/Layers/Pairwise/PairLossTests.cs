@@ -1,5 +1,6 @@
 using EquiSharp.Layers.Pairwise;
 using static TorchSharp.torch;
+using EquiSharp.Runtime;
 
 namespace EquiSharp.Tests.Layers.Pairwise;
 
@@ -8,7 +9,7 @@ public class PairLossTests
     private static (Tensor Logits, Tensor Labels) Random(int b, int l, int seed)
     {
         var g = new TorchSharp.torch.Generator((ulong)seed);
-        return (randn(new long[] { b, l, l }, generator: g), (rand(new long[] { b, l, l }, generator: g) < 0.3).to(ScalarType.Float32));
+        return (randn(new long[] { b, l, l }, generator: g), (rand(new long[] { b, l, l }, generator: g) < KeptScalar.Of(0.3)).to(ScalarType.Float32));
     }
 
     [Fact]
@@ -24,12 +25,12 @@ public class PairLossTests
         var changedLabels = labels.clone();
         foreach (var (b, r) in new[] { (0, 4), (1, 7) })
         {
-            changedLogits[b, r] = 40 * ones(9); changedLogits[b, TensorIndex.Colon, r] = -40 * ones(9);
-            changedLabels[b, r] = 1 - changedLabels[b, r]; changedLabels[b, TensorIndex.Colon, r] = 1 - changedLabels[b, TensorIndex.Colon, r];
+            changedLogits[b, r] = ones(9).mul(KeptScalar.Of(40)); changedLogits[b, TensorIndex.Colon, r] = ones(9).mul(KeptScalar.Of(-40));
+            changedLabels[b, r] = changedLabels[b, r].neg().add(KeptScalar.Of(1), KeptScalar.One); changedLabels[b, TensorIndex.Colon, r] = changedLabels[b, TensorIndex.Colon, r].neg().add(KeptScalar.Of(1), KeptScalar.One);
         }
         Assert.Equal(before, PairLoss.ResidueMaskedUpperTriangleWeightedBce(changedLogits, changedLabels, mask, 5).item<float>(), 6);
         // a pair of two unmasked residues does count
-        changedLogits[0, 1, 2] = changedLogits[0, 1, 2] + 3;
+        changedLogits[0, 1, 2] = changedLogits[0, 1, 2].add(KeptScalar.Of(3), KeptScalar.One);
         Assert.NotEqual(before, PairLoss.ResidueMaskedUpperTriangleWeightedBce(changedLogits, changedLabels, mask, 5).item<float>(), 4);
     }
 

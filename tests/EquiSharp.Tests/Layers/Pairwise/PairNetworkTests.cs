@@ -3,6 +3,7 @@ using EquiSharp.Layers.Pairwise;
 using EquiSharp.Layers.Pairwise.Network;
 using EquiSharp.Verification;
 using static TorchSharp.torch;
+using EquiSharp.Runtime;
 
 namespace EquiSharp.Tests.Layers.Pairwise;
 
@@ -19,7 +20,7 @@ public sealed class PairNetworkTests
     {
         var x = randn(b, l, 7);
         var p = randn(b, 3, l, l);
-        return (x, p + p.transpose(2, 3), tensor(new long[] { l, l - 3 }));
+        return (x, p.add(p.transpose(2, 3), KeptScalar.One), tensor(new long[] { l, l - 3 }));
     }
 
     [Fact]
@@ -57,7 +58,7 @@ public sealed class PairNetworkTests
         using var net = new PairNetwork("contacts", ContactLike(true)) { Convolution = algorithm };
         var (x, p, lengths) = Inputs(2, l);
         var upstream = randn(2, 1, l, l);
-        upstream = upstream + upstream.transpose(2, 3);
+        upstream = upstream.add(upstream.transpose(2, 3), KeptScalar.One);
         Tensor[] Run(bool packed)
         {
             net.PackedMaps = packed;

@@ -3,6 +3,7 @@ using EquiSharp.Layers.Pairwise;
 using EquiSharp.Layers.Pairwise.Separable;
 using EquiSharp.Tests.Layers;
 using static TorchSharp.torch;
+using EquiSharp.Runtime;
 
 namespace EquiSharp.Tests.Layers.Pairwise;
 
@@ -13,7 +14,7 @@ public sealed class PairwiseContractCases : IContractCaseSource
     private static Tensor SymmetricMaps(long channels, long l, Generator g)
     {
         var a = randn(new[] { 2, channels, l, l }, generator: g);
-        return a + a.transpose(2, 3);
+        return a.add(a.transpose(2, 3), KeptScalar.One);
     }
 
     public IEnumerable<ContractCase> Cases()
@@ -48,7 +49,7 @@ public sealed class PairwiseContractCases : IContractCaseSource
         {
             bn.Weight.uniform_(0.5, 2);
             bn.Bias.normal_();
-            for (int step = 0; step < 2; step++) bn.forward(randn(2, 3, 6, 6) * 3 + 2);
+            for (int step = 0; step < 2; step++) bn.forward(randn(2, 3, 6, 6).mul(KeptScalar.Of(3)).add(KeptScalar.Of(2), KeptScalar.One));
         }
         return bn;
     }

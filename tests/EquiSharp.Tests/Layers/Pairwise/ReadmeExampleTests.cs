@@ -1,6 +1,8 @@
 using EquiSharp.Layers.Pairwise;
 using EquiSharp.Verification;
 using static TorchSharp.torch;
+using EquiSharp.Runtime;
+using EquiSharp.Training;
 
 namespace EquiSharp.Tests.Layers.Pairwise;
 
@@ -15,10 +17,10 @@ public class ReadmeExampleTests
         var head = PairLayers.SymmetryPreservingConv2d(16, 1, kernel_size: 3);
         var product = PairLayers.SelfCartesian();                                                                 // eq. (1)
         var model = nn.Sequential(("sg", encoder), ("relu1", nn.ReLU()), ("mk", block), ("relu2", nn.ReLU()), ("sp", head));
-        var optimizer = optim.Adam(model.parameters(), 1e-3);
+        var optimizer = Optimizers.Adam(model.parameters(), 1e-3);
 
         var x = randn(4, 32, 8);                          // a batch of 4 sequences, length 32, 8 features
-        var target = rand(4, 1, 32, 32); target = (target + target.transpose(2, 3)) / 2;
+        var target = rand(4, 1, 32, 32); target = target.add(target.transpose(2, 3), KeptScalar.One).div(KeptScalar.Of(2));
         var losses = new List<float>();
         for (int step = 0; step < 100; step++)
         {

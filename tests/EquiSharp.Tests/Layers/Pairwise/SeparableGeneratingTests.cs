@@ -4,6 +4,7 @@ using EquiSharp.Layers.Pairwise.Separable;
 using EquiSharp.Verification;
 using TorchSharp;
 using static TorchSharp.torch;
+using EquiSharp.Runtime;
 
 namespace EquiSharp.Tests.Layers.Pairwise;
 
@@ -98,7 +99,7 @@ public class SeparableGeneratingTests
         var g = new Generator(9);
         var layer = new SeparableSymmetryGeneratingConv2d(3, 4, 5);
         layer.Conv.ResetParameters(g);
-        using (no_grad()) layer.Conv.Bias!.fill_(0.5f);
+        using (no_grad()) layer.Conv.Bias!.fill_(KeptScalar.Of(0.5f));
         var lengths = tensor(new long[] { 10, 6 });
         var x = randn(new long[] { 2, 10, 3 }, generator: g);
         x[1, TensorIndex.Slice(6, null)] = 1e3f; // garbage in the padding
@@ -175,7 +176,7 @@ public class SeparableGeneratingPackedTests
         var lengths = padded ? tensor(new long[] { l, 2, l - 3 }) : null;
         var x = randn(new long[] { 3, l, 3 }, generator: g);
         var up = randn(new long[] { 3, 4, l, l }, generator: g);
-        up = up + up.transpose(2, 3);
+        up = up.add(up.transpose(2, 3), KeptScalar.One);
         (Tensor z, Tensor gx, Tensor gw) Run(Func<Tensor, Tensor> f)
         {
             var xv = x.detach().requires_grad_(true);

@@ -2,6 +2,8 @@ using EquiSharp.Layers.Pairwise;
 using EquiSharp.Verification;
 using TorchSharp;
 using static TorchSharp.torch;
+using EquiSharp.Runtime;
+using EquiSharp.Training;
 
 namespace EquiSharp.Tests.Layers.Pairwise;
 
@@ -50,7 +52,7 @@ public class SymmetricLayerTests
     {
         var conv = PairLayers.SymmetryPreservingConv2d(4, 5, k, dilation);
         var a = randn(2, 4, 14, 14);
-        var z = conv.forward(a + a.transpose(2, 3));
+        var z = conv.forward(a.add(a.transpose(2, 3), KeptScalar.One));
         Assert.True(Deviation.Asymmetry(z) <= Tol);
     }
 
@@ -78,7 +80,7 @@ public class SymmetricLayerTests
         var sg = PairLayers.SymmetryGeneratingConv2d(6, 4, 3);
         var sp = PairLayers.SymmetryPreservingConv2d(4, 2, 5);
         var model = nn.Sequential(("sg", sg), ("relu", nn.ReLU()), ("sp", sp));
-        var opt = optim.Adam(model.parameters(), 0.01);
+        var opt = Optimizers.Adam(model.parameters(), 0.01);
         var x = PairLayers.SelfCartesian().forward(randn(2, 10, 3));
         var target = randn(2, 2, 10, 10);
         for (int step = 0; step < 50; step++)
@@ -194,7 +196,7 @@ public class SymmetricLayerTests
         sp.eval();
         Tensor w1;
         using (no_grad()) w1 = sp.Weight();
-        using (no_grad()) sp.TiedKernel.Theta.add_(1f);
+        using (no_grad()) sp.TiedKernel.Theta.add_(KeptScalar.Of(1f), KeptScalar.One);
         using (no_grad()) Assert.Equal(0f, (sp.Weight() - w1).abs().max().item<float>()); // cached
         Assert.True((sp.Weight() - w1).abs().min().item<float>() > 0.5f); // gradients enabled: fresh, never the cache
         sp.train();
@@ -257,7 +259,7 @@ public class SelfCartesianTests
     {
         var lengths = new long[] { 7, 4, 6 };
         var seqs = lengths.Select(l => randn(1, l, 3)).ToArray();
-        var batch = full(3, 7, 3, 1e6f); // garbage in the padding must not leak
+        var batch = full(3, 7, 3, KeptScalar.Of(1e6f)); // garbage in the padding must not leak
         for (int b = 0; b < 3; b++) batch[b, TensorIndex.Slice(0, lengths[b])] = seqs[b][0];
         var y = PairLayers.SelfCartesian().forward(batch, tensor(lengths));
         for (int b = 0; b < 3; b++)

@@ -2,6 +2,8 @@ using EquiSharp.Layers.Permutation;
 using EquiSharp.Symmetry;
 using TorchSharp;
 using static TorchSharp.torch;
+using EquiSharp.Runtime;
+using EquiSharp.Training;
 
 namespace EquiSharp.Tests.Layers.Permutation;
 
@@ -68,7 +70,7 @@ public class AdditiveConstraintTests
         var x = randn(new long[] { 5, n }, dtype: ScalarType.Float64, generator: gen);
         var target = randn(new long[] { 5, n }, dtype: ScalarType.Float64, generator: gen);
         // loss of the quadratic map y_k = Σ_ij W[k,i,j] x_i x_j
-        Tensor Loss(Tensor weight) => (einsum("kij,bi,bj->bk", weight, x, x) - target).pow(2).sum();
+        Tensor Loss(Tensor weight) => (einsum("kij,bi,bj->bk", weight, x, x) - target).pow(KeptScalar.Of(2)).sum();
 
         var before = w.Materialize().detach().clone();
         var dense = before.clone().requires_grad_(true);
@@ -81,15 +83,15 @@ public class AdditiveConstraintTests
         Assert.True(PermutationChecks.RelativeDeviation(w.Theta.grad!, basis.t().matmul(gW)) < 1e-12);
 
         const double lr = 0.01;
-        var sgd = optim.SGD(w.parameters(), lr);
+        var sgd = Optimizers.Sgd(w.parameters(), lr);
         sgd.step();
         var moved = (w.Materialize().detach() - before).reshape(-1);
         // projection onto {W : A·vec(W) = 0} computed independently of B: P = I − A⁺A
         var aMat = tensor(rows.SelectMany(r => r).ToArray(), new long[] { rows.Length, size }, dtype: ScalarType.Float64);
         var projection = eye(size, dtype: ScalarType.Float64) - linalg.pinv(aMat).matmul(aMat);
-        var expected = projection.matmul(-lr * gW);
+        var expected = projection.matmul(gW.mul(KeptScalar.Of(-lr)));
         Assert.True(PermutationChecks.RelativeDeviation(moved, expected) < 1e-10);
         // and it differs from the unprojected step (the constraint is active)
-        Assert.True(PermutationChecks.RelativeDeviation(moved, -lr * gW) > 1e-3);
+        Assert.True(PermutationChecks.RelativeDeviation(moved, gW.mul(KeptScalar.Of(-lr))) > 1e-3);
     }
 }

@@ -2,6 +2,7 @@ using EquiSharp.Layers.Permutation;
 using EquiSharp.Symmetry;
 using TorchSharp;
 using static TorchSharp.torch;
+using EquiSharp.Runtime;
 
 namespace EquiSharp.Tests.Layers.Permutation;
 
@@ -50,7 +51,7 @@ public class SetLayerTests
         {
             var sorted = x.narrow(1, 1, x.shape[1] - 1).select(2, 0).gt(x.narrow(1, 0, x.shape[1] - 1).select(2, 0)).all(1); // (B)
             var y = x.clone();
-            y.select(2, 0).select(1, 0).add_(sorted.to(x.dtype));
+            y.select(2, 0).select(1, 0).add_(sorted.to(x.dtype), KeptScalar.One);
             return y;
         }
         Assert.True(PermutationChecks.EquivarianceDeviation(MarkSorted, 1, ScalarType.Float64, 5, trials: 3, seed: 3) > 0.1);
@@ -80,7 +81,7 @@ public class SetLayerTests
         var layer = PermutationLayers.PermutationEquivariantLinear(1, 1, dtype: ScalarType.Float64);
         double alpha = layer.Lambda.item<double>(), beta = layer.Gamma.item<double>();
         var w = layer.DenseWeight(n).reshape(n, n);
-        var expected = eye(n, dtype: ScalarType.Float64) * alpha + ones(n, n, dtype: ScalarType.Float64) * beta;
+        var expected = eye(n, dtype: ScalarType.Float64).mul(KeptScalar.Of(alpha)).add(ones(n, n, dtype: ScalarType.Float64).mul(KeptScalar.Of(beta)), KeptScalar.One);
         Assert.True(PermutationChecks.RelativeDeviation(w, expected) < 1e-15);
 
         var g = PermutationGroup.Symmetric(n);
@@ -101,7 +102,7 @@ public class SetLayerTests
         var layer = PermutationLayers.PermutationEquivariantLinear(3, 2, aggregation: aggregation, dtype: ScalarType.Float64);
         using (no_grad()) layer.Bias!.copy_(tensor(new double[] { 0.3, -0.7 }));
         var x = randn(new long[] { 5, n, 3 }, dtype: ScalarType.Float64);
-        var expected = einsum("koic,bic->bko", layer.DenseWeight(n), x) + layer.Bias!;
+        var expected = einsum("koic,bic->bko", layer.DenseWeight(n), x).add(layer.Bias!, KeptScalar.One);
         Assert.True(PermutationChecks.RelativeDeviation(layer.forward(x), expected) < 1e-14);
     }
 
@@ -113,7 +114,7 @@ public class SetLayerTests
         var pattern = EquivariantPattern.Linear(GroupAction.Natural(g), GroupAction.Natural(g), 2, 2);
         var w = layer.DenseWeight(4).clone();
         Assert.Equal(0.0, PermutationChecks.OrbitViolation(w, pattern));
-        w[0, 0, 1, 0] = w[0, 0, 1, 0] + 0.5;
+        w[0, 0, 1, 0] = w[0, 0, 1, 0].add(KeptScalar.Of(0.5), KeptScalar.One);
         Assert.True(PermutationChecks.OrbitViolation(w, pattern) > 0.01);
     }
 
@@ -178,11 +179,11 @@ public class SetLayerTests
         var delta = randn(new long[] { 3, 2, 2 }, dtype: ScalarType.Float64);
         using (no_grad())
         {
-            layer.ClassWeights[1].Theta.add_(delta.reshape(-1));                      // k=i≠j
+            layer.ClassWeights[1].Theta.add_(delta.reshape(-1), KeptScalar.One);                      // k=i≠j
             layer.ClassWeights[2].Theta.sub_(delta.transpose(1, 2).reshape(-1));     // k=j≠i
         }
         Assert.True(PermutationChecks.RelativeDeviation(layer.forward(x), before) < 1e-13);
-        using (no_grad()) layer.ClassWeights[1].Theta.add_(delta.reshape(-1));     // a change that is not along that direction is seen
+        using (no_grad()) layer.ClassWeights[1].Theta.add_(delta.reshape(-1), KeptScalar.One);     // a change that is not along that direction is seen
         Assert.True(PermutationChecks.RelativeDeviation(layer.forward(x), before) > 1e-3);
     }
 
@@ -194,7 +195,7 @@ public class SetLayerTests
         using (no_grad())
         {
             foreach (var c in layer.ClassWeights) c.Theta.zero_();
-            layer.ClassWeights[1].Theta.fill_(0.5);
+            layer.ClassWeights[1].Theta.fill_(KeptScalar.Of(0.5));
         }
         foreach (int n in new[] { 2, 5, 10, 40 })
         {
@@ -238,7 +239,7 @@ public class SetLayerTests
         var lin = PermutationLayers.PermutationEquivariantLinear(2, 4);
         var q = PermutationLayers.PermutationEquivariantQuadratic(4, 1);
         var x = randn(8, 6, 2);
-        var loss = q.forward(lin.forward(x)).pow(2).mean();
+        var loss = q.forward(lin.forward(x)).pow(KeptScalar.Of(2)).mean();
         loss.backward();
         Assert.NotNull(lin.Lambda.grad);
         Assert.True(q.ClassWeights.All(c => c.Theta.grad is not null && c.Theta.grad.abs().sum().item<float>() > 0));

@@ -4,6 +4,7 @@ using EquiSharp.Layers.ReverseComplement;
 using EquiSharp.Verification;
 using TorchSharp;
 using static TorchSharp.torch;
+using EquiSharp.Runtime;
 
 namespace EquiSharp.Tests.Layers.ReverseComplement;
 
@@ -157,14 +158,14 @@ public sealed class ReverseComplementLayerTests
     public void BatchNormPoolsStatisticsOfAChannelAndItsPartner()
     {
         manual_seed(10);
-        var x = randn(4, 6, 11) * 3 + 1;
+        var x = randn(4, 6, 11).mul(KeptScalar.Of(3)).add(KeptScalar.Of(1), KeptScalar.One);
         using var bn = new RcBatchNorm1d(6, eps: 0);
         var y = bn.forward(x).detach();
         for (int c = 0; c < 6; c++)
         {
             var pooled = cat(new[] { x[.., c], x[.., 5 - c] }).reshape(-1);
-            double mean = pooled.mean().item<float>(), variance = (pooled - mean).pow(2).mean().item<float>();   // biased, as batch norm normalises
-            var expected = (x[.., c] - mean) / Math.Sqrt(variance);
+            double mean = pooled.mean().item<float>(), variance = (pooled.sub(KeptScalar.Of(mean))).pow(KeptScalar.Of(2)).mean().item<float>();   // biased, as batch norm normalises
+            var expected = (x[.., c].sub(KeptScalar.Of(mean))).div(KeptScalar.Of(Math.Sqrt(variance)));
             Assert.True(Deviation.Relative(y[.., c], expected) <= 1e-5, $"channel {c}");
         }
         Assert.Equal(new long[] { 3 }, bn.Shared.running_mean!.shape);
@@ -192,10 +193,10 @@ public sealed class ReverseComplementLayerTests
         // dL/dW for an untied copy of the materialised kernel
         var w = conv.Weight().detach().clone().requires_grad_();
         var yDense = nn.functional.conv1d(x, w, conv.BiasVector()!.detach());
-        (yDense.tanh() - target).pow(2).sum().backward();
+        (yDense.tanh() - target).pow(KeptScalar.Of(2)).sum().backward();
         var g = w.grad!.data<float>().ToArray();
         // θ gradient through the layer
-        (conv.forward(x).tanh() - target).pow(2).sum().backward();
+        (conv.forward(x).tanh() - target).pow(KeptScalar.Of(2)).sum().backward();
         var thetaGrad = conv.TiedKernel.Theta.grad!.clone();
         // materialise θ := ∂L/∂θ; each entry must then hold the sum over its pair {(o,c,t), (5−o, 3−c, 4−t)}
         using (no_grad()) conv.TiedKernel.Theta.copy_(thetaGrad);

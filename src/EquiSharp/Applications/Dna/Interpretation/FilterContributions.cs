@@ -2,6 +2,7 @@ using EquiSharp.Applications.Dna.Data;
 using EquiSharp.Applications.Dna.Models;
 using TorchSharp;
 using static TorchSharp.torch;
+using EquiSharp.Runtime;
 
 namespace EquiSharp.Applications.Dna.Interpretation;
 
@@ -34,7 +35,7 @@ public static class FilterContributions
             {
                 var grad = torch.autograd.grad(new[] { logits[.., t].sum() }, new[] { map }, retain_graph: t + 1 < tasks)[0];
                 var perChannel = (grad * map).sum(2);   // (B, channels)
-                var perFilter = channels == 2 * filters ? perChannel.narrow(1, 0, filters) + perChannel.narrow(1, filters, filters).flip(1) : perChannel;
+                var perFilter = channels == 2 * filters ? perChannel.narrow(1, 0, filters).add(perChannel.narrow(1, filters, filters).flip(1), KeptScalar.One) : perChannel;
                 var values = perFilter.detach().cpu().data<float>().ToArray();
                 for (int i = 0; i < idx.Length; i++)
                 {
@@ -67,9 +68,9 @@ public static class FilterContributions
             _ => throw new InvalidOperationException("unexpected first layer"),
         };
         var w = weight.detach()[filter];                       // (4, k)
-        var positive = (w - w.mean(new long[] { 0 }, keepdim: true)).clamp_min(0.0);
+        var positive = (w - w.mean(new long[] { 0 }, keepdim: true)).clamp_min(KeptScalar.Of(0.0));
         double tallest = Math.Max(positive.sum(dim: 0).max().item<float>(), 1e-12);
-        var h = (positive * (2 / tallest)).t().contiguous().cpu().to(ScalarType.Float64).data<double>().ToArray();
+        var h = (positive.mul(KeptScalar.Of((2 / tallest)))).t().contiguous().cpu().to(ScalarType.Float64).data<double>().ToArray();
         long k = w.shape[1];
         var result = new double[k, 4];
         for (int i = 0; i < k; i++) for (int b = 0; b < 4; b++) result[i, b] = h[i * 4 + b];

@@ -7,6 +7,7 @@ using EquiSharp.Training;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using EquiSharp.Runtime;
 
 namespace EquiSharp.Applications.Images.Gan;
 
@@ -153,7 +154,7 @@ public static class GanRun
         optD.zero_grad();
         var realLogits = discriminator.forward(real);
         var fakeLogits = discriminator.forward(fake.detach());
-        var lossD = nn.functional.binary_cross_entropy_with_logits(realLogits, ones) + nn.functional.binary_cross_entropy_with_logits(fakeLogits, zeros);
+        var lossD = nn.functional.binary_cross_entropy_with_logits(realLogits, ones).add(nn.functional.binary_cross_entropy_with_logits(fakeLogits, zeros), KeptScalar.One);
         lossD.backward();
         optD.step();
 

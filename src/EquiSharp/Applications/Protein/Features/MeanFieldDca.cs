@@ -1,5 +1,6 @@
 using TorchSharp;
 using static TorchSharp.torch;
+using EquiSharp.Runtime;
 
 namespace EquiSharp.Applications.Protein.Features;
 
@@ -47,9 +48,9 @@ public static class MeanFieldDca
         // (W, 20, W, 20) → (W, W, 20, 20), then the gap state's zero row and column → (W, W, 21, 21).
         var blocks = couplings.reshape(w, r, w, r).permute(0, 2, 1, 3);
         var full = nn.functional.pad(blocks, [0, 1, 0, 1]);
-        var zeroSum = full - full.mean([-1], keepdim: true) - full.mean([-2], keepdim: true) + full.mean([-2, -1], keepdim: true);
-        var norms = zeroSum[.., .., ..r, ..r].pow(2).sum([-2, -1]).sqrt();
-        norms = (norms + norms.transpose(0, 1)) / 2;   // exact symmetry despite rounding in the inverse
+        var zeroSum = (full - full.mean([-1], keepdim: true) - full.mean([-2], keepdim: true)).add(full.mean([-2, -1], keepdim: true), KeptScalar.One);
+        var norms = zeroSum[.., .., ..r, ..r].pow(KeptScalar.Of(2)).sum([-2, -1]).sqrt();
+        norms = (norms.add(norms.transpose(0, 1), KeptScalar.One)).div(KeptScalar.Of(2));   // exact symmetry despite rounding in the inverse
         double[] scores = norms.cpu().data<double>().ToArray();
         return AverageProductCorrection.Apply(scores, w);
     }

@@ -1,6 +1,7 @@
 using EquiSharp.Layers.Pairwise.Network;
 using EquiSharp.Verification;
 using static TorchSharp.torch;
+using EquiSharp.Runtime;
 
 namespace EquiSharp.Applications.Protein.Models;
 
@@ -52,6 +53,6 @@ public static class ContactModelChecks
         var g = new Generator(12);
         var x = rand(new long[] { 2, 22, ContactModel.InputFeatures }, generator: g);
         var p = randn(new long[] { 2, ContactModel.PairFeatureNames.Length, 22, 22 }, generator: g);
-        return (model, x, p + p.transpose(2, 3), tensor(new long[] { 22, 17 }));
+        return (model, x, p.add(p.transpose(2, 3), KeptScalar.One), tensor(new long[] { 22, 17 }));
     }
 }

@@ -3,6 +3,7 @@ using EquiSharp.Layers.Pairwise;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using EquiSharp.Runtime;
 
 namespace EquiSharp.Applications.Recommendation.Models;
 
@@ -82,8 +83,8 @@ public abstract class PairwiseSequenceRecommender : nn.Module<Tensor, Tensor, Te
     /// <summary>Item embeddings of input sequences (B, L) → (B, L, d); padding gives zero rows.</summary>
     private Tensor EmbedSequences(Tensor sequences)
     {
-        var valid = sequences.ge(0);
-        return itemEmbeddings.forward(sequences.clamp_min(0)).mul(valid.unsqueeze(-1).to(itemEmbeddings.weight!.dtype));
+        var valid = sequences.ge(KeptScalar.Of(0));
+        return itemEmbeddings.forward(sequences.clamp_min(KeptScalar.Of(0))).mul(valid.unsqueeze(-1).to(itemEmbeddings.weight!.dtype));
     }
 
     /// <summary>The conv trunk's output maps (B, C_last, L, L) for input sequences (B, L) of item indices.</summary>
@@ -112,7 +113,7 @@ public abstract class PairwiseSequenceRecommender : nn.Module<Tensor, Tensor, Te
         var x = Represent(users, sequences);                                   // (B, W)
         var w = outputWeights.forward(items);                                  // (B, K, W)
         var b = outputBias.forward(items).squeeze(-1);                         // (B, K)
-        return w.matmul(x.unsqueeze(-1)).squeeze(-1).add(b);
+        return w.matmul(x.unsqueeze(-1)).squeeze(-1).add(b, KeptScalar.One);
     }
 
     /// <summary>Scores (B, items) of every item (evaluation).</summary>

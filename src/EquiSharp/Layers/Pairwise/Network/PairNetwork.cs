@@ -2,6 +2,7 @@ using EquiSharp.Layers.Pairwise.Packed;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using EquiSharp.Runtime;
 
 namespace EquiSharp.Layers.Pairwise.Network;
 
@@ -216,7 +217,7 @@ public class PairNetwork : nn.Module<Tensor, Tensor>
     {
         using (no_grad())
         {
-            if (head.Norm is PairBatchNorm2d norm) norm.Bias.fill_(logit);
+            if (head.Norm is PairBatchNorm2d norm) norm.Bias.fill_(KeptScalar.Of(logit));
             else throw new InvalidOperationException($"{GetName()}: the output stage has no batch norm whose shift could hold the output bias.");
         }
     }

@@ -1,5 +1,6 @@
 using TorchSharp;
 using static TorchSharp.torch;
+using EquiSharp.Runtime;
 
 namespace EquiSharp.Layers.Pairwise.Network;
 
@@ -239,8 +240,8 @@ public static class StreamedPairInference
             if (branch.Kernel == 1)
             {
                 var (u, v) = Projections(branch, xt);
-                var z = u.narrow(2, r0, rows).unsqueeze(3) + v.narrow(2, r0, cols).unsqueeze(2);   // (1, F, rows, cols)
-                if (branch.Bias is not null) z.add_(branch.Bias.view(1, -1, 1, 1));
+                var z = u.narrow(2, r0, rows).unsqueeze(3).add(v.narrow(2, r0, cols).unsqueeze(2), KeptScalar.One);   // (1, F, rows, cols)
+                if (branch.Bias is not null) z.add_(branch.Bias.view(1, -1, 1, 1), KeptScalar.One);
                 return TiledPairInference.Activate(norm is null ? z : norm.forward(z, null), encoder.Activation);
             }
             var output = empty(new[] { 1, encoder.OutChannels, rows, cols }, dtype: xt.dtype, device: xt.device);

@@ -1,6 +1,7 @@
 using EquiSharp.Verification;
 using TorchSharp;
 using static TorchSharp.torch;
+using EquiSharp.Runtime;
 
 namespace EquiSharp.Layers.Pairwise.Packed;
 
@@ -20,7 +21,7 @@ public static class PackedChecks
                 var conv = PairLayers.SymmetryPreservingConv2d(3, 4, 5);
                 conv.ResetParameters(g);
                 var a = randn(new long[] { 2, 3, 13, 13 }, generator: g);
-                var d = a + a.transpose(2, 3);
+                var d = a.add(a.transpose(2, 3), KeptScalar.One);
                 var packed = new PackedSymmetryPreservingConv2d(conv).forward(PackedSymmetricMap.Pack(d, layout)).Unpack();
                 return Deviation.Relative(packed, conv.forward(d));
             });
@@ -39,7 +40,7 @@ public static class PackedChecks
                 {
                     var av = a.detach().requires_grad_(true);
                     stages[0].zero_grad();
-                    f(av + av.transpose(2, 3)).mul(up).sum().backward();
+                    f(av.add(av.transpose(2, 3), KeptScalar.One)).mul(up).sum().backward();
                     return new[] { av.grad!.clone(), conv.TiedKernel.Theta.grad!.clone(), bn.Weight.grad!.clone(), bn.Bias.grad!.clone() };
                 }
                 var gd = Grad(d => PairConvStage.Forward(stages, d, null));

@@ -1,6 +1,7 @@
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using EquiSharp.Runtime;
 
 namespace EquiSharp.Layers.Pairwise.Packed;
 
@@ -127,28 +128,28 @@ public sealed class PackedBatchNorm2d : PackedModule
             if (training && rm is not null && rv is not null)
                 using (no_grad())
                 {
-                    tracked?.add_(1);
+                    tracked?.add_(KeptScalar.Of(1), KeptScalar.One);
                     double factor = momentum ?? 1.0 / Math.Max(tracked?.item<long>() ?? 1, 1);
-                    rm.mul_(1 - factor).add_(mean, alpha: factor);
-                    rv.mul_(1 - factor).add_(var_.mul(count / Math.Max(count - 1, 1)), alpha: factor);
+                    rm.mul_(KeptScalar.Of(1 - factor)).add_(mean, alpha: KeptScalar.Of(factor));
+                    rv.mul_(KeptScalar.Of(1 - factor)).add_(var_.mul(KeptScalar.Of(count / Math.Max(count - 1, 1))), alpha: KeptScalar.Of(factor));
                 }
-            var invstd = var_.add(eps).rsqrt();
+            var invstd = var_.add(KeptScalar.Of(eps), KeptScalar.One).rsqrt();
             bool fill = input.Layout.Margin > 0; // in-place-halo layout: hand the next convolution a ready canvas (no gather copy)
             return input.With(PackedFunctions.BatchNormTrain(x, g, b, mean, invstd, mask, input.Layout, count, fill), haloFilled: fill);
         }
-        var inv = rv.add(eps).rsqrt();
+        var inv = rv.add(KeptScalar.Of(eps), KeptScalar.One).rsqrt();
         var scale = g is null ? inv : inv.mul(g);
         var shift = (b is null ? zeros_like(rm) : b).sub(rm.mul(scale));
         if (ownsInput && !is_grad_enabled() && !input.PendingRelu && input.Layout.Margin > 0)
         {
             // inference on a map nobody else reads (a convolution's fresh output): normalise in place and fill the ring,
             // so the next convolution reads it as its canvas — no second copy of a full-length map
-            var own = x.mul_(scale.view(1, 1, c, 1, 1)).add_(shift.view(1, 1, c, 1, 1));
+            var own = x.mul_(scale.view(1, 1, c, 1, 1)).add_(shift.view(1, 1, c, 1, 1), KeptScalar.One);
             if (mask is not null) own.mul_(mask);
             PackedFunctions.FillRing(own, input.Layout.Halo(0));
             return input.With(own, haloFilled: true);
         }
-        var y = addcmul(shift.view(1, 1, c, 1, 1), x, scale.view(1, 1, c, 1, 1), 1.0);
+        var y = addcmul(shift.view(1, 1, c, 1, 1), x, scale.view(1, 1, c, 1, 1), KeptScalar.Of(1.0));
         return input.With(mask is null ? y : y.mul(mask));
     }
 }
@@ -187,7 +188,7 @@ public sealed class PackedDropout : PackedModule
         if (!training || P == 0) return x;
         var data = x.Materialized();
         using var scope = NewDisposeScope();
-        var mask = empty_like(data).bernoulli_(1 - P).div_(1 - P);
+        var mask = empty_like(data).bernoulli_(1 - P).div_(KeptScalar.Of(1 - P));
         return x.With(data.mul(mask).MoveToOuterDisposeScope());
     }
 }
@@ -276,7 +277,7 @@ public sealed class SymmetricDropout : nn.Module<Tensor, Tensor>
         if (!training || P == 0) return x;
         using var scope = NewDisposeScope();
         var upper = empty_like(x).bernoulli_(1 - P).triu();
-        var mask = upper.add(upper.triu(1).transpose(2, 3)).div_(1 - P);
+        var mask = upper.add(upper.triu(1).transpose(2, 3), KeptScalar.One).div_(KeptScalar.Of(1 - P));
         return x.mul(mask).MoveToOuterDisposeScope();
     }
 }

@@ -1,5 +1,6 @@
 using TorchSharp;
 using static TorchSharp.torch;
+using EquiSharp.Runtime;
 
 namespace EquiSharp.Layers.Pairwise.Separable;
 
@@ -65,7 +66,7 @@ public static class SeparableGenerating
         var uv = nn.functional.conv1d(xt, kernel, padding: p).view(b, 2, nc, f, l);
         var u = uv.select(1, 0);                                                            // (B, nC, F, L)
         var v = uv.select(1, 1);
-        if (bias is not null) u = u.add(bias.view(1, 1, f, 1));
+        if (bias is not null) u = u.add(bias.view(1, 1, f, 1), KeptScalar.One);
         return engine == Engine.Fused
             ? PairBroadcastSum.apply(u, v, plan)
             : PlainPairSum(u, v, plan);
@@ -101,7 +102,7 @@ public static class SeparableGenerating
         var uv = nn.functional.conv1d(xm.transpose(1, 2), ClassKernels(weight, n, p), padding: p).view(b, 2, nc, f, l);
         var u = uv.select(1, 0);
         var v = uv.select(1, 1);
-        if (bias is not null) u = u.add(bias.view(1, 1, f, 1));
+        if (bias is not null) u = u.add(bias.view(1, 1, f, 1), KeptScalar.One);
         var dev = x.device;
         // class of every position of every sequence (full class except the ≤ 2p border positions)
         var classOf = new long[b * l];
@@ -112,11 +113,11 @@ public static class SeparableGenerating
         var cls = tensor(classOf, new[] { b, l }).to(dev);
         var (ii, jj, inside) = layout.CoordinatesOn(dev, x.dtype);
         long cells = layout.Cells;
-        var iIdx = cls.gather(1, jj.unsqueeze(0).expand(b, cells)).mul(l).add(ii);                 // U_{c(j)}[i] in (nC·L)
-        var jIdx = cls.gather(1, ii.unsqueeze(0).expand(b, cells)).mul(l).add(jj);                 // V_{c(i)}[j]
+        var iIdx = cls.gather(1, jj.unsqueeze(0).expand(b, cells)).mul(KeptScalar.Of(l)).add(ii, KeptScalar.One);                 // U_{c(j)}[i] in (nC·L)
+        var jIdx = cls.gather(1, ii.unsqueeze(0).expand(b, cells)).mul(KeptScalar.Of(l)).add(jj, KeptScalar.One);                 // V_{c(i)}[j]
         var uFlat = u.permute(0, 2, 1, 3).reshape(b, f, nc * l);
         var vFlat = v.permute(0, 2, 1, 3).reshape(b, f, nc * l);
-        var z = is_grad_enabled() ? uFlat.gather(2, iIdx.unsqueeze(1).expand(b, f, cells)).add_(vFlat.gather(2, jIdx.unsqueeze(1).expand(b, f, cells)))
+        var z = is_grad_enabled() ? uFlat.gather(2, iIdx.unsqueeze(1).expand(b, f, cells)).add_(vFlat.gather(2, jIdx.unsqueeze(1).expand(b, f, cells)), KeptScalar.One)
             : GatherSumInChunks(uFlat, vFlat, iIdx, jIdx, into);
         var mask = Packed.PackedSymmetricMap.BlockMask(layout, lengths, x.dtype);                  // (P, B, 1, R, C) or null
         var data = z.view(b, f, layout.BlockCount, layout.BlockRows, layout.BlockCols).permute(2, 0, 1, 3, 4);
@@ -144,7 +145,7 @@ public static class SeparableGenerating
             long n = Math.Min(InferenceChunkCells, cells - s);
             using var part = uFlat.gather(2, iIdx.narrow(1, s, n).unsqueeze(1).expand(b, f, n));
             using var other = vFlat.gather(2, jIdx.narrow(1, s, n).unsqueeze(1).expand(b, f, n));
-            z.narrow(2, s, n).copy_(part.add_(other));
+            z.narrow(2, s, n).copy_(part.add_(other, KeptScalar.One));
         }
         return z;
     }
@@ -181,7 +182,7 @@ public static class SeparableGenerating
         long b = u.shape[0], f = u.shape[2], l = u.shape[3], p = plan.P;
         var uFull = u.select(1, plan.FullClass);
         var vFull = v.select(1, plan.FullClass);
-        var z = uFull.unsqueeze(3).add(vFull.unsqueeze(2));                                // (B, F, L, L)
+        var z = uFull.unsqueeze(3).add(vFull.unsqueeze(2), KeptScalar.One);                                // (B, F, L, L)
         if (plan.K > 0)
         {
             var (pos, cls, valid) = plan.Tensors(u.device, u.dtype);
@@ -275,7 +276,7 @@ public static class SeparableGenerating
             using var scope = NewDisposeScope();
             var uFull = u.select(1, plan.FullClass);
             var vFull = v.select(1, plan.FullClass);
-            var z = uFull.unsqueeze(3).add(vFull.unsqueeze(2));                            // (B, F, L, L)
+            var z = uFull.unsqueeze(3).add(vFull.unsqueeze(2), KeptScalar.One);                            // (B, F, L, L)
             if (k > 0)
             {
                 var (pos, cls, valid) = plan.Tensors(u.device, u.dtype);
@@ -313,8 +314,8 @@ public static class SeparableGenerating
                 rowSum = rowSum.sub(gCols.sum(1));
                 colSum = colSum.sub(gRows.sum(1));
             }
-            gu.select(1, plan.FullClass).add_(rowSum);
-            gv.select(1, plan.FullClass).add_(colSum);
+            gu.select(1, plan.FullClass).add_(rowSum, KeptScalar.One);
+            gv.select(1, plan.FullClass).add_(colSum, KeptScalar.One);
             grad.Dispose(); // the wrapper TorchSharp made for us would otherwise live in the caller's scope
             GradientHandoff.ReleaseHandedOff();
             return new List<Tensor> { GradientHandoff.HandOff(gu), GradientHandoff.HandOff(gv), null! };
