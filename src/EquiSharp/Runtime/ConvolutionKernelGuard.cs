@@ -14,6 +14,12 @@ namespace EquiSharp.Runtime;
 /// 3e-7. The check compares <c>conv_transpose2d</c> (the same kernel as the input gradient) in float32 against float64
 /// for 3×3, 5×5 and 9×9 kernels, twice each; its cost is a few milliseconds.
 /// </para>
+/// <para>
+/// With oneDNN off, libtorch next considers NNPACK for every float32 convolution; on CPUs it does not support (the same
+/// host) each of those checks logs "Could not initialize NNPACK! Reason: Unsupported hardware" — thousands of lines a
+/// minute of training. So the guard turns NNPACK off with oneDNN (libtorch tests its user flag first), and the fallback
+/// is libtorch's native im2col + GEMM convolution, the path the check measured.
+/// </para>
 /// <c>EQUISHARP_MKLDNN=1</c> keeps oneDNN on without checking, <c>EQUISHARP_MKLDNN=0</c> turns it off without checking.
 /// </summary>
 public static class ConvolutionKernelGuard
@@ -83,21 +89,43 @@ public static class ConvolutionKernelGuard
         return worst;
     }
 
-    /// <summary>Turns libtorch's use of oneDNN on or off (<c>at::globalContext().setUserEnabledMkldnn</c>). Returns whether it is now off.</summary>
+    /// <summary>
+    /// Turns libtorch's use of oneDNN on or off (<c>at::globalContext().setUserEnabledMkldnn</c>), and NNPACK with it
+    /// (<c>setUserEnabledNNPACK</c>, see the class remarks). Returns whether oneDNN is now off.
+    /// </summary>
     public static bool SetOneDnn(bool enabled)
+    {
+        SetContextFlag("_ZN2at7Context20setUserEnabledNNPACKEb", "_ZNK2at7Context17userEnabledNNPACKEv", enabled);
+        return SetContextFlag("_ZN2at7Context20setUserEnabledMkldnnEb", "_ZNK2at7Context17userEnabledMkldnnEv", enabled) == false;
+    }
+
+    /// <summary>Whether libtorch may use NNPACK (<c>at::globalContext().userEnabledNNPACK()</c>); null if not reachable.</summary>
+    public static bool? NnpackEnabled => ContextFlag("_ZNK2at7Context17userEnabledNNPACKEv");
+
+    /// <summary>Sets one of libtorch's boolean <c>at::Context</c> flags by its exported setter; returns its value after, or null if not reachable.</summary>
+    private static bool? SetContextFlag(string setterSymbol, string getterSymbol, bool value)
+    {
+        if (LibTorchContext() is not var (lib, context)) return null;
+        if (!NativeLibrary.TryGetExport(lib, setterSymbol, out var setter)) return null;
+        unsafe { ((delegate* unmanaged<IntPtr, byte, void>)setter)(context, value ? (byte)1 : (byte)0); }
+        return ContextFlag(getterSymbol);
+    }
+
+    private static bool? ContextFlag(string getterSymbol)
+    {
+        if (LibTorchContext() is not var (lib, context)) return null;
+        if (!NativeLibrary.TryGetExport(lib, getterSymbol, out var getter)) return null;
+        unsafe { return ((delegate* unmanaged<IntPtr, byte>)getter)(context) != 0; }
+    }
+
+    /// <summary>libtorch_cpu's handle and its <c>at::globalContext()</c>, or null when the library or symbol is not found.</summary>
+    private static (IntPtr Library, IntPtr Context)? LibTorchContext()
     {
         using (zeros(1)) { }   // loads libtorch, so libtorch_cpu.so is found by name
         if (!NativeLibrary.TryLoad("libtorch_cpu.so", out var lib)
             && !NativeLibrary.TryLoad("torch_cpu.dll", out lib)
-            && !NativeLibrary.TryLoad("libtorch_cpu.dylib", out lib)) return false;
-        if (!NativeLibrary.TryGetExport(lib, "_ZN2at13globalContextEv", out var globalContext)
-            || !NativeLibrary.TryGetExport(lib, "_ZN2at7Context20setUserEnabledMkldnnEb", out var setEnabled)
-            || !NativeLibrary.TryGetExport(lib, "_ZNK2at7Context17userEnabledMkldnnEv", out var isEnabled)) return false;
-        unsafe
-        {
-            var context = ((delegate* unmanaged<IntPtr>)globalContext)();
-            ((delegate* unmanaged<IntPtr, byte, void>)setEnabled)(context, enabled ? (byte)1 : (byte)0);
-            return ((delegate* unmanaged<IntPtr, byte>)isEnabled)(context) == 0;
-        }
+            && !NativeLibrary.TryLoad("libtorch_cpu.dylib", out lib)) return null;
+        if (!NativeLibrary.TryGetExport(lib, "_ZN2at13globalContextEv", out var globalContext)) return null;
+        unsafe { return (lib, ((delegate* unmanaged<IntPtr>)globalContext)()); }
     }
 }

@@ -29,4 +29,15 @@ public class ConvolutionKernelGuardTests
         double deviation = InputGradient(ScalarType.Float32).sub(exact).abs().max().item<double>() / exact.abs().max().item<double>();
         Assert.True(deviation <= 1e-5, $"relative deviation {deviation}");
     }
+
+    /// <summary>
+    /// NNPACK goes off with oneDNN (on CPUs NNPACK does not support, libtorch otherwise logs a warning on every float32
+    /// convolution once oneDNN is off), and stays on where the guard left oneDNN alone.
+    /// </summary>
+    [Fact]
+    public void NnpackIsOffExactlyWhenTheGuardTurnedOneDnnOff()
+    {
+        bool oneDnnOff = ConvolutionKernelGuard.Ensure();
+        Assert.Equal(!oneDnnOff, ConvolutionKernelGuard.NnpackEnabled);
+    }
 }
