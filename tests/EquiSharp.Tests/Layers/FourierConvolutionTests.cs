@@ -122,9 +122,14 @@ public sealed class FourierConvolutionTests
     }
 
     [Fact]
-    public void AutoChoosesFourierFromNineByNineUndilatedKernels()
+    public void AutoChoosesFourierFromNineByNineUndilatedKernelsOrFromThreeByThreeWithoutOneDnn()
     {
-        Assert.False(ConvolutionAlgorithm.Auto.UsesFourier(7));
+        // where the guard turned oneDNN off, libtorch's direct kernel unfolds the batch: FFTs from 3×3 on
+        bool native = ConvolutionKernelGuard.OneDnnDisabled;
+        Assert.Equal(native ? 3 : 9, ConvolutionAlgorithms.FourierFromKernel);
+        Assert.False(ConvolutionAlgorithm.Auto.UsesFourier(1));
+        Assert.Equal(native, ConvolutionAlgorithm.Auto.UsesFourier(3));
+        Assert.Equal(native, ConvolutionAlgorithm.Auto.UsesFourier(7));
         Assert.True(ConvolutionAlgorithm.Auto.UsesFourier(9));
         Assert.True(ConvolutionAlgorithm.Fourier.UsesFourier(3));
         Assert.False(ConvolutionAlgorithm.Fourier.UsesFourier(13, dilated: true));
