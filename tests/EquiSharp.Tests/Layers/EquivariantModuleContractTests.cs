@@ -80,6 +80,9 @@ public class EquivariantModuleContractTests
         var c = AllCases().Single(x => x.Name == name);
         using var scope = NewDisposeScope();
         var gen = new Generator(1234);
+        // the initialisation draws from torch's global generator: seeded, so a case's weights do not depend on which
+        // tests ran before it (fp32 rounding of a deep random network varies with them; allcnn-p4m once reached 3.7e-5)
+        manual_seed(1234);
         var layer = c.Create();
         Assert.IsType(c.Type, layer);
         var module = (nn.Module<Tensor, Tensor>)layer;
