@@ -8,7 +8,7 @@ public enum ConvolutionAlgorithm
 {
     /// <summary><see cref="ConvolutionAlgorithm.Fourier"/> for kernels of <see cref="ConvolutionAlgorithms.FourierFromKernel"/> or wider, direct below.</summary>
     Auto,
-    /// <summary>libtorch's convolution (oneDNN on CPU): k² multiply-adds per output cell and channel pair.</summary>
+    /// <summary>libtorch's convolution (oneDNN on CPU, or its im2col kernel where the guard turned oneDNN off): k² multiply-adds per output cell and channel pair.</summary>
     Direct,
     /// <summary>Tiled FFTs (<see cref="FourierConvolution"/>); dilated kernels fall back to direct.</summary>
     Fourier,

@@ -229,7 +229,9 @@ public sealed class PairConvStage : nn.Module<Tensor, Tensor>
 
     /// <summary>
     /// How the stage's convolutions are computed (initially <see cref="ConvolutionAlgorithms.Default"/>, normally
-    /// <see cref="ConvolutionAlgorithm.Auto"/>: by FFTs when the widest kernel is at least <see cref="ConvolutionAlgorithms.FourierFromKernel"/>: 9×9, or 3×3 where oneDNN is off). Every algorithm gives the same function; only speed and fp32 rounding differ.
+    /// <see cref="ConvolutionAlgorithm.Auto"/>: by FFTs when the widest kernel is at least
+    /// <see cref="ConvolutionAlgorithms.FourierFromKernel"/>: 9×9, or 3×3 where oneDNN is off). Every algorithm gives the
+    /// same function; only speed and fp32 rounding differ.
     /// </summary>
     public ConvolutionAlgorithm Algorithm { get; set; } = ConvolutionAlgorithms.Default;
 

@@ -47,8 +47,9 @@ public class PairNetwork : nn.Module<Tensor, Tensor>
 
     /// <summary>
     /// How the pair convolutions are computed (<see cref="ConvolutionAlgorithm.Auto"/>: by FFTs for kernels of 9×9 and
-    /// wider, the paper network's first two stages; from 3×3 where oneDNN is off, see <see cref="ConvolutionAlgorithms.FourierFromKernel"/>); a runtime choice like <see cref="PackedMaps"/>: same function, the
-    /// same weights, different speed and fp32 rounding.
+    /// wider, the paper network's first two stages, or from 3×3 where oneDNN is off, see
+    /// <see cref="ConvolutionAlgorithms.FourierFromKernel"/>); a runtime choice like <see cref="PackedMaps"/>: same
+    /// function, the same weights, different speed and fp32 rounding.
     /// </summary>
     public ConvolutionAlgorithm Convolution
     {
