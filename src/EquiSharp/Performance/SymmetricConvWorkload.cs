@@ -33,7 +33,7 @@ public sealed record SymmetricConvSpec(long Length, long Channels, long Kernel, 
 /// <summary>
 /// One forward+backward of the <see cref="SymmetricConvSpec"/> stack, dense and packed, with shared parameters, a
 /// symmetric input and a symmetric upstream gradient. The stack is a list of <see cref="PairConvStage"/>s: the packed
-/// variant runs <see cref="PairConvStage.ForwardPacked(IEnumerable{PairConvStage}, PackedSymmetricMap, Tensor?)"/>, the
+/// variant runs <see cref="PairConvStage.ForwardPacked(IEnumerable{PairConvStage}, PackedSymmetricMap, Tensor?, bool)"/>, the
 /// code the pair network runs; the dense baseline runs each stage's convolution with torch's fused batch norm on the
 /// stage's parameters (the strongest dense form of the same function). Each variant builds only the forms it is asked to keep, so a
 /// process that runs one variant holds only that variant's memory.

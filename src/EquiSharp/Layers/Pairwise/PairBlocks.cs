@@ -303,7 +303,7 @@ public sealed class PairConvStage : nn.Module<Tensor, Tensor>
     public static PackedSymmetricMap ForwardPacked(IEnumerable<PairConvStage> stages, PackedSymmetricMap x, Tensor? mask, bool ownsInput = false) =>
         PackedChain.Run(stages, x, (stage, m) => stage.ForwardPacked(m, mask), ownsInput);
 
-    /// <summary>Dense twin of <see cref="ForwardPacked(IEnumerable{PairConvStage}, PackedSymmetricMap, Tensor?)"/>.</summary>
+    /// <summary>Dense twin of <see cref="ForwardPacked(IEnumerable{PairConvStage}, PackedSymmetricMap, Tensor?, bool)"/>.</summary>
     public static Tensor Forward(IEnumerable<PairConvStage> stages, Tensor x, Tensor? mask)
     {
         var cur = x;

@@ -27,6 +27,8 @@ public static class StreamedPairInference
     /// <summary>
     /// Logits (out, L, L) of one sequence given as features (1, L, n). The network is switched to eval mode and restored.
     /// </summary>
+    /// <param name="network">A symmetric network without pair features (<see cref="Supports"/>).</param>
+    /// <param name="input">Features (1, L, n) of one sequence.</param>
     /// <param name="bandRows">Rows T per band (default: <see cref="BandRows"/>); results do not depend on it beyond rounding.</param>
     public static Tensor Logits(PairNetwork network, Tensor input, long? bandRows = null)
     {
