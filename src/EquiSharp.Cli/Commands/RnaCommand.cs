@@ -157,7 +157,7 @@ public sealed class RnaCommand : ICliCommand
             var dev = CommonOptions.ParseDevice(parse.GetValue(device)!);
             if (dir is not null) RnaModelSpec.Load(dir); // fail fast on a wrong model directory
             var dataset = RnaDataSet.Load(path);
-            dataset.Report(Console.Out);
+            dataset.Report(Console.Error); // stdout is the score table, which users redirect to a file
             IEnumerable<RnaStructure> records = dataset.Records;
             if (parse.GetValue(limit) is int n) records = records.Take(CommonOptions.Positive(n, "--limit"));
             var list = records.ToList();

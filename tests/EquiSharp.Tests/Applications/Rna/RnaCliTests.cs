@@ -217,6 +217,15 @@ public sealed class RnaCliTests
         Assert.Contains(lines, l => l.StartsWith("<100 ") && l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[2] == "3");
         Assert.Matches(@"^mean ppv=\d\.\d{4} sen=\d\.\d{4} acc=\d\.\d{4} f1=\d\.\d{4} mcc=-?\d\.\d{4} n=3$", lines[^1]);
 
+        // the data's warnings go to stderr: stdout is the score table, which users redirect to a file
+        string odd = Path.Combine(dir.Path, "odd.fa");
+        File.WriteAllText(odd, ">odd\nGGGGAXAACCCC\n((((....))))\n");
+        r = Run("rna", "eval", "--data", odd);
+        Assert.True(r.Code == 0, r.Err + r.Out);
+        Assert.Contains("warning: ", r.Err);
+        Assert.Contains("1 unknown letter(s) in 1 record(s) mapped to N", r.Err);
+        Assert.DoesNotContain("warning", r.Out);
+
         r = Run("rna", "predict", "--engine", "onnx", "--seq", "GGGGAAAACCCC");
         Assert.Equal(1, r.Code);
         Assert.Contains("--engine onnx needs --model", r.Err);
