@@ -2,7 +2,7 @@
 # Issue 17 rerun: SCNN vs CNN on 16S rRNA with the four fidelity fixes — the CNN's batch-norm statistics over its
 # supervised (upper) triangle, the initialisation and output bias chosen by the dev probes in docs/results/rna.md, a
 # crop curriculum up to 512 nt, and selection on random 512-nt dev windows — 3 seeds x 2 models, the same budget each,
-# one after another, one torch thread each. Every run ends with its full-length report on 16s-finalvalid
+# one after another, THREADS torch threads each (default one). Every run ends with its full-length report on 16s-finalvalid
 # (valid-report.txt: per-sequence and mean PPV, sensitivity, accuracy, F1, MCC). Run it again to continue: a run
 # directory that exists is resumed (--resume) from its last checkpoint, a finished one is skipped.
 #
@@ -10,8 +10,10 @@
 #   DATA   folder holding rna/16s-finaltrain.txt.gz and rna/16s-finalvalid.txt.gz
 #   RUNS   output folder (run directories fid-<model>-s<seed>, logs, figures, the published binary)
 #   STAGE  train and/or curves (default: both). SEEDS="1" ... overrides the seeds; EPOCHS, BATCH, SCHEDULE, DEVLEN, INIT, BIAS
-#          the budget and the settings (defaults below; change them only for a new series in a new RUNS folder).
-#          The series run here (docs/results/rna.md): BATCH=4 EPOCHS=16 SCHEDULE=128:0,256:1000 DEVLEN=256.
+#          the budget and the settings (defaults below; change them only for a new series in a new RUNS folder);
+#          THREADS the torch threads per run (default 1; a run was reproduced bit for bit at the same count on the same host type).
+#          The series run here (docs/results/rna.md): BATCH=4 EPOCHS=16 SCHEDULE=128:0,256:1000 DEVLEN=256, first with
+#          one thread (host A), then again with THREADS=2 (one host type, every run's curves).
 # Long: about 7 CPU-hours per SCNN run and 12 per CNN run, 57 in all (estimate in docs/results/rna.md); a CNN step
 # at 512 nt peaks near 12 GiB of memory. Run it with nohup.
 set -u
@@ -26,6 +28,7 @@ DEVLEN=${DEVLEN:-512}                         # random dev windows of this lengt
 SCHEDULE=${SCHEDULE:-128:0,256:800,512:1400}  # crop by optimizer step
 INIT=${INIT:-authors}
 BIAS=${BIAS:-base-rate}
+THREADS=${THREADS:-1}
 TRAIN=$DATA/rna/16s-finaltrain.txt.gz
 VALID=$DATA/rna/16s-finalvalid.txt.gz
 
@@ -42,11 +45,11 @@ for stage in $STAGES; do
       maps=dense; [ $m = scnn ] && maps=packed
       split=(); [ $m = cnn ] && split=(--dev-split "$RUNS/fid-scnn-s$s/dev-split.json")   # both models select on the same dev records
       log "train $m seed $s"
-      if [ -f "$out/run.json" ]; then equisharp rna train --resume "$out" --threads 1 >> "$out.log" 2>&1
+      if [ -f "$out/run.json" ]; then equisharp rna train --resume "$out" --threads "$THREADS" >> "$out.log" 2>&1
       else equisharp rna train --out "$out" --train "$TRAIN" --valid "$VALID" --model $m --seed $s --maps $maps "${split[@]}" \
              --epochs "$EPOCHS" --batch "$BATCH" --lr 2e-3 --l2 0 --pos-weight 5 --patience 0 --crop-schedule "$SCHEDULE" \
              --dev-window random --dev-max-length "$DEVLEN" --cnn-norm-stats upper --init "$INIT" --output-bias "$BIAS" \
-             --threads 1 >> "$out.log" 2>&1; fi \
+             --threads "$THREADS" >> "$out.log" 2>&1; fi \
         || log "failed: $m seed $s (see $out.log)"
     done; done ;;
   curves)
