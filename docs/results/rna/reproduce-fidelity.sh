@@ -14,10 +14,11 @@
 #          THREADS the torch threads per run (default 1; a run was reproduced bit for bit at the same count on the same host type).
 #          The series run here (docs/results/rna.md): BATCH=4 EPOCHS=16 SCHEDULE=128:0,256:1000 DEVLEN=256, first with
 #          one thread (host A), then again with THREADS=2 (one host type, every run's curves).
+#          The 17-epoch extension: equisharp rna train --resume DIR --epochs 17 on a copy of each run directory.
 # Long: about 7 CPU-hours per SCNN run and 12 per CNN run, 57 in all (estimate in docs/results/rna.md); a CNN step
 # at 512 nt peaks near 12 GiB of memory. Run it with nohup.
 set -u
-if [ $# -lt 2 ]; then sed -n 2,17p "$0"; exit 2; fi
+if [ $# -lt 2 ]; then sed -n 2,19p "$0"; exit 2; fi
 DATA=$(realpath "$1"); RUNS=$(mkdir -p "$2" && realpath "$2"); shift 2
 STAGES=${*:-train curves}
 REPO=$(cd "$(dirname "$0")/../../.." && pwd)
